@@ -1,0 +1,110 @@
+import { z } from "zod";
+
+/** Where profiles are stored: a PostgreSQL server, or embedded PGlite in a local directory. */
+export type DatabaseConfig =
+  | { readonly kind: "postgres"; readonly url: string; readonly poolMax: number }
+  | { readonly kind: "pglite"; readonly dataDir: string };
+
+/** The service's whole configuration, read once from the environment at start-up. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseConfig;
+  /** Longest a single SQL statement may run before PostgreSQL cancels it. */
+  readonly statementTimeoutMs: number;
+  readonly migrateOnStart: boolean;
+  /** Longest an RPC may run; clients may ask for less with their own deadline. */
+  readonly requestTimeoutMs: number;
+  /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
+  readonly maxRequestBytes: number;
+  /** Accept http:// avatar URLs (local development only). */
+  readonly allowHttpAvatarUrls: boolean;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly corsAllowedOrigins: readonly string[];
+  /** How long shutdown waits for in-flight calls before closing connections. */
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export type LogLevel = z.infer<typeof logLevel>;
+
+/** A configuration variable that is missing or malformed; the message names it. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+const boolean = z.enum(["true", "false"]).transform((value) => value === "true");
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const environment = z.object({
+  PORT: integer(0, 65535).default(8080),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  DB_POOL_MAX: integer(1, 1000).default(10),
+  DB_STATEMENT_TIMEOUT_MS: integer(1, 3_600_000).default(5000),
+  DATA_DIR: z.string().default("./data"),
+  MIGRATE_ON_START: boolean.default(true),
+  REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(10_000),
+  MAX_REQUEST_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  ALLOW_HTTP_AVATAR_URLS: boolean.default(false),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ""),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }).or(z.literal("*")))),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  LOG_LEVEL: logLevel.default("info"),
+});
+
+/**
+ * Reads and validates the configuration. Empty variables count as unset.
+ *
+ * @throws ConfigError naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => name in environment.shape && value !== ""),
+  );
+  const parsed = environment.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${String(issue.path[0])}: ${issue.message}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE go together");
+  }
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    database:
+      e.DATABASE_URL === undefined
+        ? { kind: "pglite" as const, dataDir: e.DATA_DIR }
+        : { kind: "postgres" as const, url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX },
+    statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    migrateOnStart: e.MIGRATE_ON_START,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    maxRequestBytes: e.MAX_REQUEST_BYTES,
+    allowHttpAvatarUrls: e.ALLOW_HTTP_AVATAR_URLS,
+    tls:
+      e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
+        ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
+        : undefined,
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,25 @@
+/** One reason a request field was refused; `field` is the proto field path, e.g. `user_ids[3]`. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+  /** UPPER_SNAKE_CASE, stable for clients to branch on. */
+  readonly reason: string;
+}
+
+/** The request breaks the API's rules; nothing was changed. */
+export class InvalidArgumentError extends Error {
+  override readonly name = "InvalidArgumentError";
+  constructor(readonly violations: readonly FieldViolation[]) {
+    super(violations.map((v) => `${v.field}: ${v.description}`).join("; "));
+  }
+}
+
+/** The requested resource does not exist. */
+export class NotFoundError extends Error {
+  override readonly name = "NotFoundError";
+}
+
+/** An optimistic-concurrency precondition (etag) did not hold; nothing was changed. */
+export class PreconditionFailedError extends Error {
+  override readonly name = "PreconditionFailedError";
+}

@@ -1,0 +1,73 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import { createRequestHandler } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { openDatabase } from "./db/open-database.js";
+import type { Database } from "./db/schema.js";
+import { createLogger } from "./logger.js";
+import { createServer, type Server } from "./server.js";
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabase(config.database, {
+    statementTimeoutMs: config.statementTimeoutMs,
+    logger,
+  });
+  if (config.database.kind === "pglite") {
+    logger.warn(
+      { dataDir: config.database.dataDir },
+      "using embedded PGlite: one instance only; set DATABASE_URL for PostgreSQL",
+    );
+  }
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(db);
+    logger.info({ applied }, "database schema up to date");
+  }
+  const server = createServer(createRequestHandler({ config, db, logger }), { tls: config.tls });
+  const address = await server.listen(config.port, config.host);
+  logger.info(
+    { address: address.address, port: address.port, tls: config.tls !== undefined },
+    "profile service listening",
+  );
+  shutDownOnSignal({ server, db, logger, graceMs: config.shutdownTimeoutMs });
+}
+
+function shutDownOnSignal(parts: {
+  server: Server;
+  db: Kysely<Database>;
+  logger: Logger;
+  graceMs: number;
+}): void {
+  const { server, db, logger, graceMs } = parts;
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs }, "shutting down");
+    await server.close(graceMs);
+    await db.destroy();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    if (error instanceof Error && error.cause !== undefined) {
+      process.stderr.write(`caused by: ${String(error.cause)}\n`);
+    }
+  }
+  process.exit(1);
+});

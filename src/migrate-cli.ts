@@ -1,0 +1,18 @@
+import { loadConfig } from "./config.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { openDatabase } from "./db/open-database.js";
+import { createLogger } from "./logger.js";
+
+// `npm run migrate`: applies pending migrations to the configured database and exits.
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const db = await openDatabase(config.database, { statementTimeoutMs: 0, logger });
+try {
+  const applied = await migrateToLatest(db);
+  logger.info({ applied }, applied.length === 0 ? "nothing to migrate" : "migrations applied");
+} catch (error) {
+  logger.fatal({ err: error }, "migration failed");
+  process.exitCode = 1;
+} finally {
+  await db.destroy();
+}

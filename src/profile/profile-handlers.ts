@@ -1,0 +1,54 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  BatchGetProfilesResponseSchema,
+  type ProfileApi,
+  type Profile as ProfileMessage,
+  ProfileSchema,
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import type { Profile } from "./profile.js";
+import type { ProfileService } from "./profile-service.js";
+
+/** Translates ProfileApi calls between protobuf messages and the profile service. */
+export function createProfileApiHandlers(service: ProfileService): ServiceImpl<typeof ProfileApi> {
+  return {
+    async getProfile(request) {
+      return toProfileMessage(await service.getProfile(request.userId));
+    },
+
+    async batchGetProfiles(request) {
+      const result = await service.batchGetProfiles(request.userIds);
+      return create(BatchGetProfilesResponseSchema, {
+        profiles: result.profiles.map(toProfileMessage),
+        missingUserIds: result.missingUserIds,
+      });
+    },
+
+    async updateProfile(request) {
+      const profile = await service.updateProfile({
+        userId: request.userId,
+        fields: {
+          displayName: request.displayName,
+          avatarUrl: request.avatarUrl,
+          bio: request.bio,
+        },
+        // proto3 has no absent string: "" means the caller sent no etag.
+        etag: request.etag === "" ? undefined : request.etag,
+      });
+      return toProfileMessage(profile);
+    },
+  };
+}
+
+function toProfileMessage(profile: Profile): ProfileMessage {
+  return create(ProfileSchema, {
+    userId: profile.userId,
+    displayName: profile.displayName,
+    avatarUrl: profile.avatarUrl,
+    bio: profile.bio,
+    createdAt: timestampFromDate(profile.createdAt),
+    updatedAt: timestampFromDate(profile.updatedAt),
+    etag: profile.etag,
+  });
+}

@@ -1,0 +1,99 @@
+import { type Kysely, sql } from "kysely";
+import type { Database, ProfileRow } from "../db/schema.js";
+import type { ProfileFields } from "./profile-rules.js";
+import type { UserId } from "./user-id.js";
+
+// All SQL for the profiles table. Functions take the Kysely instance (or a transaction) first.
+
+/**
+ * One profile by primary key.
+ *
+ * `SELECT * FROM profiles WHERE user_id = $1`
+ */
+export async function findProfile(
+  db: Kysely<Database>,
+  userId: UserId,
+): Promise<ProfileRow | undefined> {
+  return db.selectFrom("profiles").selectAll().where("user_id", "=", userId).executeTakeFirst();
+}
+
+/**
+ * The profiles among `userIds` that exist, in no particular order: one query, one array
+ * parameter, one plan whatever the batch size.
+ *
+ * `SELECT * FROM profiles WHERE user_id = any($1)`
+ */
+export async function findProfiles(
+  db: Kysely<Database>,
+  userIds: readonly UserId[],
+): Promise<ProfileRow[]> {
+  return db
+    .selectFrom("profiles")
+    .selectAll()
+    .where("user_id", "=", (eb) => eb.fn.any(eb.val(userIds)))
+    .execute();
+}
+
+export interface ProfileChange {
+  readonly userId: UserId;
+  /** The fields to set; at least one present, already normalized and checked. */
+  readonly fields: ProfileFields;
+  /** Apply only if the stored version is this one (and then never create the profile). */
+  readonly expectedVersion?: number;
+}
+
+/**
+ * Applies a change in one atomic statement and returns the new row, or `undefined` when nothing
+ * was written: the values are already stored, or the stored version is not `expectedVersion`.
+ * Without `expectedVersion` a missing profile is created with the given fields.
+ *
+ * ```sql
+ * INSERT INTO profiles (user_id, bio) VALUES ($1, $2)
+ * ON CONFLICT (user_id) DO UPDATE SET bio = $3, version = profiles.version + 1, updated_at = now()
+ * WHERE profiles.bio IS DISTINCT FROM $4
+ * RETURNING *
+ * ```
+ */
+export async function applyProfileChange(
+  db: Kysely<Database>,
+  change: ProfileChange,
+): Promise<ProfileRow | undefined> {
+  const values = columnsOf(change.fields);
+  const differs = sql<boolean>`(${sql.join(
+    Object.entries(values).map(
+      ([column, value]) => sql`${sql.ref(`profiles.${column}`)} IS DISTINCT FROM ${value}`,
+    ),
+    sql` OR `,
+  )})`;
+  const bump = {
+    ...values,
+    version: sql<number>`profiles.version + 1`,
+    updated_at: sql<Date>`now()`,
+  };
+  if (change.expectedVersion !== undefined) {
+    return db
+      .updateTable("profiles")
+      .set(bump)
+      .where("user_id", "=", change.userId)
+      .where("version", "=", change.expectedVersion)
+      .where(differs)
+      .returningAll()
+      .executeTakeFirst();
+  }
+  return db
+    .insertInto("profiles")
+    .values({ user_id: change.userId, ...values })
+    .onConflict((conflict) => conflict.column("user_id").doUpdateSet(bump).where(differs))
+    .returningAll()
+    .executeTakeFirst();
+}
+
+type EditableColumns = Partial<Pick<ProfileRow, "display_name" | "avatar_url" | "bio">>;
+
+function columnsOf(fields: ProfileFields): EditableColumns {
+  const columns: EditableColumns = {};
+  if (fields.displayName !== undefined) columns.display_name = fields.displayName;
+  if (fields.avatarUrl !== undefined) columns.avatar_url = fields.avatarUrl;
+  if (fields.bio !== undefined) columns.bio = fields.bio;
+  return columns;
+}

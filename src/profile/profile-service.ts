@@ -1,0 +1,126 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.js";
+import {
+  type FieldViolation,
+  InvalidArgumentError,
+  NotFoundError,
+  PreconditionFailedError,
+} from "../errors.js";
+import { type Profile, profileFromRow, versionOfEtag } from "./profile.js";
+import { applyProfileChange, findProfile, findProfiles } from "./profile-repository.js";
+import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./profile-rules.js";
+import { malformedUserId, parseUserId, type UserId } from "./user-id.js";
+
+/** Most ids one BatchGetProfiles call may ask for. */
+export const MAX_BATCH_SIZE = 1000;
+
+export interface BatchResult {
+  /** Found profiles, in the order of each id's first occurrence in the request. */
+  readonly profiles: Profile[];
+  /** Requested ids with no profile, canonical and without duplicates, in request order. */
+  readonly missingUserIds: UserId[];
+}
+
+export interface UpdateCommand {
+  readonly userId: string;
+  /** Raw field values as the client sent them; absent fields stay unchanged. */
+  readonly fields: ProfileFields;
+  /** Apply only if the stored profile has this etag. */
+  readonly etag?: string;
+}
+
+export type ProfileService = ReturnType<typeof createProfileService>;
+
+/**
+ * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
+ * every refusal is an InvalidArgumentError, NotFoundError or PreconditionFailedError.
+ */
+export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptions) {
+  return {
+    async getProfile(rawUserId: string): Promise<Profile> {
+      const userId = requireUserId(rawUserId);
+      const row = await findProfile(db, userId);
+      if (row === undefined) throw new NotFoundError(`no profile for user ${userId}`);
+      return profileFromRow(row);
+    },
+
+    async batchGetProfiles(rawUserIds: readonly string[]): Promise<BatchResult> {
+      const userIds = uniqueUserIds(rawUserIds);
+      const rows = userIds.length === 0 ? [] : await findProfiles(db, userIds);
+      const found = new Map(rows.map((row) => [row.user_id, row]));
+      const profiles: Profile[] = [];
+      const missingUserIds: UserId[] = [];
+      for (const userId of userIds) {
+        const row = found.get(userId);
+        if (row === undefined) missingUserIds.push(userId);
+        else profiles.push(profileFromRow(row));
+      }
+      return { profiles, missingUserIds };
+    },
+
+    async updateProfile(command: UpdateCommand): Promise<Profile> {
+      const userId = parseUserId(command.userId);
+      const checked = checkProfileFields(command.fields, rules);
+      const violations = [
+        ...(userId === undefined ? [malformedUserId("user_id")] : []),
+        ...(checked.ok ? [] : checked.violations),
+      ];
+      if (userId === undefined || !checked.ok) throw new InvalidArgumentError(violations);
+
+      const { fields } = checked;
+      const etag = command.etag;
+      const expectedVersion = etag === undefined ? undefined : versionOfEtag(etag);
+      if (etag !== undefined && expectedVersion === undefined) throw staleEtag(userId);
+
+      const hasChanges = Object.values(fields).some((value) => value !== undefined);
+      const changed = hasChanges
+        ? await applyProfileChange(db, { userId, fields, expectedVersion })
+        : undefined;
+      if (changed !== undefined) return profileFromRow(changed);
+
+      // Nothing was written: either the values are already stored, or the etag did not match.
+      // The row read here may be newer than the one the statement saw; a concurrent change then
+      // shows up as a stale etag, which is what it is.
+      const current = await findProfile(db, userId);
+      if (current === undefined) {
+        if (etag !== undefined) throw staleEtag(userId);
+        throw new NotFoundError(`no profile for user ${userId}`);
+      }
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw staleEtag(userId);
+      }
+      return profileFromRow(current);
+    },
+  };
+}
+
+function requireUserId(raw: string): UserId {
+  const userId = parseUserId(raw);
+  if (userId === undefined) throw new InvalidArgumentError([malformedUserId("user_id")]);
+  return userId;
+}
+
+function uniqueUserIds(rawUserIds: readonly string[]): UserId[] {
+  if (rawUserIds.length > MAX_BATCH_SIZE) {
+    throw new InvalidArgumentError([
+      {
+        field: "user_ids",
+        description: `must hold at most ${MAX_BATCH_SIZE} ids, got ${rawUserIds.length}`,
+        reason: "TOO_MANY",
+      },
+    ]);
+  }
+  const unique = new Set<UserId>();
+  const violations: FieldViolation[] = [];
+  rawUserIds.forEach((raw, index) => {
+    const userId = parseUserId(raw);
+    if (userId === undefined) violations.push(malformedUserId(`user_ids[${index}]`));
+    else unique.add(userId);
+  });
+  if (violations.length > 0) throw new InvalidArgumentError(violations);
+  return [...unique];
+}
+
+function staleEtag(userId: UserId): PreconditionFailedError {
+  return new PreconditionFailedError(`etag does not match the stored profile of user ${userId}`);
+}
