@@ -3,6 +3,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -53,7 +54,9 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
       },
       onRequest,
     );
-    secure.on("secureConnection", connections.add);
+    secure.on("secureConnection", (socket: TLSSocket) => {
+      connections.add(socket, socket.alpnProtocol === "h2");
+    });
     secure.on("session", connections.addSession);
     listener = secure;
   } else {
@@ -61,8 +64,10 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
     const http2Server = http2.createServer({}, onRequest);
     http2Server.on("session", connections.addSession);
     listener = net.createServer((socket) => {
-      connections.add(socket);
-      routeByPreface(socket, http1Server, http2Server);
+      routeByPreface(socket, (isHttp2) => {
+        connections.add(socket, isHttp2);
+        (isHttp2 ? http2Server : http1Server).emit("connection", socket);
+      });
     });
   }
 
@@ -83,11 +88,8 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
   };
 }
 
-function routeByPreface(
-  socket: net.Socket,
-  http1Server: http.Server,
-  http2Server: http2.Http2Server,
-) {
+/** Reads a connection's first bytes, puts them back, and hands it on, saying whether it is h2c. */
+function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void): void {
   let received = Buffer.alloc(0);
   const onData = (chunk: Buffer) => {
     received = Buffer.concat([received, chunk]);
@@ -98,14 +100,10 @@ function routeByPreface(
     socket.setTimeout(0);
     socket.pause();
     socket.unshift(received);
-    if (isHttp2) {
-      // The http2 session reads what was unshifted, then takes over the socket's handle.
-      http2Server.emit("connection", socket);
-    } else {
-      // The http/1.1 parser listens for 'data' events, which a paused socket does not emit.
-      http1Server.emit("connection", socket);
-      socket.resume();
-    }
+    handOver(isHttp2);
+    // The http/1.1 parser listens for 'data' events, which a paused socket does not emit; the
+    // http2 session reads what was unshifted itself, then takes over the socket's handle.
+    if (!isHttp2) socket.resume();
   };
   socket.on("data", onData);
   socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
@@ -116,13 +114,15 @@ function routeByPreface(
 function createConnectionTracker() {
   const sockets = new Set<Duplex>();
   const sessions = new Set<http2.Http2Session>();
+  // HTTP/2 connections close through their session (GOAWAY), never by ending the socket.
   const http2Sockets = new WeakSet<Duplex>();
   const inFlight = new Map<Duplex, number>();
   let closing = false;
   let onEmpty = () => {};
 
-  const add = (socket: Duplex) => {
+  const add = (socket: Duplex, isHttp2: boolean) => {
     sockets.add(socket);
+    if (isHttp2) http2Sockets.add(socket);
     socket.once("close", () => {
       sockets.delete(socket);
       inFlight.delete(socket);
@@ -134,7 +134,6 @@ function createConnectionTracker() {
     add,
     addSession(session: http2.Http2Session) {
       sessions.add(session);
-      if (session.socket) http2Sockets.add(session.socket);
       session.once("close", () => sessions.delete(session));
       if (closing) session.close();
     },

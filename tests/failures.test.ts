@@ -1,0 +1,190 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { sql } from "kysely";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../src/db/open-database.js";
+import { grpcClient } from "./support/clients.js";
+import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+const codeOf = (call: Promise<unknown>) =>
+  call.then(
+    () => "OK",
+    (error: unknown) => Code[ConnectError.from(error).code],
+  );
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+/** Holds a row lock on the user's profile in another session until `release()`. */
+async function lockProfile(userId: string) {
+  if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
+  const client = new pg.Client({ connectionString: database.config.url });
+  await client.connect();
+  await client.query("BEGIN");
+  await client.query("SELECT 1 FROM profiles WHERE user_id = $1 FOR UPDATE", [userId]);
+  return async () => {
+    await client.query("ROLLBACK");
+    await client.end();
+  };
+}
+
+describe("deadlines", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(database.db, { requestTimeoutMs: 400 });
+  });
+  afterAll(() => server.close());
+
+  it("answers DEADLINE_EXCEEDED when the client's deadline passes during a blocked update", async () => {
+    const client = grpcClient(server.baseUrl);
+    const userId = crypto.randomUUID();
+    await client.updateProfile({ userId, displayName: "Locked" });
+    const release = await lockProfile(userId);
+
+    const code = await codeOf(client.updateProfile({ userId, bio: "late" }, { timeoutMs: 150 }));
+
+    await release();
+    expect(code).toBe("DeadlineExceeded");
+  });
+
+  it("answers DEADLINE_EXCEEDED after REQUEST_TIMEOUT_MS when the client sets no deadline", async () => {
+    const client = grpcClient(server.baseUrl);
+    const userId = crypto.randomUUID();
+    await client.updateProfile({ userId, displayName: "Locked" });
+    const release = await lockProfile(userId);
+
+    const code = await codeOf(client.updateProfile({ userId, bio: "late" }));
+
+    await release();
+    expect(code).toBe("DeadlineExceeded");
+  });
+});
+
+describe("statement timeout", () => {
+  it("turns a statement cancelled by DB_STATEMENT_TIMEOUT_MS into DEADLINE_EXCEEDED", async () => {
+    const db = await openDatabase(database.config, {
+      statementTimeoutMs: 100,
+      logger: silentLogger,
+    });
+    const server = await startTestServer(db);
+    const client = grpcClient(server.baseUrl);
+    const userId = crypto.randomUUID();
+    await client.updateProfile({ userId, displayName: "Locked" });
+    const release = await lockProfile(userId);
+
+    const code = await codeOf(client.updateProfile({ userId, bio: "late" }));
+
+    await release();
+    await server.close();
+    await db.destroy();
+    expect(code).toBe("DeadlineExceeded");
+  });
+});
+
+describe("graceful close", () => {
+  it("lets an in-flight call finish, then closes", async () => {
+    const server = await startTestServer(database.db);
+    const client = grpcClient(server.baseUrl);
+    const userId = crypto.randomUUID();
+    await client.updateProfile({ userId, displayName: "Before" });
+    const release = await lockProfile(userId);
+    const inFlight = client.updateProfile({ userId, displayName: "After" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const closed = server.close(20_000);
+    await release();
+
+    expect((await inFlight).displayName).toBe("After");
+    await closed;
+  });
+});
+
+describe("database unreachable", () => {
+  let server: TestServer;
+  let db: Awaited<ReturnType<typeof openDatabase>>;
+  beforeAll(async () => {
+    // Nothing listens on port 1: every connection attempt is refused.
+    db = await openDatabase(
+      { kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolMax: 2 },
+      { statementTimeoutMs: 1000, logger: silentLogger },
+    );
+    server = await startTestServer(db);
+  });
+  afterAll(async () => {
+    await server.close();
+    await db.destroy();
+  });
+
+  it.each([
+    ["GetProfile", () => grpcClient(server.baseUrl).getProfile({ userId: crypto.randomUUID() })],
+    [
+      "BatchGetProfiles",
+      () => grpcClient(server.baseUrl).batchGetProfiles({ userIds: [crypto.randomUUID()] }),
+    ],
+    [
+      "UpdateProfile",
+      () => grpcClient(server.baseUrl).updateProfile({ userId: crypto.randomUUID(), bio: "x" }),
+    ],
+  ])("answers %s with UNAVAILABLE", async (_, call) => {
+    expect(await codeOf(call())).toBe("Unavailable");
+  });
+
+  it("still refuses bad input with INVALID_ARGUMENT before touching the database", async () => {
+    expect(await codeOf(grpcClient(server.baseUrl).getProfile({ userId: "nope" }))).toBe(
+      "InvalidArgument",
+    );
+  });
+});
+
+describe("database connections dropped by the server", () => {
+  it("recovers on the next calls without restarting the service", async () => {
+    if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
+    const server = await startTestServer(database.db);
+    const client = grpcClient(server.baseUrl);
+    const userId = crypto.randomUUID();
+    await client.updateProfile({ userId, displayName: "Survivor" });
+    const dbName = new URL(database.config.url).pathname.slice(1);
+
+    const admin = new pg.Client({ connectionString: database.config.url });
+    await admin.connect();
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      [dbName],
+    );
+    await admin.end();
+    const codes: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      codes.push(await codeOf(client.getProfile({ userId })));
+    }
+
+    await server.close();
+    expect(codes.every((code) => code === "OK" || code === "Unavailable")).toBe(true);
+    expect(codes.at(-1)).toBe("OK");
+  });
+});
+
+describe("unexpected failures", () => {
+  it("reach the client as a bare INTERNAL with no SQL or internal detail", async () => {
+    const scratch = await createTestDatabase();
+    const server = await startTestServer(scratch.db);
+    await sql`DROP TABLE profiles`.execute(scratch.db);
+
+    const error = await grpcClient(server.baseUrl)
+      .getProfile({ userId: crypto.randomUUID() })
+      .catch((e: unknown) => ConnectError.from(e));
+
+    await server.close();
+    await scratch.drop();
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.Internal);
+    expect((error as ConnectError).rawMessage).toBe("internal error");
+  });
+});

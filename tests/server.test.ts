@@ -1,0 +1,230 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import http2 from "node:http2";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { grpcClient, transportsFor } from "./support/clients.js";
+import { createTestDatabase, type TestDatabase } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+const codeOf = (call: Promise<unknown>) =>
+  call.then(
+    () => Code[0],
+    (error: unknown) => Code[ConnectError.from(error).code],
+  );
+
+describe("closing the server", () => {
+  it("returns at once while idle keep-alive connections of every protocol are open", async () => {
+    const server = await startTestServer(database.db);
+    for (const transport of Object.values(transportsFor(server.baseUrl))) {
+      await createClient(ProfileApi, transport).batchGetProfiles({ userIds: [] });
+    }
+
+    // A grace period longer than the test's timeout: close must not wait for idle connections.
+    await server.close(120_000);
+
+    await expect(grpcClient(server.baseUrl).batchGetProfiles({ userIds: [] })).rejects.toThrow();
+  });
+});
+
+describe("request bounds", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(database.db, { maxRequestBytes: 2048 });
+  });
+  afterAll(() => server.close());
+
+  it("refuses a request message over MAX_REQUEST_BYTES with RESOURCE_EXHAUSTED", async () => {
+    const call = grpcClient(server.baseUrl).updateProfile({
+      userId: crypto.randomUUID(),
+      bio: "x".repeat(4096),
+    });
+
+    expect(await codeOf(call)).toBe("ResourceExhausted");
+  });
+
+  it("accepts a request message under the limit", async () => {
+    const call = grpcClient(server.baseUrl).updateProfile({
+      userId: crypto.randomUUID(),
+      bio: "x".repeat(400),
+    });
+
+    expect(await codeOf(call)).toBe(Code[0]);
+  });
+});
+
+describe("Connect GET for side-effect-free calls", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(database.db);
+  });
+  afterAll(() => server.close());
+
+  it("serves GetProfile over HTTP GET, as browsers may cache it", async () => {
+    const userId = crypto.randomUUID();
+    await grpcClient(server.baseUrl).updateProfile({ userId, displayName: "Get" });
+    const message = encodeURIComponent(JSON.stringify({ userId }));
+
+    const response = await fetch(
+      `${server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile?encoding=json&message=${message}`,
+    );
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ userId, displayName: "Get", avatarUrl: "" });
+  });
+
+  it("refuses UpdateProfile over HTTP GET", async () => {
+    const message = encodeURIComponent(JSON.stringify({ userId: crypto.randomUUID() }));
+
+    const response = await fetch(
+      `${server.baseUrl}/realchat.profile.v1.ProfileApi/UpdateProfile?encoding=json&message=${message}`,
+    );
+
+    expect(response.status).toBe(405);
+  });
+});
+
+describe("CORS", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(database.db, {
+      corsAllowedOrigins: ["https://chat.example"],
+    });
+  });
+  afterAll(() => server.close());
+
+  const preflight = (origin: string) =>
+    fetch(`${server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,connect-protocol-version,authorization",
+      },
+    });
+
+  it("answers a preflight from an allowed origin", async () => {
+    const response = await preflight("https://chat.example");
+
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://chat.example");
+    expect(response.headers.get("access-control-allow-headers")).toMatch(/authorization/i);
+  });
+
+  it("exposes the gRPC status headers to browser code", async () => {
+    const response = await fetch(`${server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`, {
+      method: "POST",
+      headers: { origin: "https://chat.example", "content-type": "application/json" },
+      body: JSON.stringify({ userId: crypto.randomUUID() }),
+    });
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get("access-control-expose-headers")).toMatch(/grpc-status/i);
+  });
+
+  it("gives no CORS grant to another origin", async () => {
+    const response = await preflight("https://evil.example");
+
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("TLS", () => {
+  let server: TestServer;
+  let ca: Buffer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "profile-tls-"));
+    const keyFile = path.join(dir, "key.pem");
+    const certFile = path.join(dir, "cert.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        keyFile,
+        "-out",
+        certFile,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    ca = readFileSync(certFile);
+    server = await startTestServer(database.db, {}, { tls: { certFile, keyFile } });
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["gRPC over h2", () => createGrpcTransport({ baseUrl: server.baseUrl, nodeOptions: { ca } })],
+    [
+      "Connect over HTTP/1.1",
+      () =>
+        createConnectTransport({
+          baseUrl: server.baseUrl,
+          httpVersion: "1.1",
+          nodeOptions: { ca },
+        }),
+    ],
+    [
+      "gRPC-Web over HTTP/1.1",
+      () =>
+        createGrpcWebTransport({
+          baseUrl: server.baseUrl,
+          httpVersion: "1.1",
+          nodeOptions: { ca },
+        }),
+    ],
+  ])("serves %s on the same TLS port", async (_, transport) => {
+    const userId = crypto.randomUUID();
+
+    const profile = await createClient(ProfileApi, transport()).updateProfile({
+      userId,
+      displayName: "Over TLS",
+    });
+
+    expect(profile.displayName).toBe("Over TLS");
+  });
+
+  it("negotiates h2 by ALPN", async () => {
+    const session = http2.connect(server.baseUrl, { ca });
+    const protocol = await new Promise<string | undefined>((resolve, reject) => {
+      session.once("connect", () => resolve(session.alpnProtocol));
+      session.once("error", reject);
+    });
+    session.close();
+
+    expect(protocol).toBe("h2");
+  });
+});

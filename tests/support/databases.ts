@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Kysely } from "kysely";
+import pg from "pg";
+import pino from "pino";
+import type { DatabaseConfig } from "../../src/config.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import { openDatabase } from "../../src/db/open-database.js";
+import type { Database } from "../../src/db/schema.js";
+import { testDatabaseUrl } from "./environment.js";
+
+export type StorageKind = DatabaseConfig["kind"];
+export const storageKinds: readonly StorageKind[] = ["postgres", "pglite"];
+
+/** A database of its own for one test file, migrated, and removed by `drop()`. */
+export interface TestDatabase {
+  readonly config: DatabaseConfig;
+  readonly db: Kysely<Database>;
+  /** Opens another connection (pool or PGlite) on the same data, e.g. after `db.destroy()`. */
+  reopen(): Promise<Kysely<Database>>;
+  drop(): Promise<void>;
+}
+
+export const silentLogger = pino({ level: "silent" });
+
+export async function createTestDatabase(kind: StorageKind = "postgres"): Promise<TestDatabase> {
+  const config = kind === "postgres" ? await createPostgresDatabase() : await createPgliteDir();
+  const open = async () => {
+    const db = await openDatabase(config, { statementTimeoutMs: 10_000, logger: silentLogger });
+    await migrateToLatest(db);
+    return db;
+  };
+  let db = await open();
+  return {
+    config,
+    get db() {
+      return db;
+    },
+    async reopen() {
+      db = await open();
+      return db;
+    },
+    async drop() {
+      await db.destroy().catch(() => {});
+      if (config.kind === "postgres") await dropPostgresDatabase(config.url);
+      else await rm(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function createPostgresDatabase(): Promise<DatabaseConfig> {
+  const name = `profile_test_${randomBytes(6).toString("hex")}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(testDatabaseUrl);
+  url.pathname = `/${name}`;
+  return { kind: "postgres", url: url.toString(), poolMax: 10 };
+}
+
+async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+async function createPgliteDir(): Promise<DatabaseConfig> {
+  return { kind: "pglite", dataDir: await mkdtemp(path.join(tmpdir(), "profile-pglite-")) };
+}
+
+async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

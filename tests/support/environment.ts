@@ -1,0 +1,3 @@
+/** PostgreSQL server the tests create their databases on (SPEC 8). */
+export const testDatabaseUrl =
+  process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -1,0 +1,39 @@
+import type { Kysely } from "kysely";
+import { type AppConfig, createRequestHandler } from "../../src/app.js";
+import type { Database } from "../../src/db/schema.js";
+import { createServer, type ServerOptions } from "../../src/server.js";
+import { silentLogger } from "./databases.js";
+
+export const defaultTestConfig: AppConfig = {
+  requestTimeoutMs: 10_000,
+  maxRequestBytes: 1024 * 1024,
+  allowHttpAvatarUrls: false,
+  corsAllowedOrigins: [],
+};
+
+export interface TestServer {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly baseUrl: string;
+  readonly port: number;
+  /** Closes gracefully: in-flight calls get `graceMs` (default 1 s) to finish. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** The real server on a free port of 127.0.0.1, over the given (already migrated) database. */
+export async function startTestServer(
+  db: Kysely<Database>,
+  config: Partial<AppConfig> = {},
+  serverOptions: ServerOptions = {},
+): Promise<TestServer> {
+  const server = createServer(
+    createRequestHandler({ config: { ...defaultTestConfig, ...config }, db, logger: silentLogger }),
+    serverOptions,
+  );
+  const { port } = await server.listen(0, "127.0.0.1");
+  const scheme = serverOptions.tls === undefined ? "http" : "https";
+  return {
+    baseUrl: `${scheme}://127.0.0.1:${port}`,
+    port,
+    close: (graceMs = 1000) => server.close(graceMs),
+  };
+}
