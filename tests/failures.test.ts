@@ -3,15 +3,9 @@ import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
-import { grpcClient } from "./support/clients.js";
+import { codeOf, grpcClient, type ProfileClient } from "./support/clients.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-
-const codeOf = (call: Promise<unknown>) =>
-  call.then(
-    () => "OK",
-    (error: unknown) => Code[ConnectError.from(error).code],
-  );
 
 let database: TestDatabase;
 
@@ -23,17 +17,23 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Holds a row lock on the user's profile in another session until `release()`. */
-async function lockProfile(userId: string) {
+/**
+ * Creates a profile and holds a row lock on it from another session until `release()`, so that
+ * updates of it block: a call that is reliably slow, without timing tricks.
+ */
+async function createLockedProfile(client: ProfileClient) {
   if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
-  const client = new pg.Client({ connectionString: database.config.url });
-  await client.connect();
-  await client.query("BEGIN");
-  await client.query("SELECT 1 FROM profiles WHERE user_id = $1 FOR UPDATE", [userId]);
-  return async () => {
-    await client.query("ROLLBACK");
-    await client.end();
+  const userId = crypto.randomUUID();
+  await client.updateProfile({ userId, displayName: "Locked" });
+  const locker = new pg.Client({ connectionString: database.config.url });
+  await locker.connect();
+  await locker.query("BEGIN");
+  await locker.query("SELECT 1 FROM profiles WHERE user_id = $1 FOR UPDATE", [userId]);
+  const release = async () => {
+    await locker.query("ROLLBACK");
+    await locker.end();
   };
+  return { userId, release };
 }
 
 describe("deadlines", () => {
@@ -45,9 +45,7 @@ describe("deadlines", () => {
 
   it("answers DEADLINE_EXCEEDED when the client's deadline passes during a blocked update", async () => {
     const client = grpcClient(server.baseUrl);
-    const userId = crypto.randomUUID();
-    await client.updateProfile({ userId, displayName: "Locked" });
-    const release = await lockProfile(userId);
+    const { userId, release } = await createLockedProfile(client);
 
     const code = await codeOf(client.updateProfile({ userId, bio: "late" }, { timeoutMs: 150 }));
 
@@ -57,9 +55,7 @@ describe("deadlines", () => {
 
   it("answers DEADLINE_EXCEEDED after REQUEST_TIMEOUT_MS when the client sets no deadline", async () => {
     const client = grpcClient(server.baseUrl);
-    const userId = crypto.randomUUID();
-    await client.updateProfile({ userId, displayName: "Locked" });
-    const release = await lockProfile(userId);
+    const { userId, release } = await createLockedProfile(client);
 
     const code = await codeOf(client.updateProfile({ userId, bio: "late" }));
 
@@ -76,9 +72,7 @@ describe("statement timeout", () => {
     });
     const server = await startTestServer(db);
     const client = grpcClient(server.baseUrl);
-    const userId = crypto.randomUUID();
-    await client.updateProfile({ userId, displayName: "Locked" });
-    const release = await lockProfile(userId);
+    const { userId, release } = await createLockedProfile(client);
 
     const code = await codeOf(client.updateProfile({ userId, bio: "late" }));
 
@@ -93,9 +87,7 @@ describe("graceful close", () => {
   it("lets an in-flight call finish, then closes", async () => {
     const server = await startTestServer(database.db);
     const client = grpcClient(server.baseUrl);
-    const userId = crypto.randomUUID();
-    await client.updateProfile({ userId, displayName: "Before" });
-    const release = await lockProfile(userId);
+    const { userId, release } = await createLockedProfile(client);
     const inFlight = client.updateProfile({ userId, displayName: "After" });
     await new Promise((resolve) => setTimeout(resolve, 100));
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http2 from "node:http2";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -11,7 +11,7 @@ import {
 } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { grpcClient, transportsFor } from "./support/clients.js";
+import { codeOf, grpcClient, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -24,12 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.drop();
 });
-
-const codeOf = (call: Promise<unknown>) =>
-  call.then(
-    () => Code[0],
-    (error: unknown) => Code[ConnectError.from(error).code],
-  );
 
 describe("closing the server", () => {
   it("returns at once while idle keep-alive connections of every protocol are open", async () => {
@@ -67,7 +61,7 @@ describe("request bounds", () => {
       bio: "x".repeat(400),
     });
 
-    expect(await codeOf(call)).toBe(Code[0]);
+    expect(await codeOf(call)).toBe("OK");
   });
 });
 

@@ -1,4 +1,4 @@
-import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -25,4 +25,12 @@ export function transportsFor(baseUrl: string): Record<string, Transport> {
 /** A gRPC client: what backend services use. */
 export function grpcClient(baseUrl: string): ProfileClient {
   return createClient(ProfileApi, createGrpcTransport({ baseUrl }));
+}
+
+/** The outcome of a call as a code name: "OK", or the error's code such as "NotFound". */
+export function codeOf(call: Promise<unknown>): Promise<string> {
+  return call.then(
+    () => "OK",
+    (error: unknown) => Code[ConnectError.from(error).code],
+  );
 }
