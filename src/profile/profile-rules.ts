@@ -85,6 +85,7 @@ function checkBio(raw: string): Checked {
 }
 
 const spaceOrInvisible = /[\s\p{C}]/u;
+const hostAfterSlashes = /^https?:\/\/[^/?#]/i;
 
 function checkAvatarUrl(raw: string, options: FieldRuleOptions): Checked {
   if (raw === "") return { value: raw };
@@ -101,8 +102,9 @@ function checkAvatarUrl(raw: string, options: FieldRuleOptions): Checked {
       "INVALID_URL",
     );
   }
+  // The URL parser forgives "https:///host"; the text itself must name a host after "//".
   const url = URL.parse(raw);
-  if (url === null || url.hostname === "") {
+  if (url === null || url.hostname === "" || !hostAfterSlashes.test(raw)) {
     return refused("must be an absolute https:// URL with a host", "INVALID_URL");
   }
   if (url.username !== "" || url.password !== "") {

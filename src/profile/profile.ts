@@ -20,10 +20,14 @@ export function etagOf(version: number): string {
   return `v${version}`;
 }
 
+/** Versions are PostgreSQL `integer`s. */
+const MAX_VERSION = 2_147_483_647;
+
 /** The version an etag names, or `undefined` for a string that is no etag of ours. */
 export function versionOfEtag(etag: string): number | undefined {
-  const match = /^v([1-9][0-9]{0,9})$/.exec(etag);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
+  const digits = /^v([1-9][0-9]{0,9})$/.exec(etag)?.[1];
+  const version = Number(digits);
+  return digits !== undefined && version <= MAX_VERSION ? version : undefined;
 }
 
 export function profileFromRow(row: ProfileRow): Profile {
