@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 describe.each(Object.keys(transportsFor("http://unused")))("over %s", (name) => {
-  const client = () => createClient(ProfileApi, transportsFor(server.baseUrl)[name]!);
+  const client = () => {
+    const transport = transportsFor(server.baseUrl)[name];
+    if (transport === undefined) throw new Error(`no transport ${name}`);
+    return createClient(ProfileApi, transport);
+  };
   const userId = crypto.randomUUID();
 
   it("UpdateProfile creates the profile and returns it whole", async () => {
