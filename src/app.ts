@@ -4,10 +4,12 @@ import cors from "cors";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
+import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/schema.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
 import { createProfileService } from "./profile/profile-service.js";
+import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
 import type { RequestHandler } from "./server.js";
@@ -21,13 +23,19 @@ export interface AppDependencies {
   readonly config: AppConfig;
   readonly db: Kysely<Database>;
   readonly logger: Logger;
+  readonly verifyToken: TokenVerifier;
 }
 
 /**
- * Wires the service: domain, RPC handlers, interceptors and CORS, as one request handler that
+ * Wires the service: domain, RPC handlers, authentication, interceptors and CORS, as one request handler that
  * does not listen anywhere (see server.ts), so tests and main.ts serve it the same way.
  */
-export function createRequestHandler({ config, db, logger }: AppDependencies): RequestHandler {
+export function createRequestHandler({
+  config,
+  db,
+  logger,
+  verifyToken,
+}: AppDependencies): RequestHandler {
   const profiles = createProfileService(db, {
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
   });
@@ -37,6 +45,7 @@ export function createRequestHandler({ config, db, logger }: AppDependencies): R
       createErrorInterceptor(logger),
       createDeadlineInterceptor(config.requestTimeoutMs),
     ],
+    requestGate: createAuthGate(verifyToken),
     readMaxBytes: config.maxRequestBytes,
     // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
     jsonOptions: { alwaysEmitImplicit: true },

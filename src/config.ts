@@ -5,6 +5,24 @@ export type DatabaseConfig =
   | { readonly kind: "postgres"; readonly url: string; readonly poolMax: number }
   | { readonly kind: "pglite"; readonly dataDir: string };
 
+/** How bearer tokens are verified (SPEC 3). */
+export interface AuthConfig {
+  /** HS256 shared secret (RealChat's Auth). */
+  readonly secret: string | undefined;
+  /** JSON Web Key Set for asymmetric tokens. */
+  readonly jwksUrl: string | undefined;
+  readonly jwksAlgorithms: readonly string[];
+  readonly jwksTimeoutMs: number;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clockToleranceSeconds: number;
+  /**
+   * Embedded development mode: no JWT settings and no DATABASE_URL. The secret is generated in
+   * DATA_DIR and `npm run token` prints tokens signed with it.
+   */
+  readonly development: boolean;
+}
+
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -24,6 +42,7 @@ export interface Config {
   /** How long shutdown waits for in-flight calls before closing connections. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  readonly auth: AuthConfig;
 }
 
 export type LogLevel = z.infer<typeof logLevel>;
@@ -36,6 +55,29 @@ export class ConfigError extends Error {
 const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 const boolean = z.enum(["true", "false"]).transform((value) => value === "true");
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const commaList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== ""),
+    );
+const asymmetricAlgorithms = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+] as const;
 
 const environment = z.object({
   PORT: integer(0, 65535).default(8080),
@@ -53,18 +95,19 @@ const environment = z.object({
   ALLOW_HTTP_AVATAR_URLS: boolean.default(false),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
-  CORS_ALLOWED_ORIGINS: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((origin) => origin.trim())
-        .filter((origin) => origin !== ""),
-    )
-    .pipe(z.array(z.url({ protocol: /^https?$/ }).or(z.literal("*")))),
+  CORS_ALLOWED_ORIGINS: commaList("").pipe(
+    z.array(z.url({ protocol: /^https?$/ }).or(z.literal("*"))),
+  ),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: logLevel.default("info"),
+  // RFC 7518 section 3.2: an HS256 key must have at least 256 bits.
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_JWKS_ALGORITHMS: commaList("RS256,ES256").pipe(z.array(z.enum(asymmetricAlgorithms)).min(1)),
+  JWT_JWKS_TIMEOUT_MS: integer(1, 60_000).default(3000),
+  JWT_ISSUER: z.string().default("realchat-auth"),
+  JWT_AUDIENCE: z.string().default("realchat-clients"),
+  JWT_CLOCK_TOLERANCE_SECONDS: integer(0, 300).default(30),
 });
 
 /**
@@ -87,6 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     throw new ConfigError("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE go together");
   }
+  const hasJwtSettings = e.JWT_SECRET !== undefined || e.JWT_JWKS_URL !== undefined;
+  if (e.DATABASE_URL !== undefined && !hasJwtSettings) {
+    throw new ConfigError(
+      "invalid configuration: DATABASE_URL is set but neither JWT_SECRET nor JWT_JWKS_URL: " +
+        "refusing to run a deployment without authentication",
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -106,5 +156,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    auth: {
+      secret: e.JWT_SECRET,
+      jwksUrl: e.JWT_JWKS_URL,
+      jwksAlgorithms: e.JWT_JWKS_ALGORITHMS,
+      jwksTimeoutMs: e.JWT_JWKS_TIMEOUT_MS,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
+      development: !hasJwtSettings,
+    },
   });
 }

@@ -23,3 +23,18 @@ export class NotFoundError extends Error {
 export class PreconditionFailedError extends Error {
   override readonly name = "PreconditionFailedError";
 }
+
+/** The caller did not prove who they are (no, malformed, expired or unverifiable credentials). */
+export class UnauthenticatedError extends Error {
+  override readonly name = "UnauthenticatedError";
+}
+
+/** The caller is known but may not do this. */
+export class PermissionDeniedError extends Error {
+  override readonly name = "PermissionDeniedError";
+}
+
+/** Something the service depends on (other than the database) cannot answer now; retry later. */
+export class DependencyUnavailableError extends Error {
+  override readonly name = "DependencyUnavailableError";
+}

@@ -1,7 +1,9 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { createRequestHandler } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
+import { createTokenVerifier } from "./auth/token-verifier.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { openDatabase } from "./db/open-database.js";
 import type { Database } from "./db/schema.js";
@@ -25,13 +27,32 @@ async function main(): Promise<void> {
     const applied = await migrateToLatest(db);
     logger.info({ applied }, "database schema up to date");
   }
-  const server = createServer(createRequestHandler({ config, db, logger }), { tls: config.tls });
+  const verifyToken = createTokenVerifier({
+    ...config.auth,
+    secret: await signingSecret(config, logger),
+  });
+  const server = createServer(createRequestHandler({ config, db, logger, verifyToken }), {
+    tls: config.tls,
+  });
   const address = await server.listen(config.port, config.host);
   logger.info(
     { address: address.address, port: address.port, tls: config.tls !== undefined },
     "profile service listening",
   );
   shutDownOnSignal({ server, db, logger, graceMs: config.shutdownTimeoutMs });
+}
+
+/** JWT_SECRET, or in embedded development mode the generated one (with a loud warning). */
+async function signingSecret(config: Config, logger: Logger): Promise<string | undefined> {
+  if (!config.auth.development || config.database.kind !== "pglite") return config.auth.secret;
+  const secret = await loadOrCreateDevelopmentSecret(config.database.dataDir);
+  logger.warn(
+    { dataDir: config.database.dataDir },
+    "DEVELOPMENT CREDENTIALS: no JWT_SECRET or JWT_JWKS_URL set, tokens are verified with a " +
+      "secret generated in the data directory; get one with `npm run token -- <user-id>`. " +
+      "Never run like this in production.",
+  );
+  return secret;
 }
 
 function shutDownOnSignal(parts: {

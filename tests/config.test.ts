@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 
+const secret = "a-shared-secret-of-at-least-32-chars";
+
 describe("configuration from the environment", () => {
   it("defaults to PGlite in ./data on port 8080 when nothing is set", () => {
     const config = loadConfig({});
@@ -14,7 +16,11 @@ describe("configuration from the environment", () => {
   });
 
   it("uses PostgreSQL with its pool size when DATABASE_URL is set", () => {
-    const config = loadConfig({ DATABASE_URL: "postgres://u@db:5432/p", DB_POOL_MAX: "25" });
+    const config = loadConfig({
+      DATABASE_URL: "postgres://u@db:5432/p",
+      DB_POOL_MAX: "25",
+      JWT_SECRET: secret,
+    });
 
     expect(config.database).toEqual({
       kind: "postgres",
@@ -51,5 +57,36 @@ describe("configuration from the environment", () => {
     });
 
     expect(config.corsAllowedOrigins).toEqual(["https://chat.example", "http://localhost:5173"]);
+  });
+
+  it("runs embedded development mode when there is neither DATABASE_URL nor JWT settings", () => {
+    expect(loadConfig({}).auth.development).toBe(true);
+  });
+
+  it("refuses DATABASE_URL without JWT settings, so no deployment runs unauthenticated", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgres://u@db/p" })).toThrow(
+      /JWT_SECRET nor JWT_JWKS_URL/,
+    );
+  });
+
+  it("uses JWT_SECRET with RealChat's issuer and audience by default", () => {
+    const { auth } = loadConfig({ DATABASE_URL: "postgres://u@db/p", JWT_SECRET: secret });
+
+    expect(auth).toMatchObject({
+      secret,
+      issuer: "realchat-auth",
+      audience: "realchat-clients",
+      development: false,
+    });
+  });
+
+  it.each([
+    ["JWT_SECRET", "too-short"],
+    ["JWT_JWKS_URL", "not a url"],
+    ["JWT_JWKS_ALGORITHMS", "HS256"],
+    ["JWT_JWKS_ALGORITHMS", "none"],
+    ["JWT_CLOCK_TOLERANCE_SECONDS", "3600"],
+  ])("refuses %s=%s with a message naming the variable", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });

@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
+import { adminToken } from "./support/auth.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -94,6 +95,8 @@ afterAll(async () => {
 
 /** One unary call of ProfileApi through grpc-js, with the method table proto-loader built. */
 function call<T>(methodName: string, request: object): Promise<Outcome<T>> {
+  const authorized = new grpc.Metadata();
+  authorized.set("authorization", `Bearer ${adminToken}`);
   const service = definition["realchat.profile.v1.ProfileApi"] as protoLoader.ServiceDefinition;
   const method = service[methodName];
   if (method === undefined) throw new Error(`no method ${methodName} in the proto`);
@@ -103,7 +106,7 @@ function call<T>(methodName: string, request: object): Promise<Outcome<T>> {
       method.requestSerialize,
       method.responseDeserialize,
       request,
-      new grpc.Metadata(),
+      authorized,
       { deadline: Date.now() + 5000 },
       (error, response) => {
         if (error !== null) resolve({ ok: false, error });

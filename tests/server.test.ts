@@ -11,7 +11,8 @@ import {
 } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { codeOf, grpcClient, transportsFor } from "./support/clients.js";
+import { adminToken } from "./support/auth.js";
+import { bearer, codeOf, grpcClient, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -79,6 +80,7 @@ describe("Connect GET for side-effect-free calls", () => {
 
     const response = await fetch(
       `${server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile?encoding=json&message=${message}`,
+      { headers: { authorization: `Bearer ${adminToken}` } },
     );
 
     expect(response.status).toBe(200);
@@ -90,6 +92,7 @@ describe("Connect GET for side-effect-free calls", () => {
 
     const response = await fetch(
       `${server.baseUrl}/realchat.profile.v1.ProfileApi/UpdateProfile?encoding=json&message=${message}`,
+      { headers: { authorization: `Bearer ${adminToken}` } },
     );
 
     expect(response.status).toBe(405);
@@ -126,7 +129,11 @@ describe("CORS", () => {
   it("exposes the gRPC status headers to browser code", async () => {
     const response = await fetch(`${server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`, {
       method: "POST",
-      headers: { origin: "https://chat.example", "content-type": "application/json" },
+      headers: {
+        origin: "https://chat.example",
+        "content-type": "application/json",
+        authorization: `Bearer ${adminToken}`,
+      },
       body: JSON.stringify({ userId: crypto.randomUUID() }),
     });
 
@@ -181,7 +188,15 @@ describe("TLS", () => {
   });
 
   it.each([
-    ["gRPC over h2", () => createGrpcTransport({ baseUrl: server.baseUrl, nodeOptions: { ca } })],
+    [
+      "gRPC over h2",
+      () =>
+        createGrpcTransport({
+          baseUrl: server.baseUrl,
+          nodeOptions: { ca },
+          interceptors: bearer(adminToken),
+        }),
+    ],
     [
       "Connect over HTTP/1.1",
       () =>
@@ -189,6 +204,7 @@ describe("TLS", () => {
           baseUrl: server.baseUrl,
           httpVersion: "1.1",
           nodeOptions: { ca },
+          interceptors: bearer(adminToken),
         }),
     ],
     [
@@ -198,6 +214,7 @@ describe("TLS", () => {
           baseUrl: server.baseUrl,
           httpVersion: "1.1",
           nodeOptions: { ca },
+          interceptors: bearer(adminToken),
         }),
     ],
   ])("serves %s on the same TLS port", async (_, transport) => {

@@ -7,6 +7,7 @@ import {
   type Profile as ProfileMessage,
   ProfileSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { callerOf } from "../rpc/auth-gate.js";
 import type { Profile } from "./profile.js";
 import type { ProfileService } from "./profile-service.js";
 
@@ -25,8 +26,9 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
       });
     },
 
-    async updateProfile(request) {
+    async updateProfile(request, context) {
       const profile = await service.updateProfile({
+        caller: callerOf(context),
         userId: request.userId,
         fields: {
           displayName: request.displayName,

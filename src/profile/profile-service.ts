@@ -1,9 +1,11 @@
 import type { Kysely } from "kysely";
+import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import type { Database } from "../db/schema.js";
 import {
   type FieldViolation,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   PreconditionFailedError,
 } from "../errors.js";
 import { type Profile, profileFromRow, versionOfEtag } from "./profile.js";
@@ -22,6 +24,8 @@ export interface BatchResult {
 }
 
 export interface UpdateCommand {
+  /** Who asks: only the user themself, or a caller with the admin scope, may change a profile. */
+  readonly caller: Caller;
   readonly userId: string;
   /** Raw field values as the client sent them; absent fields stay unchanged. */
   readonly fields: ProfileFields;
@@ -61,11 +65,14 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
     async updateProfile(command: UpdateCommand): Promise<Profile> {
       const userId = parseUserId(command.userId);
       const checked = checkProfileFields(command.fields, rules);
-      const violations = [
-        ...(userId === undefined ? [malformedUserId("user_id")] : []),
-        ...(checked.ok ? [] : checked.violations),
-      ];
-      if (userId === undefined || !checked.ok) throw new InvalidArgumentError(violations);
+      if (userId === undefined) {
+        const fieldViolations = checked.ok ? [] : checked.violations;
+        throw new InvalidArgumentError([malformedUserId("user_id"), ...fieldViolations]);
+      }
+      if (!mayChangeProfile(command.caller, userId)) {
+        throw new PermissionDeniedError("a profile may be changed only by its own user");
+      }
+      if (!checked.ok) throw new InvalidArgumentError(checked.violations);
 
       const { fields } = checked;
       const etag = command.etag;
@@ -92,6 +99,10 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
       return profileFromRow(current);
     },
   };
+}
+
+function mayChangeProfile(caller: Caller, userId: UserId): boolean {
+  return parseUserId(caller.subject) === userId || caller.scopes.has(PROFILE_ADMIN_SCOPE);
 }
 
 function requireUserId(raw: string): UserId {

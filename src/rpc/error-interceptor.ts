@@ -2,7 +2,14 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { classifyDatabaseError } from "../db/database-errors.js";
-import { InvalidArgumentError, NotFoundError, PreconditionFailedError } from "../errors.js";
+import {
+  DependencyUnavailableError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  PreconditionFailedError,
+  UnauthenticatedError,
+} from "../errors.js";
 
 /**
  * The one place where failures become RPC errors. Expected outcomes get precise codes; anything
@@ -22,6 +29,15 @@ export function createErrorInterceptor(logger: Logger): Interceptor {
   };
 }
 
+/** Domain failures and the code each one gets. */
+const codeOfDomainError: ReadonlyArray<readonly [new (...args: never[]) => Error, Code]> = [
+  [NotFoundError, Code.NotFound],
+  [PreconditionFailedError, Code.Aborted],
+  [UnauthenticatedError, Code.Unauthenticated],
+  [PermissionDeniedError, Code.PermissionDenied],
+  [DependencyUnavailableError, Code.Unavailable],
+];
+
 /** Maps a failure from the domain or the database to the ConnectError a client sees. */
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
@@ -30,9 +46,9 @@ export function toConnectError(error: unknown): ConnectError {
       { desc: BadRequestSchema, value: { fieldViolations: [...error.violations] } },
     ]);
   }
-  if (error instanceof NotFoundError) return new ConnectError(error.message, Code.NotFound);
-  if (error instanceof PreconditionFailedError)
-    return new ConnectError(error.message, Code.Aborted);
+  for (const [type, code] of codeOfDomainError) {
+    if (error instanceof type) return new ConnectError(error.message, code);
+  }
   switch (classifyDatabaseError(error)) {
     case "unavailable":
       return new ConnectError("the database is unavailable; retry later", Code.Unavailable);

@@ -1,30 +1,61 @@
-import { type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import {
+  type Client,
+  Code,
+  ConnectError,
+  createClient,
+  type Interceptor,
+  type Transport,
+} from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
 import { ProfileApi } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { adminToken } from "./auth.js";
 
 export type ProfileClient = Client<typeof ProfileApi>;
 
-/** The four ways browsers and services reach the port, each over a real socket. */
-export function transportsFor(baseUrl: string): Record<string, Transport> {
+/** Sends `Authorization: Bearer <token>` with every call (none when `token` is undefined). */
+export function bearer(token: string | undefined): Interceptor[] {
+  if (token === undefined) return [];
+  return [
+    (next) => (request) => {
+      request.header.set("authorization", `Bearer ${token}`);
+      return next(request);
+    },
+  ];
+}
+
+/**
+ * The four ways browsers and services reach the port, each over a real socket, sending `token`
+ * (by default a service token with the admin scope).
+ */
+export function transportsFor(
+  baseUrl: string,
+  token: string | undefined = adminToken,
+): Record<string, Transport> {
+  const interceptors = bearer(token);
   return {
-    "gRPC over h2c": createGrpcTransport({ baseUrl }),
-    "Connect JSON over HTTP/1.1": createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+    "gRPC over h2c": createGrpcTransport({ baseUrl, interceptors }),
+    "Connect JSON over HTTP/1.1": createConnectTransport({
+      baseUrl,
+      httpVersion: "1.1",
+      interceptors,
+    }),
     "Connect binary over HTTP/2": createConnectTransport({
       baseUrl,
       httpVersion: "2",
       useBinaryFormat: true,
+      interceptors,
     }),
-    "gRPC-Web over HTTP/1.1": createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+    "gRPC-Web over HTTP/1.1": createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors }),
   };
 }
 
-/** A gRPC client: what backend services use. */
-export function grpcClient(baseUrl: string): ProfileClient {
-  return createClient(ProfileApi, createGrpcTransport({ baseUrl }));
+/** A gRPC client, what backend services use, sending `token` (by default an admin token). */
+export function grpcClient(baseUrl: string, token: string | undefined = adminToken): ProfileClient {
+  return createClient(ProfileApi, createGrpcTransport({ baseUrl, interceptors: bearer(token) }));
 }
 
 /** The outcome of a call as a code name: "OK", or the error's code such as "NotFound". */

@@ -1,7 +1,9 @@
 import type { Kysely } from "kysely";
 import { type AppConfig, createRequestHandler } from "../../src/app.js";
+import type { TokenVerifier } from "../../src/auth/token-verifier.js";
 import type { Database } from "../../src/db/schema.js";
 import { createServer, type ServerOptions } from "../../src/server.js";
+import { testTokenVerifier } from "./auth.js";
 import { silentLogger } from "./databases.js";
 
 export const defaultTestConfig: AppConfig = {
@@ -24,9 +26,15 @@ export async function startTestServer(
   db: Kysely<Database>,
   config: Partial<AppConfig> = {},
   serverOptions: ServerOptions = {},
+  verifyToken: TokenVerifier = testTokenVerifier,
 ): Promise<TestServer> {
   const server = createServer(
-    createRequestHandler({ config: { ...defaultTestConfig, ...config }, db, logger: silentLogger }),
+    createRequestHandler({
+      config: { ...defaultTestConfig, ...config },
+      db,
+      logger: silentLogger,
+      verifyToken,
+    }),
     serverOptions,
   );
   const { port } = await server.listen(0, "127.0.0.1");

@@ -1,0 +1,86 @@
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { DependencyUnavailableError, UnauthenticatedError } from "../errors.js";
+import type { Caller } from "./caller.js";
+
+export interface TokenVerifierOptions {
+  /** Shared secret for HS256 tokens, as RealChat's Auth signs them. */
+  readonly secret?: string | undefined;
+  /** JSON Web Key Set for asymmetric tokens. */
+  readonly jwksUrl?: string | undefined;
+  /** Asymmetric algorithms accepted with keys from the JWKS. */
+  readonly jwksAlgorithms: readonly string[];
+  /** How long one fetch of the JWKS may take. */
+  readonly jwksTimeoutMs: number;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clockToleranceSeconds: number;
+}
+
+/** Verifies a bearer token and says who sent it. */
+export type TokenVerifier = (token: string) => Promise<Caller>;
+
+/**
+ * Builds a verifier that accepts exactly the pinned algorithms: HS256 with the shared secret, and
+ * the configured asymmetric algorithms with keys from the JWKS (cached, refetched on an unknown
+ * `kid` at most every 30 s). `exp` and `sub` are required, issuer and audience checked.
+ *
+ * @throws UnauthenticatedError for any token that does not verify,
+ *   DependencyUnavailableError when the JWKS cannot be fetched in time.
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const secret =
+    options.secret === undefined ? undefined : new TextEncoder().encode(options.secret);
+  const keySet =
+    options.jwksUrl === undefined
+      ? undefined
+      : createRemoteJWKSet(new URL(options.jwksUrl), {
+          timeoutDuration: options.jwksTimeoutMs,
+          cooldownDuration: 30_000,
+          cacheMaxAge: 10 * 60_000,
+        });
+  const algorithms = [
+    ...(secret === undefined ? [] : ["HS256"]),
+    ...(keySet === undefined ? [] : options.jwksAlgorithms),
+  ];
+
+  // jose has already refused any `alg` outside `algorithms` when it asks for a key.
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (header.alg === "HS256" && secret !== undefined) return secret;
+    if (keySet === undefined) throw new UnauthenticatedError("invalid bearer token");
+    try {
+      return await keySet(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey) throw error;
+      if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new DependencyUnavailableError("token signing keys cannot be fetched; retry later", {
+        cause: error,
+      });
+    }
+  };
+
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, getKey, {
+        algorithms,
+        issuer: options.issuer,
+        audience: options.audience,
+        clockTolerance: options.clockToleranceSeconds,
+        requiredClaims: ["exp", "sub"],
+      });
+      return { subject: payload.sub ?? "", scopes: scopesOf(payload) };
+    } catch (error) {
+      if (error instanceof DependencyUnavailableError) throw error;
+      if (error instanceof errors.JWTExpired)
+        throw new UnauthenticatedError("bearer token expired");
+      throw new UnauthenticatedError("invalid bearer token", { cause: error });
+    }
+  };
+}
+
+/** OAuth's `scope` claim: a space-separated string (RFC 8693), or a list of strings. */
+function scopesOf(payload: JWTPayload): ReadonlySet<string> {
+  const { scope } = payload;
+  if (typeof scope === "string") return new Set(scope.split(" ").filter((s) => s !== ""));
+  if (Array.isArray(scope)) return new Set(scope.filter((s) => typeof s === "string"));
+  return new Set();
+}
