@@ -16,9 +16,12 @@ import { adminToken } from "./auth.js";
 
 export type ProfileClient = Client<typeof ProfileApi>;
 
-/** Sends `Authorization: Bearer <token>` with every call (none when `token` is undefined). */
-export function bearer(token: string | undefined): Interceptor[] {
-  if (token === undefined) return [];
+/** A bearer token, or `null` for calls that send no Authorization header. */
+export type TestToken = string | null;
+
+/** Sends `Authorization: Bearer <token>` with every call (no header for `null`). */
+export function bearer(token: TestToken): Interceptor[] {
+  if (token === null) return [];
   return [
     (next) => (request) => {
       request.header.set("authorization", `Bearer ${token}`);
@@ -33,7 +36,7 @@ export function bearer(token: string | undefined): Interceptor[] {
  */
 export function transportsFor(
   baseUrl: string,
-  token: string | undefined = adminToken,
+  token: TestToken = adminToken,
 ): Record<string, Transport> {
   const interceptors = bearer(token);
   return {
@@ -54,7 +57,7 @@ export function transportsFor(
 }
 
 /** A gRPC client, what backend services use, sending `token` (by default an admin token). */
-export function grpcClient(baseUrl: string, token: string | undefined = adminToken): ProfileClient {
+export function grpcClient(baseUrl: string, token: TestToken = adminToken): ProfileClient {
   return createClient(ProfileApi, createGrpcTransport({ baseUrl, interceptors: bearer(token) }));
 }
 
