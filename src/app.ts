@@ -1,44 +1,36 @@
 import { cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import cors from "cors";
-import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
-import type { Database } from "./db/schema.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
-import { createProfileService } from "./profile/profile-service.js";
+import type { ProfileService } from "./profile/profile-service.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
 import type { RequestHandler } from "./server.js";
 
-export type AppConfig = Pick<
-  Config,
-  "requestTimeoutMs" | "maxRequestBytes" | "allowHttpAvatarUrls" | "corsAllowedOrigins"
->;
+export type AppConfig = Pick<Config, "requestTimeoutMs" | "maxRequestBytes" | "corsAllowedOrigins">;
 
 export interface AppDependencies {
   readonly config: AppConfig;
-  readonly db: Kysely<Database>;
+  readonly profiles: ProfileService;
   readonly logger: Logger;
   readonly verifyToken: TokenVerifier;
 }
 
 /**
- * Wires the service: domain, RPC handlers, authentication, interceptors and CORS, as one request handler that
+ * Wires the RPC side: handlers, authentication, interceptors and CORS, as one request handler that
  * does not listen anywhere (see server.ts), so tests and main.ts serve it the same way.
  */
 export function createRequestHandler({
   config,
-  db,
+  profiles,
   logger,
   verifyToken,
 }: AppDependencies): RequestHandler {
-  const profiles = createProfileService(db, {
-    allowHttpAvatarUrls: config.allowHttpAvatarUrls,
-  });
   const connectHandler = connectNodeAdapter({
     routes: (router) => router.service(ProfileApi, createProfileApiHandlers(profiles)),
     interceptors: [

@@ -23,6 +23,19 @@ export interface AuthConfig {
   readonly development: boolean;
 }
 
+/** The event side (SPEC 6). */
+export interface EventsConfig {
+  /** Unset: events wait in the outbox and registrations are not consumed. */
+  readonly natsUrl: string | undefined;
+  readonly encoding: "protobuf" | "json";
+  /** Create the AUTH and PROFILE streams and the durable consumer when missing. */
+  readonly createStreams: boolean;
+  /** How often the relay looks for unpublished events besides being notified. */
+  readonly outboxPollIntervalMs: number;
+  /** How long published outbox rows are kept before they are deleted. */
+  readonly outboxRetentionSeconds: number;
+}
+
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -43,6 +56,7 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig;
+  readonly events: EventsConfig;
 }
 
 export type LogLevel = z.infer<typeof logLevel>;
@@ -108,6 +122,14 @@ const environment = z.object({
   JWT_ISSUER: z.string().default("realchat-auth"),
   JWT_AUDIENCE: z.string().default("realchat-clients"),
   JWT_CLOCK_TOLERANCE_SECONDS: integer(0, 300).default(30),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls|wss?):\/\/[^\s]+$/, "must be a nats:// (or tls://, ws://, wss://) URL")
+    .optional(),
+  EVENTS_ENCODING: z.enum(["protobuf", "json"]).default("protobuf"),
+  EVENTS_CREATE_STREAMS: boolean.default(true),
+  OUTBOX_POLL_INTERVAL_MS: integer(10, 600_000).default(1000),
+  OUTBOX_RETENTION_HOURS: integer(0, 24 * 365).default(24),
 });
 
 /**
@@ -165,6 +187,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       audience: e.JWT_AUDIENCE,
       clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE_SECONDS,
       development: !hasJwtSettings,
+    },
+    events: {
+      natsUrl: e.NATS_URL,
+      encoding: e.EVENTS_ENCODING,
+      createStreams: e.EVENTS_CREATE_STREAMS,
+      outboxPollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      outboxRetentionSeconds: e.OUTBOX_RETENTION_HOURS * 3600,
     },
   });
 }

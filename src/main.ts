@@ -1,22 +1,23 @@
-import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { createRequestHandler } from "./app.js";
 import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { openDatabase } from "./db/open-database.js";
-import type { Database } from "./db/schema.js";
+import { type DatabaseHandle, openDatabase } from "./db/open-database.js";
+import { type Events, startEvents } from "./events/events.js";
 import { createLogger } from "./logger.js";
+import { createProfileService } from "./profile/profile-service.js";
 import { createServer, type Server } from "./server.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config.database, {
+  const database = await openDatabase(config.database, {
     statementTimeoutMs: config.statementTimeoutMs,
     logger,
   });
+  const { db } = database;
   if (config.database.kind === "pglite") {
     logger.warn(
       { dataDir: config.database.dataDir },
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
     ...config.auth,
     secret: await signingSecret(config, logger),
   });
-  const server = createServer(createRequestHandler({ config, db, logger, verifyToken }), {
+  const profiles = createProfileService(db, { allowHttpAvatarUrls: config.allowHttpAvatarUrls });
+  const events = startEvents({ config: config.events, database, profiles, logger });
+  const server = createServer(createRequestHandler({ config, profiles, logger, verifyToken }), {
     tls: config.tls,
   });
   const address = await server.listen(config.port, config.host);
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
     { address: address.address, port: address.port, tls: config.tls !== undefined },
     "profile service listening",
   );
-  shutDownOnSignal({ server, db, logger, graceMs: config.shutdownTimeoutMs });
+  shutDownOnSignal({ server, events, database, logger, graceMs: config.shutdownTimeoutMs });
 }
 
 /** JWT_SECRET, or in embedded development mode the generated one (with a loud warning). */
@@ -57,11 +60,12 @@ async function signingSecret(config: Config, logger: Logger): Promise<string | u
 
 function shutDownOnSignal(parts: {
   server: Server;
-  db: Kysely<Database>;
+  events: Events;
+  database: DatabaseHandle;
   logger: Logger;
   graceMs: number;
 }): void {
-  const { server, db, logger, graceMs } = parts;
+  const { server, events, database, logger, graceMs } = parts;
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -71,7 +75,8 @@ function shutDownOnSignal(parts: {
     stopping = true;
     logger.info({ signal, graceMs }, "shutting down");
     await server.close(graceMs);
-    await db.destroy();
+    await events.stop();
+    await database.close();
     logger.info("stopped");
     process.exit(0);
   };

@@ -6,13 +6,13 @@ import { createLogger } from "./logger.js";
 // `npm run migrate`: applies pending migrations to the configured database and exits.
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const db = await openDatabase(config.database, { statementTimeoutMs: 0, logger });
+const database = await openDatabase(config.database, { statementTimeoutMs: 0, logger });
 try {
-  const applied = await migrateToLatest(db);
+  const applied = await migrateToLatest(database.db);
   logger.info({ applied }, applied.length === 0 ? "nothing to migrate" : "migrations applied");
 } catch (error) {
   logger.fatal({ err: error }, "migration failed");
   process.exitCode = 1;
 } finally {
-  await db.destroy();
+  await database.close();
 }

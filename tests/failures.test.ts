@@ -66,7 +66,7 @@ describe("deadlines", () => {
 
 describe("statement timeout", () => {
   it("turns a statement cancelled by DB_STATEMENT_TIMEOUT_MS into DEADLINE_EXCEEDED", async () => {
-    const db = await openDatabase(database.config, {
+    const { db } = await openDatabase(database.config, {
       statementTimeoutMs: 100,
       logger: silentLogger,
     });
@@ -101,13 +101,13 @@ describe("graceful close", () => {
 
 describe("database unreachable", () => {
   let server: TestServer;
-  let db: Awaited<ReturnType<typeof openDatabase>>;
+  let db: Awaited<ReturnType<typeof openDatabase>>["db"];
   beforeAll(async () => {
     // Nothing listens on port 1: every connection attempt is refused.
-    db = await openDatabase(
+    ({ db } = await openDatabase(
       { kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolMax: 2 },
       { statementTimeoutMs: 1000, logger: silentLogger },
-    );
+    ));
     server = await startTestServer(db);
   });
   afterAll(async () => {

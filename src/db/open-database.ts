@@ -9,20 +9,35 @@ import type { Database } from "./schema.js";
 
 /** How long to wait for a pooled PostgreSQL connection before the call fails as UNAVAILABLE. */
 const CONNECT_TIMEOUT_MS = 3000;
+/** Pause before a lost LISTEN connection is opened again. */
+const LISTEN_RECONNECT_MS = 1000;
 
 export interface DatabaseOptions {
   readonly statementTimeoutMs: number;
   readonly logger: Logger;
 }
 
+/** An open database: queries through Kysely, notifications through `listen`. */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` until the returned function is called. On
+   * PostgreSQL a dedicated connection listens and is reopened when lost; notifications sent while
+   * it is away are missed, so callers also poll.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Closes the pool or PGlite. */
+  close(): Promise<void>;
+}
+
 /**
  * Opens the configured database: a `pg` pool for PostgreSQL, or PGlite in its data directory.
- * Both speak the same SQL through Kysely; `db.destroy()` closes either.
+ * Both speak the same SQL through Kysely.
  */
 export async function openDatabase(
   config: DatabaseConfig,
   options: DatabaseOptions,
-): Promise<Kysely<Database>> {
+): Promise<DatabaseHandle> {
   if (config.kind === "postgres") {
     const pool = new pg.Pool({
       connectionString: config.url,
@@ -36,9 +51,67 @@ export async function openDatabase(
     pool.on("error", (error) =>
       options.logger.warn({ err: error }, "idle database connection lost"),
     );
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      listen: (channel, onNotify) =>
+        listenOnPostgres(config.url, channel, onNotify, options.logger),
+      close: () => db.destroy(),
+    };
   }
   await mkdir(config.dataDir, { recursive: true });
   const pglite = await PGlite.create(config.dataDir);
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    async listen(channel, onNotify) {
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return () => unsubscribe();
+    },
+    close: () => db.destroy(),
+  };
+}
+
+async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const open = async () => {
+    const next = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
+    const reopen = () => {
+      if (stopped || client !== next) return;
+      client = undefined;
+      next.end().catch(() => {});
+      retry = setTimeout(() => void open(), LISTEN_RECONNECT_MS);
+    };
+    client = next;
+    next.on("notification", onNotify);
+    next.on("error", (error) => {
+      logger.warn({ err: error, channel }, "database notification connection lost");
+      reopen();
+    });
+    next.on("end", reopen);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      // Whatever was notified while no connection listened is found by the caller's next poll.
+    } catch (error) {
+      logger.warn({ err: error, channel }, "cannot listen for database notifications; retrying");
+      reopen();
+    }
+  };
+  await open();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
 }

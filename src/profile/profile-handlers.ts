@@ -1,5 +1,4 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   BatchGetProfilesResponseSchema,
@@ -8,7 +7,7 @@ import {
   ProfileSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../rpc/auth-gate.js";
-import type { Profile } from "./profile.js";
+import { toProfileMessage } from "./profile-message.js";
 import type { ProfileService } from "./profile-service.js";
 
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
@@ -41,16 +40,4 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
       return toProfileMessage(profile);
     },
   };
-}
-
-function toProfileMessage(profile: Profile): ProfileMessage {
-  return create(ProfileSchema, {
-    userId: profile.userId,
-    displayName: profile.displayName,
-    avatarUrl: profile.avatarUrl,
-    bio: profile.bio,
-    createdAt: timestampFromDate(profile.createdAt),
-    updatedAt: timestampFromDate(profile.updatedAt),
-    etag: profile.etag,
-  });
 }

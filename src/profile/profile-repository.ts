@@ -97,3 +97,21 @@ function columnsOf(fields: ProfileFields): EditableColumns {
   if (fields.bio !== undefined) columns.bio = fields.bio;
   return columns;
 }
+
+/**
+ * Creates a profile unless it exists: what a registration provisions. Returns whether it did.
+ *
+ * `INSERT INTO profiles (user_id, display_name) VALUES ($1, $2) ON CONFLICT DO NOTHING`
+ */
+export async function insertProfileIfMissing(
+  db: Kysely<Database>,
+  userId: UserId,
+  displayName: string,
+): Promise<boolean> {
+  const result = await db
+    .insertInto("profiles")
+    .values({ user_id: userId, display_name: displayName })
+    .onConflict((conflict) => conflict.column("user_id").doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+}

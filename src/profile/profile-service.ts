@@ -9,7 +9,12 @@ import {
   PreconditionFailedError,
 } from "../errors.js";
 import { type Profile, profileFromRow, versionOfEtag } from "./profile.js";
-import { applyProfileChange, findProfile, findProfiles } from "./profile-repository.js";
+import {
+  applyProfileChange,
+  findProfile,
+  findProfiles,
+  insertProfileIfMissing,
+} from "./profile-repository.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./profile-rules.js";
 import { malformedUserId, parseUserId, type UserId } from "./user-id.js";
 
@@ -60,6 +65,20 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
         else profiles.push(profileFromRow(row));
       }
       return { profiles, missingUserIds };
+    },
+
+    /**
+     * Creates the default profile of a newly registered user, unless one exists already (a
+     * repeated event, or an UpdateProfile that came first). The display name is the first
+     * candidate the rules accept, normalized, else "". Returns whether a profile was created.
+     */
+    async provisionProfile(rawUserId: string, nameCandidates: readonly string[]): Promise<boolean> {
+      const userId = requireUserId(rawUserId);
+      const displayName =
+        nameCandidates
+          .map((name) => checkProfileFields({ displayName: name }, rules))
+          .find((checked) => checked.ok)?.fields.displayName ?? "";
+      return insertProfileIfMissing(db, userId, displayName);
     },
 
     async updateProfile(command: UpdateCommand): Promise<Profile> {

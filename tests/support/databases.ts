@@ -7,7 +7,7 @@ import pg from "pg";
 import pino from "pino";
 import type { DatabaseConfig } from "../../src/config.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
-import { openDatabase } from "../../src/db/open-database.js";
+import { type DatabaseHandle, openDatabase } from "../../src/db/open-database.js";
 import type { Database } from "../../src/db/schema.js";
 import { testDatabaseUrl } from "./environment.js";
 
@@ -18,6 +18,8 @@ export const storageKinds: readonly StorageKind[] = ["postgres", "pglite"];
 export interface TestDatabase {
   readonly config: DatabaseConfig;
   readonly db: Kysely<Database>;
+  /** The same connection, with `listen` for notifications. */
+  readonly handle: DatabaseHandle;
   /** Opens another connection (pool or PGlite) on the same data, e.g. after `db.destroy()`. */
   reopen(): Promise<Kysely<Database>>;
   drop(): Promise<void>;
@@ -28,22 +30,25 @@ export const silentLogger = pino({ level: "silent" });
 export async function createTestDatabase(kind: StorageKind = "postgres"): Promise<TestDatabase> {
   const config = kind === "postgres" ? await createPostgresDatabase() : await createPgliteDir();
   const open = async () => {
-    const db = await openDatabase(config, { statementTimeoutMs: 10_000, logger: silentLogger });
-    await migrateToLatest(db);
-    return db;
+    const opened = await openDatabase(config, { statementTimeoutMs: 10_000, logger: silentLogger });
+    await migrateToLatest(opened.db);
+    return opened;
   };
-  let db = await open();
+  let handle = await open();
   return {
     config,
     get db() {
-      return db;
+      return handle.db;
+    },
+    get handle() {
+      return handle;
     },
     async reopen() {
-      db = await open();
-      return db;
+      handle = await open();
+      return handle.db;
     },
     async drop() {
-      await db.destroy().catch(() => {});
+      await handle.close().catch(() => {});
       if (config.kind === "postgres") await dropPostgresDatabase(config.url);
       else await rm(config.dataDir, { recursive: true, force: true });
     },

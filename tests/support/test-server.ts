@@ -2,11 +2,16 @@ import type { Kysely } from "kysely";
 import { type AppConfig, createRequestHandler } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
 import type { Database } from "../../src/db/schema.js";
+import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
+import { createProfileService } from "../../src/profile/profile-service.js";
 import { createServer, type ServerOptions } from "../../src/server.js";
 import { testTokenVerifier } from "./auth.js";
 import { silentLogger } from "./databases.js";
 
-export const defaultTestConfig: AppConfig = {
+/** The RPC side's configuration, and the field rules' one option. */
+export type TestServerConfig = AppConfig & FieldRuleOptions;
+
+export const defaultTestConfig: TestServerConfig = {
   requestTimeoutMs: 10_000,
   maxRequestBytes: 1024 * 1024,
   allowHttpAvatarUrls: false,
@@ -24,14 +29,15 @@ export interface TestServer {
 /** The real server on a free port of 127.0.0.1, over the given (already migrated) database. */
 export async function startTestServer(
   db: Kysely<Database>,
-  config: Partial<AppConfig> = {},
+  config: Partial<TestServerConfig> = {},
   serverOptions: ServerOptions = {},
   verifyToken: TokenVerifier = testTokenVerifier,
 ): Promise<TestServer> {
+  const { allowHttpAvatarUrls, ...appConfig } = { ...defaultTestConfig, ...config };
   const server = createServer(
     createRequestHandler({
-      config: { ...defaultTestConfig, ...config },
-      db,
+      config: appConfig,
+      profiles: createProfileService(db, { allowHttpAvatarUrls }),
       logger: silentLogger,
       verifyToken,
     }),

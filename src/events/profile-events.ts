@@ -1,0 +1,67 @@
+import {
+  create,
+  type DescMessage,
+  type MessageShape,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  ProfileCreatedSchema,
+  ProfileUpdatedSchema,
+} from "../../gen/realchat/profile/v1/profile_events_pb.js";
+import type { OutboxRow } from "../db/schema.js";
+import { profileFromRow } from "../profile/profile.js";
+import { toProfileMessage } from "../profile/profile-message.js";
+
+/** How events are encoded on the wire (`EVENTS_ENCODING`). */
+export type EventEncoding = "protobuf" | "json";
+
+/** One event ready to publish. */
+export interface OutgoingEvent {
+  readonly subject: string;
+  readonly eventId: string;
+  /** Full protobuf message name, for the `Realchat-Event-Type` header. */
+  readonly type: string;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
+
+/** Builds the ProfileCreated or ProfileUpdated event an outbox row stands for. */
+export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
+  const fields = {
+    eventId: row.event_id,
+    occurredAt: timestampFromDate(row.occurred_at),
+    profile: toProfileMessage(
+      profileFromRow({
+        ...row.profile,
+        created_at: new Date(row.profile.created_at),
+        updated_at: new Date(row.profile.updated_at),
+      }),
+    ),
+    changedFields: row.changed_fields,
+    version: BigInt(row.version),
+  };
+  const subject = `profile.${row.event_type}.${row.user_id}`;
+  return row.event_type === "created"
+    ? encode(subject, ProfileCreatedSchema, create(ProfileCreatedSchema, fields), encoding)
+    : encode(subject, ProfileUpdatedSchema, create(ProfileUpdatedSchema, fields), encoding);
+}
+
+function encode<Desc extends DescMessage>(
+  subject: string,
+  schema: Desc,
+  message: MessageShape<Desc> & { eventId: string },
+  encoding: EventEncoding,
+): OutgoingEvent {
+  return {
+    subject,
+    eventId: message.eventId,
+    type: schema.typeName,
+    contentType: encoding === "json" ? "application/json" : "application/protobuf",
+    data:
+      encoding === "json"
+        ? new TextEncoder().encode(toJsonString(schema, message))
+        : toBinary(schema, message),
+  };
+}
