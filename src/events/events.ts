@@ -40,7 +40,11 @@ export interface Events {
 export const AUTH_STREAM = "AUTH";
 export const PROFILE_STREAM = "PROFILE";
 export const CONSUMER_NAME = "profile-service";
-export const REGISTRATION_SUBJECTS = ["auth.user.registered", "auth.user.created"];
+/**
+ * One filter subject rather than `filter_subjects`, which needs nats-server 2.10: the consumer
+ * sees every `auth.user.*` event and ignores the ones it has no use for.
+ */
+const CONSUMER_FILTER = "auth.user.*";
 /** Redeliveries of a registration that keeps failing, before JetStream gives up on it. */
 const MAX_DELIVER = 20;
 /** Window in which JetStream drops a re-published event with the same Nats-Msg-Id. */
@@ -62,7 +66,7 @@ export function startEvents(options: {
 }): Events {
   const { config, logger } = options;
   const stats: EventStats = {
-    consumed: { provisioned: 0, alreadyPresent: 0, terminated: 0, retried: 0 },
+    consumed: { provisioned: 0, alreadyPresent: 0, terminated: 0, retried: 0, ignored: 0 },
     published: { published: 0, duplicates: 0, failures: 0 },
   };
   if (config.natsUrl === undefined) {
@@ -200,7 +204,7 @@ async function ensureStreams(jsm: JetStreamManager): Promise<void> {
     await jsm.consumers.add(AUTH_STREAM, {
       durable_name: CONSUMER_NAME,
       ack_policy: AckPolicy.Explicit,
-      filter_subjects: REGISTRATION_SUBJECTS,
+      filter_subject: CONSUMER_FILTER,
       max_deliver: MAX_DELIVER,
       ack_wait: nanos(30_000),
     });

@@ -14,6 +14,8 @@ export interface ConsumerStats {
   terminated: number;
   /** Processing failed (database down): redelivered later. */
   retried: number;
+  /** Another `auth.user.*` event, acknowledged without use. */
+  ignored: number;
 }
 
 export interface RegistrationConsumer {
@@ -21,6 +23,11 @@ export interface RegistrationConsumer {
   stop(): Promise<void>;
 }
 
+/** The subjects that announce a new user; other `auth.user.*` events are acknowledged unread. */
+export const REGISTRATION_SUBJECTS: ReadonlySet<string> = new Set([
+  "auth.user.registered",
+  "auth.user.created",
+]);
 const MAX_REDELIVERY_DELAY_MS = 60_000;
 
 /**
@@ -40,6 +47,11 @@ export function startRegistrationConsumer(options: {
   let stopCurrent = () => {};
 
   const handle = async (message: JsMsg) => {
+    if (!REGISTRATION_SUBJECTS.has(message.subject)) {
+      message.ack();
+      stats.ignored += 1;
+      return;
+    }
     const decoded = decodeUserRegistered(message.data, message.headers?.get("Content-Type"));
     if (!decoded.ok) return terminate(message, decoded.reason);
     try {
