@@ -22,7 +22,10 @@ import {
   startRegistrationConsumer,
 } from "./registration-consumer.js";
 
-/** `disabled`: no NATS_URL; `connecting`: never connected yet; then `connected`/`reconnecting`. */
+/**
+ * `disabled`: no NATS_URL. `connecting`: not yet connected and set up (streams, relay, consumer).
+ * Then `connected`, or `reconnecting` while the broker is away; `closed` after stop().
+ */
 export type EventBusState = "disabled" | "connecting" | "connected" | "reconnecting" | "closed";
 
 export interface EventStats {
@@ -105,7 +108,6 @@ export function startEvents(options: {
     const nc = await connectOnce(natsUrl);
     if (nc === undefined) return;
     connection = nc;
-    state = "connected";
     logger.info({ server: nc.getServer() }, "connected to NATS");
     void watchStatus(nc);
     const jsm = await jetstreamManager(nc);
@@ -114,7 +116,7 @@ export function startEvents(options: {
     const js = jetstream(nc);
     relay = await startOutboxRelay({
       database: options.database,
-      publisher: natsPublisher(js, () => state === "connected"),
+      publisher: natsPublisher(js, () => state !== "reconnecting"),
       encoding: config.encoding,
       pollIntervalMs: config.outboxPollIntervalMs,
       retentionSeconds: config.outboxRetentionSeconds,
@@ -127,6 +129,7 @@ export function startEvents(options: {
       logger,
       stats: stats.consumed,
     });
+    if (state === "connecting") state = "connected";
   };
 
   const watchStatus = async (nc: NatsConnection) => {
