@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
 import { codeOf, grpcClient, type ProfileClient } from "./support/clients.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let database: TestDatabase;
@@ -160,6 +161,36 @@ describe("database connections dropped by the server", () => {
     await server.close();
     expect(codes.every((code) => code === "OK" || code === "Unavailable")).toBe(true);
     expect(codes.at(-1)).toBe("OK");
+  });
+});
+
+describe("the network to the database cut in the middle of a call", () => {
+  it("answers UNAVAILABLE without crashing the service, which serves again once it is back", async () => {
+    if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
+    const target = new URL(database.config.url);
+    const proxy = await startTcpProxy(Number(target.port || 5432));
+    target.host = `127.0.0.1:${proxy.port}`;
+    const throughProxy = await openDatabase(
+      { kind: "postgres", url: target.toString(), poolMax: 4 },
+      { statementTimeoutMs: 10_000, logger: silentLogger },
+    );
+    const server = await startTestServer(throughProxy.db);
+    const client = grpcClient(server.baseUrl);
+    const { userId, release } = await createLockedProfile(client);
+    const blocked = codeOf(client.updateProfile({ userId, bio: "cut off" }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await proxy.stop();
+    const code = await blocked;
+    await release();
+    await proxy.start();
+    const after = await codeOf(client.getProfile({ userId }));
+
+    await server.close();
+    await throughProxy.close();
+    await proxy.stop();
+    expect(code).toBe("Unavailable");
+    expect(after).toBe("OK");
   });
 });
 

@@ -46,11 +46,15 @@ export async function openDatabase(
       statement_timeout: options.statementTimeoutMs,
       application_name: "realchat-profile",
     });
-    // An idle client losing its server (restart, failover) must not crash the process: the pool
-    // drops it and the next call opens a fresh connection.
-    pool.on("error", (error) =>
-      options.logger.warn({ err: error }, "idle database connection lost"),
-    );
+    // A client losing its server (restart, failover, network cut) must not crash the process.
+    // The pool listens on idle clients only: it takes its listener off a client while it is
+    // checked out, and node-postgres then emits 'error' with nobody listening. So every client
+    // gets a listener of its own; the query in flight fails (UNAVAILABLE) and the pool drops the
+    // broken client.
+    const connectionLost = (error: Error) =>
+      options.logger.warn({ err: error }, "database connection lost");
+    pool.on("error", connectionLost);
+    pool.on("connect", (client) => client.on("error", connectionLost));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,

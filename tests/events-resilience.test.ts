@@ -1,0 +1,188 @@
+// Events when the broker or the database goes away and comes back, and with two instances.
+// Each test runs its own nats-server (so it may stop it) and its own database.
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../src/db/open-database.js";
+import { outboxBacklog } from "../src/events/outbox-repository.js";
+import { grpcClient } from "./support/clients.js";
+import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import { startInstance, type TestInstance } from "./support/instance.js";
+import {
+  type PrivateNats,
+  publishToStream,
+  startNatsServer,
+  storedEventsOf,
+  until,
+} from "./support/nats.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
+
+/** Everything a test started, stopped after it whatever happens. */
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+async function privateBroker(): Promise<PrivateNats> {
+  const nats = await startNatsServer();
+  cleanups.push(() => nats.dispose());
+  return nats;
+}
+
+async function database(): Promise<TestDatabase> {
+  const created = await createTestDatabase();
+  cleanups.push(() => created.drop());
+  return created;
+}
+
+async function instanceOn(
+  db: Pick<TestDatabase, "db" | "handle">,
+  natsUrl: string,
+  encoding: "protobuf" | "json" = "protobuf",
+): Promise<TestInstance> {
+  const started = await startInstance(db, { natsUrl, encoding });
+  cleanups.push(() => started.stop());
+  return started;
+}
+
+const registration = (userId: string) => JSON.stringify({ user_id: userId, username: "new" });
+
+describe("the broker goes away", () => {
+  it("keeps serving while it is down, then publishes all 100 updates in order once it is back", async () => {
+    const nats = await privateBroker();
+    const db = await database();
+    const instance = await instanceOn(db, nats.url);
+    await until(() => instance.events.state() === "connected");
+    const userId = crypto.randomUUID();
+    await instance.client.updateProfile({ userId, displayName: "Before" });
+    await until(async () => (await outboxBacklog(db.db)).pending === 0);
+
+    await nats.stop();
+    await until(() => instance.events.state() === "reconnecting");
+    for (let n = 1; n <= 100; n++) {
+      await instance.client.updateProfile({ userId, bio: `offline ${n}` });
+    }
+    expect((await outboxBacklog(db.db)).pending).toBe(100);
+    await nats.start();
+    await until(async () => (await outboxBacklog(db.db)).pending === 0, 30_000);
+
+    const versions = (await storedEventsOf(nats.url, userId)).map((e) => Number(e.event.version));
+    expect(versions).toEqual(Array.from({ length: 101 }, (_, n) => n + 1));
+  });
+
+  it("starts without the broker, keeps events in the outbox, and publishes them when it appears", async () => {
+    const nats = await privateBroker();
+    await nats.stop();
+    const db = await database();
+    const instance = await instanceOn(db, nats.url);
+    const userId = crypto.randomUUID();
+
+    await instance.client.updateProfile({ userId, displayName: "Early" });
+    expect(instance.events.state()).toBe("connecting");
+    expect((await outboxBacklog(db.db)).pending).toBe(1);
+    await nats.start();
+    await until(async () => (await outboxBacklog(db.db)).pending === 0, 30_000);
+
+    expect((await storedEventsOf(nats.url, userId)).map((e) => e.subject)).toEqual([
+      `profile.created.${userId}`,
+    ]);
+  });
+});
+
+describe("the database goes away", () => {
+  it("redelivers a registration that arrived while the database was down, and provisions it after", async () => {
+    const nats = await privateBroker();
+    const db = await database();
+    if (db.config.kind !== "postgres") throw new Error("needs PostgreSQL");
+    const target = new URL(db.config.url);
+    const proxy = await startTcpProxy(Number(target.port || 5432));
+    cleanups.push(() => proxy.stop());
+    target.host = `127.0.0.1:${proxy.port}`;
+    const throughProxy = await openDatabase(
+      { kind: "postgres", url: target.toString(), poolMax: 4 },
+      { statementTimeoutMs: 5000, logger: silentLogger },
+    );
+    cleanups.push(() => throughProxy.close());
+    const instance = await instanceOn({ db: throughProxy.db, handle: throughProxy }, nats.url);
+    await until(() => instance.events.state() === "connected");
+    const nc = await connect({ servers: nats.url });
+    cleanups.push(() => nc.close());
+    const userId = crypto.randomUUID();
+
+    await proxy.stop();
+    await publishToStream(nc, "auth.user.registered", registration(userId));
+    await until(() => instance.events.stats.consumed.retried >= 1);
+    await proxy.start();
+    await until(() => instance.events.stats.consumed.provisioned === 1, 30_000);
+
+    const row = await db.db
+      .selectFrom("profiles")
+      .select("display_name")
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    expect(row?.display_name).toBe("new");
+  });
+});
+
+describe("two instances on one database and one broker", () => {
+  it("handle each registration once and publish each outbox row once", async () => {
+    const nats = await privateBroker();
+    const db = await database();
+    const first = await instanceOn(db, nats.url);
+    await until(() => first.events.state() === "connected");
+    const secondDb = await openDatabase(db.config, {
+      statementTimeoutMs: 5000,
+      logger: silentLogger,
+    });
+    cleanups.push(() => secondDb.close());
+    const second = await instanceOn({ db: secondDb.db, handle: secondDb }, nats.url);
+    await until(() => second.events.state() === "connected");
+    const nc = await connect({ servers: nats.url });
+    cleanups.push(() => nc.close());
+    const userIds = Array.from({ length: 100 }, () => crypto.randomUUID());
+
+    for (const userId of userIds)
+      await publishToStream(nc, "auth.user.registered", registration(userId));
+    await Promise.all(
+      userIds.map((userId, n) =>
+        grpcClient((n % 2 === 0 ? first : second).server.baseUrl).updateProfile({
+          userId,
+          bio: `bio ${n}`,
+        }),
+      ),
+    );
+    const handled = () =>
+      [first, second].reduce(
+        (sum, i) =>
+          sum + i.events.stats.consumed.provisioned + i.events.stats.consumed.alreadyPresent,
+        0,
+      );
+    await until(() => handled() === 100, 30_000);
+    await until(async () => (await outboxBacklog(db.db)).pending === 0, 30_000);
+
+    const stats = [first, second].map((i) => i.events.stats);
+    expect(stats.reduce((sum, s) => sum + s.consumed.retried + s.consumed.terminated, 0)).toBe(0);
+    expect(stats.reduce((sum, s) => sum + s.published.duplicates, 0)).toBe(0);
+    const outboxRows = await db.db.selectFrom("outbox").select("id").execute();
+    const stream = await (await jetstreamManager(nc)).streams.info("PROFILE");
+    expect(stream.state.messages).toBe(outboxRows.length);
+    expect(outboxRows.length).toBe(200);
+  });
+});
+
+describe("EVENTS_ENCODING=json", () => {
+  it("publishes proto3 JSON with Content-Type application/json", async () => {
+    const nats = await privateBroker();
+    const db = await database();
+    const instance = await instanceOn(db, nats.url, "json");
+    await until(() => instance.events.state() === "connected");
+    const userId = crypto.randomUUID();
+
+    await instance.client.updateProfile({ userId, displayName: "Jason" });
+    await until(async () => (await outboxBacklog(db.db)).pending === 0);
+
+    const [created] = await storedEventsOf(nats.url, userId);
+    expect(created?.contentType).toBe("application/json");
+    expect(created?.event.profile?.displayName).toBe("Jason");
+  });
+});
