@@ -1,13 +1,17 @@
 import {
   create,
   type DescMessage,
+  fromBinary,
+  fromJsonString,
   type MessageShape,
   toBinary,
   toJsonString,
 } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  type ProfileCreated,
   ProfileCreatedSchema,
+  type ProfileUpdated,
   ProfileUpdatedSchema,
 } from "../../gen/realchat/profile/v1/profile_events_pb.js";
 import type { OutboxRow } from "../db/schema.js";
@@ -64,4 +68,26 @@ function encode<Desc extends DescMessage>(
         ? new TextEncoder().encode(toJsonString(schema, message))
         : toBinary(schema, message),
   };
+}
+
+/**
+ * Decodes a published profile event from its headers and payload, as a consumer would.
+ *
+ * @throws Error for an unknown event type or a payload that does not decode.
+ */
+export function decodeProfileEvent(
+  type: string,
+  contentType: string,
+  data: Uint8Array,
+): ProfileCreated | ProfileUpdated {
+  const schema =
+    type === ProfileCreatedSchema.typeName
+      ? ProfileCreatedSchema
+      : type === ProfileUpdatedSchema.typeName
+        ? ProfileUpdatedSchema
+        : undefined;
+  if (schema === undefined) throw new Error(`unknown event type ${JSON.stringify(type)}`);
+  return contentType === "application/json"
+    ? fromJsonString(schema, new TextDecoder().decode(data))
+    : fromBinary(schema, data);
 }

@@ -3,8 +3,6 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import {
   BatchGetProfilesResponseSchema,
   type ProfileApi,
-  type Profile as ProfileMessage,
-  ProfileSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../rpc/auth-gate.js";
 import { toProfileMessage } from "./profile-message.js";

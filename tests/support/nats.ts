@@ -5,20 +5,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  type DescMessage,
-  fromBinary,
-  fromJsonString,
-  type MessageShape,
-} from "@bufbuild/protobuf";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import {
-  type ProfileCreated,
-  ProfileCreatedSchema,
-  type ProfileUpdated,
-  ProfileUpdatedSchema,
+import type {
+  ProfileCreated,
+  ProfileUpdated,
 } from "../../gen/realchat/profile/v1/profile_events_pb.js";
+import { decodeProfileEvent } from "../../src/events/profile-events.js";
 
 /** A nats-server of the test's own, on a free port with its own store, that it may stop. */
 export interface PrivateNats {
@@ -119,13 +112,12 @@ function receivedEvent(message: {
 }): ReceivedEvent {
   const type = message.headers?.get("Realchat-Event-Type") ?? "";
   const contentType = message.headers?.get("Content-Type") ?? "";
-  const schema = type.endsWith("ProfileCreated") ? ProfileCreatedSchema : ProfileUpdatedSchema;
   return {
     subject: message.subject,
     type,
     contentType,
     msgId: message.headers?.get("Nats-Msg-Id") ?? "",
-    event: decode(schema, message.data, contentType),
+    event: decodeProfileEvent(type, contentType, message.data),
   };
 }
 
@@ -187,13 +179,3 @@ export async function until(
 }
 
 export type EventWatcher = Awaited<ReturnType<typeof watchProfileEvents>>;
-
-function decode<Desc extends DescMessage>(
-  schema: Desc,
-  data: Uint8Array,
-  contentType: string,
-): MessageShape<Desc> {
-  return contentType === "application/json"
-    ? fromJsonString(schema, new TextDecoder().decode(data))
-    : fromBinary(schema, data);
-}
