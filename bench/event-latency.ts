@@ -1,0 +1,187 @@
+// npm run bench:events: how long after UpdateProfile answers its ProfileUpdated reaches a
+// subscriber, measured against the broker's own publish-to-receive time in the same run.
+//
+// Starts the service as a child process on a fresh PostgreSQL database and the NATS at
+// TEST_NATS_URL, makes BENCH_UPDATES (default 1000) sequential updates of one user, and for each
+// times the RPC and the arrival of its event on a core NATS subscription.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { connect } from "@nats-io/transport-node";
+import pg from "pg";
+import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { signHs256Token } from "../src/auth/token-signer.js";
+import { decodeProfileEvent } from "../src/events/profile-events.js";
+
+const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const natsUrl = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+const updates = Number(process.env.BENCH_UPDATES ?? 1000);
+const secret = randomBytes(32).toString("hex");
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    n: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? Number.NaN),
+  };
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+const dbName = `bench_events_${randomBytes(4).toString("hex")}`;
+await withAdmin((client) => client.query(`CREATE DATABASE ${dbName}`));
+const serviceDbUrl = new URL(databaseUrl);
+serviceDbUrl.pathname = `/${dbName}`;
+const port = await freePort();
+let service: ChildProcess | undefined;
+
+try {
+  service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: serviceDbUrl.toString(),
+      JWT_SECRET: secret,
+      NATS_URL: natsUrl,
+      LOG_LEVEL: "error",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const userId = crypto.randomUUID();
+  const token = await signHs256Token({
+    secret,
+    subject: userId,
+    scopes: [],
+    issuer: "realchat-auth",
+    audience: "realchat-clients",
+    expiresIn: "1h",
+  });
+  const client = createClient(
+    ProfileApi,
+    createGrpcTransport({
+      baseUrl: `http://127.0.0.1:${port}`,
+      interceptors: [
+        (next) => (request) => {
+          request.header.set("authorization", `Bearer ${token}`);
+          return next(request);
+        },
+      ],
+    }),
+  );
+  const nc = await connect({ servers: natsUrl });
+
+  // Arrivals by version: the subscriber records when each event of the user arrives.
+  const arrivals = new Map<bigint, number>();
+  const waiters = new Map<bigint, () => void>();
+  const subscription = nc.subscribe(`profile.*.${userId}`, {
+    callback: (error, message) => {
+      if (error !== null) return;
+      const event = decodeProfileEvent(
+        message.headers?.get("Realchat-Event-Type") ?? "",
+        message.headers?.get("Content-Type") ?? "",
+        message.data,
+      );
+      arrivals.set(event.version, performance.now());
+      waiters.get(event.version)?.();
+    },
+  });
+  const arrivalOf = (version: bigint) =>
+    arrivals.has(version)
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiters.set(version, resolve));
+
+  // Wait for the service: the first update creates the profile; its event says events flow.
+  for (;;) {
+    try {
+      await client.updateProfile({ userId, displayName: "Bench" });
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  await arrivalOf(1n);
+
+  // Baseline: the broker's own publish-to-receive time for a message of the same size.
+  const probeSubject = `bench.probe.${userId}`;
+  const probe = nc.subscribe(probeSubject);
+  const payload = new Uint8Array(200);
+  const brokerSamples: number[] = [];
+  const probeIterator = probe[Symbol.asyncIterator]();
+  for (let n = 0; n < updates; n++) {
+    const start = performance.now();
+    nc.publish(probeSubject, payload);
+    await probeIterator.next();
+    brokerSamples.push(performance.now() - start);
+  }
+  probe.unsubscribe();
+
+  const rpcSamples: number[] = [];
+  const endToEndSamples: number[] = [];
+  for (let n = 0; n < updates; n++) {
+    const start = performance.now();
+    const profile = await client.updateProfile({ userId, bio: `update ${n}` });
+    rpcSamples.push(performance.now() - start);
+    const version = BigInt(profile.etag.slice(1));
+    await arrivalOf(version);
+    endToEndSamples.push((arrivals.get(version) ?? Number.NaN) - start);
+  }
+  subscription.unsubscribe();
+  await nc.close();
+
+  const results = {
+    when: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    conditions: {
+      updates,
+      mode: "sequential: one update in flight, the next after its event arrived",
+      service: "tsx src/main.ts, PostgreSQL, relay woken by NOTIFY, protobuf events",
+      broker: natsUrl,
+    },
+    ms: {
+      "broker publish→receive (baseline)": summary(brokerSamples),
+      "UpdateProfile RPC": summary(rpcSamples),
+      "UpdateProfile sent → ProfileUpdated received": summary(endToEndSamples),
+    },
+  };
+  console.log(
+    `\nevent latency — ${results.machine.cpus} cores, Node ${process.version}, ${updates} sequential updates\n`,
+  );
+  console.table(results.ms);
+  await mkdir("bench/results", { recursive: true });
+  const file = `bench/results/event-latency-${results.when.replace(/[:.]/g, "-")}.json`;
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results written to ${file}`);
+} finally {
+  service?.kill("SIGTERM");
+  if (service !== undefined) await new Promise((resolve) => service?.once("exit", resolve));
+  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+}
