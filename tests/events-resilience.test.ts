@@ -29,8 +29,8 @@ async function privateBroker(): Promise<PrivateNats> {
   return nats;
 }
 
-async function database(): Promise<TestDatabase> {
-  const created = await createTestDatabase();
+async function database(kind: "postgres" | "pglite" = "postgres"): Promise<TestDatabase> {
+  const created = await createTestDatabase(kind);
   cleanups.push(() => created.drop());
   return created;
 }
@@ -184,5 +184,31 @@ describe("EVENTS_ENCODING=json", () => {
     const [created] = await storedEventsOf(nats.url, userId);
     expect(created?.contentType).toBe("application/json");
     expect(created?.event.profile?.displayName).toBe("Jason");
+  });
+});
+
+describe.each(["postgres", "pglite"] as const)("woken by notifications on %s", (kind) => {
+  it("provisions from a registration and announces updates without waiting for a poll", async () => {
+    const nats = await privateBroker();
+    const db = await database(kind);
+    // A poll far longer than the test: only LISTEN/NOTIFY can wake the relay in time.
+    const instance = await startInstance(db, { natsUrl: nats.url, outboxPollIntervalMs: 600_000 });
+    cleanups.push(() => instance.stop());
+    await until(() => instance.events.state() === "connected");
+    const nc = await connect({ servers: nats.url });
+    cleanups.push(() => nc.close());
+    const userId = crypto.randomUUID();
+
+    await publishToStream(nc, "auth.user.registered", registration(userId));
+    await until(() => instance.events.stats.consumed.provisioned === 1);
+    await instance.client.updateProfile({ userId, bio: "embedded" });
+    await until(async () => (await storedEventsOf(nats.url, userId)).length === 2);
+
+    const events = await storedEventsOf(nats.url, userId);
+    expect(events.map((e) => e.subject)).toEqual([
+      `profile.created.${userId}`,
+      `profile.updated.${userId}`,
+    ]);
+    expect(events[1]?.event.profile?.bio).toBe("embedded");
   });
 });
