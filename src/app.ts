@@ -2,14 +2,28 @@ import { cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import cors from "cors";
 import type { Logger } from "pino";
-import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1Alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
+import { file_realchat_auth_v1_user_events } from "../gen/realchat/auth/v1/user_events_pb.js";
+import {
+  file_realchat_profile_v1_profile_api,
+  ProfileApi,
+} from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { file_realchat_profile_v1_profile_events } from "../gen/realchat/profile/v1/profile_events_pb.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
+import { createHealthHandlers } from "./health/health-handlers.js";
+import { createHttpEndpoints } from "./health/http-endpoints.js";
+import type { Readiness } from "./health/readiness.js";
+import type { Metrics } from "./observability/metrics.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
 import type { ProfileService } from "./profile/profile-service.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
+import { registerReflection } from "./rpc/reflection.js";
+import { createTelemetry } from "./rpc/telemetry.js";
 import type { RequestHandler } from "./server.js";
 
 export type AppConfig = Pick<Config, "requestTimeoutMs" | "maxRequestBytes" | "corsAllowedOrigins">;
@@ -19,10 +33,28 @@ export interface AppDependencies {
   readonly profiles: ProfileService;
   readonly logger: Logger;
   readonly verifyToken: TokenVerifier;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
 }
 
+/** The schemas reflection describes: the API, its events, and the health service. */
+const reflectedFiles = [
+  file_realchat_profile_v1_profile_api,
+  file_realchat_profile_v1_profile_events,
+  file_realchat_auth_v1_user_events,
+  file_health_v1_health,
+];
+
+/** Services that answer without a token: orchestrators and tools call them. */
+const publicServices = new Set([
+  Health.typeName,
+  ServerReflectionV1.typeName,
+  ServerReflectionV1Alpha.typeName,
+]);
+
 /**
- * Wires the RPC side: handlers, authentication, interceptors and CORS, as one request handler that
+ * Wires the RPC side (ProfileApi, health, reflection; authentication, telemetry, error mapping,
+ * deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request handler that
  * does not listen anywhere (see server.ts), so tests and main.ts serve it the same way.
  */
 export function createRequestHandler({
@@ -30,18 +62,34 @@ export function createRequestHandler({
   profiles,
   logger,
   verifyToken,
+  readiness,
+  metrics,
 }: AppDependencies): RequestHandler {
-  const connectHandler = connectNodeAdapter({
-    routes: (router) => router.service(ProfileApi, createProfileApiHandlers(profiles)),
+  const telemetry = createTelemetry(logger, metrics);
+  const rpcHandler = connectNodeAdapter({
+    routes: (router) => {
+      router.service(ProfileApi, createProfileApiHandlers(profiles));
+      router.service(Health, createHealthHandlers(readiness, [ProfileApi.typeName]));
+      registerReflection(router, reflectedFiles);
+    },
     interceptors: [
-      createErrorInterceptor(logger),
+      telemetry.interceptor,
+      createErrorInterceptor(),
       createDeadlineInterceptor(config.requestTimeoutMs),
     ],
-    requestGate: createAuthGate(verifyToken),
+    requestGate: createAuthGate({
+      verifyToken,
+      publicServices,
+      onRefusal: telemetry.recordRefusal,
+    }),
     readMaxBytes: config.maxRequestBytes,
     // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
     jsonOptions: { alwaysEmitImplicit: true },
   });
+  const httpEndpoints = createHttpEndpoints(readiness, metrics);
+  const connectHandler: RequestHandler = (request, response) => {
+    if (!httpEndpoints(request, response)) rpcHandler(request, response);
+  };
   if (config.corsAllowedOrigins.length === 0) return connectHandler;
 
   const allowOrigins = config.corsAllowedOrigins.includes("*")

@@ -3,12 +3,18 @@ import { createRequestHandler } from "./app.js";
 import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { migrateToLatest } from "./db/migrate.js";
+import { migrateToLatest, pendingMigrations } from "./db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "./db/open-database.js";
 import { type Events, startEvents } from "./events/events.js";
+import { outboxBacklog } from "./events/outbox-repository.js";
+import { type Readiness, startReadiness } from "./health/readiness.js";
 import { createLogger } from "./logger.js";
+import { createMetrics } from "./observability/metrics.js";
 import { createProfileService } from "./profile/profile-service.js";
 import { createServer, type Server } from "./server.js";
+
+/** How often readiness checks the database. */
+const READINESS_INTERVAL_MS = 2000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -34,15 +40,40 @@ async function main(): Promise<void> {
   });
   const profiles = createProfileService(db, { allowHttpAvatarUrls: config.allowHttpAvatarUrls });
   const events = startEvents({ config: config.events, database, profiles, logger });
-  const server = createServer(createRequestHandler({ config, profiles, logger, verifyToken }), {
-    tls: config.tls,
+  const readiness = await startReadiness({
+    db,
+    pendingMigrations: () => pendingMigrations(db),
+    eventState: events.state,
+    intervalMs: READINESS_INTERVAL_MS,
+    logger,
   });
+  const metrics = createMetrics({
+    pool: database.poolStats,
+    outboxBacklog: () => outboxBacklog(db),
+    events: () => ({ stats: events.stats, state: events.state() }),
+  });
+  const handler = createRequestHandler({
+    config,
+    profiles,
+    logger,
+    verifyToken,
+    readiness,
+    metrics,
+  });
+  const server = createServer(handler, { tls: config.tls });
   const address = await server.listen(config.port, config.host);
   logger.info(
     { address: address.address, port: address.port, tls: config.tls !== undefined },
     "profile service listening",
   );
-  shutDownOnSignal({ server, events, database, logger, graceMs: config.shutdownTimeoutMs });
+  shutDownOnSignal({
+    server,
+    readiness,
+    events,
+    database,
+    logger,
+    graceMs: config.shutdownTimeoutMs,
+  });
 }
 
 /** JWT_SECRET, or in embedded development mode the generated one (with a loud warning). */
@@ -60,12 +91,13 @@ async function signingSecret(config: Config, logger: Logger): Promise<string | u
 
 function shutDownOnSignal(parts: {
   server: Server;
+  readiness: Readiness;
   events: Events;
   database: DatabaseHandle;
   logger: Logger;
   graceMs: number;
 }): void {
-  const { server, events, database, logger, graceMs } = parts;
+  const { server, readiness, events, database, logger, graceMs } = parts;
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -74,8 +106,12 @@ function shutDownOnSignal(parts: {
     }
     stopping = true;
     logger.info({ signal, graceMs }, "shutting down");
+    // Orchestrators see "not ready" at once; the listener closes, in-flight calls get
+    // SHUTDOWN_TIMEOUT_MS to finish, then the broker connection drains and the pool closes.
+    readiness.markShuttingDown();
     await server.close(graceMs);
     await events.stop();
+    readiness.stop();
     await database.close();
     logger.info("stopped");
     process.exit(0);

@@ -26,6 +26,8 @@ export interface DatabaseHandle {
    * it is away are missed, so callers also poll.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** PostgreSQL pool occupancy, for metrics; undefined for PGlite's single connection. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Closes the pool or PGlite. */
   close(): Promise<void>;
 }
@@ -60,6 +62,11 @@ export async function openDatabase(
       db,
       listen: (channel, onNotify) =>
         listenOnPostgres(config.url, channel, onNotify, options.logger),
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+      }),
       close: () => db.destroy(),
     };
   }
@@ -72,6 +79,7 @@ export async function openDatabase(
       const unsubscribe = await pglite.listen(channel, onNotify);
       return () => unsubscribe();
     },
+    poolStats: () => undefined,
     close: () => db.destroy(),
   };
 }

@@ -15,12 +15,15 @@ const bearer = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i;
  * unauthenticated call costs no parsing. Every call to a service not in `publicServices` needs a
  * valid `Authorization: Bearer <JWT>`; the verified caller goes into `kCaller`.
  */
-export function createAuthGate(
-  verifyToken: TokenVerifier,
-  publicServices: ReadonlySet<string> = new Set(),
-): (context: HandlerContext) => Promise<void> {
-  return async (context) => {
-    if (publicServices.has(context.service.typeName)) return;
+export function createAuthGate(options: {
+  readonly verifyToken: TokenVerifier;
+  /** Services any caller may use without a token (health, reflection). */
+  readonly publicServices?: ReadonlySet<string>;
+  /** Told of every refusal, which no interceptor sees. */
+  readonly onRefusal?: (context: HandlerContext, error: ConnectError) => void;
+}): (context: HandlerContext) => Promise<void> {
+  const { verifyToken, publicServices = new Set(), onRefusal = () => {} } = options;
+  const authenticate = async (context: HandlerContext) => {
     const header = context.requestHeader.get("authorization");
     if (header === null) throw new ConnectError("missing bearer token", Code.Unauthenticated);
     const token = bearer.exec(header)?.[1];
@@ -30,10 +33,16 @@ export function createAuthGate(
         Code.Unauthenticated,
       );
     }
+    context.values.set(kCaller, await verifyToken(token));
+  };
+  return async (context) => {
+    if (publicServices.has(context.service.typeName)) return;
     try {
-      context.values.set(kCaller, await verifyToken(token));
+      await authenticate(context);
     } catch (error) {
-      throw toConnectError(error);
+      const refusal = toConnectError(error);
+      onRefusal(context, refusal);
+      throw refusal;
     }
   };
 }

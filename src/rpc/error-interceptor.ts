@@ -1,5 +1,4 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { Logger } from "pino";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { classifyDatabaseError } from "../db/database-errors.js";
 import {
@@ -13,18 +12,15 @@ import {
 
 /**
  * The one place where failures become RPC errors. Expected outcomes get precise codes; anything
- * else is logged with its cause and reaches the client as a bare INTERNAL, with no detail.
+ * else reaches the client as a bare INTERNAL with no detail, its cause kept for the log line
+ * (see telemetry.ts).
  */
-export function createErrorInterceptor(logger: Logger): Interceptor {
+export function createErrorInterceptor(): Interceptor {
   return (next) => async (request) => {
     try {
       return await next(request);
     } catch (error) {
-      const connectError = toConnectError(error);
-      if (connectError.code === Code.Internal || connectError.code === Code.Unavailable) {
-        logger.error({ err: error, procedure: request.method.name }, "call failed");
-      }
-      throw connectError;
+      throw toConnectError(error);
     }
   };
 }
@@ -51,12 +47,17 @@ export function toConnectError(error: unknown): ConnectError {
   }
   switch (classifyDatabaseError(error)) {
     case "unavailable":
-      return new ConnectError("the database is unavailable; retry later", Code.Unavailable);
+      return withCause("the database is unavailable; retry later", Code.Unavailable, error);
     case "timeout":
-      return new ConnectError("the database did not answer in time", Code.DeadlineExceeded);
+      return withCause("the database did not answer in time", Code.DeadlineExceeded, error);
     case "conflict":
-      return new ConnectError("the change lost a concurrent race; retry", Code.Aborted);
+      return withCause("the change lost a concurrent race; retry", Code.Aborted, error);
     default:
-      return new ConnectError("internal error", Code.Internal);
+      return withCause("internal error", Code.Internal, error);
   }
+}
+
+/** A client-facing error whose cause is kept for the log only: Connect never sends it. */
+function withCause(message: string, code: Code, cause: unknown): ConnectError {
+  return new ConnectError(message, code, undefined, undefined, cause);
 }

@@ -1,7 +1,11 @@
 import type { Kysely } from "kysely";
 import { type AppConfig, createRequestHandler } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
+import { pendingMigrations } from "../../src/db/migrate.js";
 import type { Database } from "../../src/db/schema.js";
+import { outboxBacklog } from "../../src/events/outbox-repository.js";
+import { type Readiness, startReadiness } from "../../src/health/readiness.js";
+import { createMetrics } from "../../src/observability/metrics.js";
 import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
 import { createProfileService } from "../../src/profile/profile-service.js";
 import { createServer, type ServerOptions } from "../../src/server.js";
@@ -22,6 +26,7 @@ export interface TestServer {
   /** e.g. http://127.0.0.1:41234 */
   readonly baseUrl: string;
   readonly port: number;
+  readonly readiness: Readiness;
   /** Closes gracefully: in-flight calls get `graceMs` (default 1 s) to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -34,12 +39,21 @@ export async function startTestServer(
   verifyToken: TokenVerifier = testTokenVerifier,
 ): Promise<TestServer> {
   const { allowHttpAvatarUrls, ...appConfig } = { ...defaultTestConfig, ...config };
+  const readiness = await startReadiness({
+    db,
+    pendingMigrations: () => pendingMigrations(db),
+    eventState: () => "disabled",
+    intervalMs: 250,
+    logger: silentLogger,
+  });
   const server = createServer(
     createRequestHandler({
       config: appConfig,
       profiles: createProfileService(db, { allowHttpAvatarUrls }),
       logger: silentLogger,
       verifyToken,
+      readiness,
+      metrics: createMetrics({ outboxBacklog: () => outboxBacklog(db) }),
     }),
     serverOptions,
   );
@@ -48,6 +62,10 @@ export async function startTestServer(
   return {
     baseUrl: `${scheme}://127.0.0.1:${port}`,
     port,
-    close: (graceMs = 1000) => server.close(graceMs),
+    readiness,
+    async close(graceMs = 1000) {
+      readiness.stop();
+      await server.close(graceMs);
+    },
   };
 }

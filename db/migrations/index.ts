@@ -1,0 +1,14 @@
+import type { Migration } from "kysely/migration";
+import * as createProfiles from "./20261124T0000_create_profiles.js";
+import * as createOutbox from "./20261124T0100_create_outbox.js";
+
+/**
+ * Every migration, by name. The names are the file names without extension, as Kysely's
+ * FileMigrationProvider used to give them: they are recorded in `kysely_migration`, so never
+ * rename one. A new migration is a new file plus one line here (`npm run build` fails when a
+ * file is missing from this list). Static imports, so the migrations travel inside the bundle.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  "20261124T0000_create_profiles": createProfiles,
+  "20261124T0100_create_outbox": createOutbox,
+};

@@ -1,0 +1,182 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { EventBusState, EventStats } from "../events/events.js";
+import type { OutboxBacklog } from "../events/outbox-repository.js";
+
+/** Where the gauges read their values at scrape time; absent parts are not exported. */
+export interface MetricSources {
+  /** PostgreSQL pool occupancy (none for PGlite). */
+  readonly pool?: () => { total: number; idle: number; waiting: number } | undefined;
+  readonly outboxBacklog?: () => Promise<OutboxBacklog>;
+  readonly events?: () => { stats: EventStats; state: EventBusState };
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Counts a call as started; the returned function records its end. */
+  rpcStarted(procedure: string): (code: string, seconds: number) => void;
+}
+
+/** Longest a scrape waits for the outbox query. */
+const OUTBOX_QUERY_TIMEOUT_MS = 1000;
+
+/**
+ * The service's Prometheus metrics, in a registry of its own. Label values are bounded: procedure
+ * names of registered services, code names, fixed outcome names; never a user id or a raw path.
+ */
+export function createMetrics(sources: MetricSources): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: "profile_rpc_requests_total",
+    help: "RPCs handled, by procedure and status code.",
+    labelNames: ["procedure", "code"] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: "profile_rpc_duration_seconds",
+    help: "RPC handling time, by procedure and status code.",
+    labelNames: ["procedure", "code"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: "profile_rpc_in_flight",
+    help: "RPCs being handled now, by procedure.",
+    labelNames: ["procedure"] as const,
+    registers,
+  });
+
+  const { pool } = sources;
+  if (pool !== undefined) {
+    new Gauge({
+      name: "profile_db_pool_connections",
+      help: "PostgreSQL pool connections: total, idle, and callers waiting for one.",
+      labelNames: ["state"] as const,
+      registers,
+      collect() {
+        const stats = pool();
+        if (stats === undefined) return;
+        this.set({ state: "total" }, stats.total);
+        this.set({ state: "idle" }, stats.idle);
+        this.set({ state: "waiting" }, stats.waiting);
+      },
+    });
+  }
+
+  const { outboxBacklog } = sources;
+  if (outboxBacklog !== undefined) {
+    // One query feeds both gauges; a scrape that cannot reach the database keeps the last values.
+    let backlog: Promise<OutboxBacklog | undefined> | undefined;
+    const currentBacklog = () => {
+      backlog ??= withTimeout(outboxBacklog(), OUTBOX_QUERY_TIMEOUT_MS).finally(() => {
+        backlog = undefined;
+      });
+      return backlog;
+    };
+    new Gauge({
+      name: "profile_outbox_pending_events",
+      help: "Events written to the outbox and not yet published.",
+      registers,
+      async collect() {
+        const current = await currentBacklog();
+        if (current !== undefined) this.set(current.pending);
+      },
+    });
+    new Gauge({
+      name: "profile_outbox_oldest_event_age_seconds",
+      help: "Age of the oldest unpublished event (0 when none).",
+      registers,
+      async collect() {
+        const current = await currentBacklog();
+        if (current !== undefined) this.set(current.oldestAgeSeconds);
+      },
+    });
+  }
+
+  const { events } = sources;
+  if (events !== undefined) {
+    counterFromTotals(registers, {
+      name: "profile_events_consumed_total",
+      help: "Registration events consumed, by outcome.",
+      label: "outcome",
+      totals: () => {
+        const { consumed } = events().stats;
+        return {
+          provisioned: consumed.provisioned,
+          already_present: consumed.alreadyPresent,
+          terminated: consumed.terminated,
+          retried: consumed.retried,
+          ignored: consumed.ignored,
+        };
+      },
+    });
+    counterFromTotals(registers, {
+      name: "profile_events_published_total",
+      help: "Outbox publish attempts, by result (a duplicate was already in the stream).",
+      label: "result",
+      totals: () => {
+        const { published } = events().stats;
+        return {
+          published: published.published - published.duplicates,
+          duplicate: published.duplicates,
+          failed: published.failures,
+        };
+      },
+    });
+    new Gauge({
+      name: "profile_event_bus_up",
+      help: "1 while connected to NATS with streams, relay and consumer running.",
+      registers,
+      collect() {
+        this.set(events().state === "connected" ? 1 : 0);
+      },
+    });
+  }
+
+  return {
+    registry,
+    rpcStarted(procedure) {
+      inFlight.inc({ procedure });
+      return (code, seconds) => {
+        inFlight.dec({ procedure });
+        requests.inc({ procedure, code });
+        duration.observe({ procedure, code }, seconds);
+      };
+    },
+  };
+}
+
+/**
+ * A counter that follows running totals kept elsewhere: each scrape adds what they grew by.
+ * Every label value is exported from the start, at 0.
+ */
+function counterFromTotals(
+  registers: Registry[],
+  spec: { name: string; help: string; label: string; totals: () => Record<string, number> },
+): void {
+  const seen = new Map<string, number>();
+  const counter = new Counter({
+    name: spec.name,
+    help: spec.help,
+    labelNames: [spec.label],
+    registers,
+    collect() {
+      for (const [value, total] of Object.entries(spec.totals())) {
+        const grown = total - (seen.get(value) ?? 0);
+        if (grown > 0) this.inc({ [spec.label]: value }, grown);
+        seen.set(value, total);
+      }
+    },
+  });
+  for (const value of Object.keys(spec.totals())) counter.inc({ [spec.label]: value }, 0);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
