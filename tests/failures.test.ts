@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
 import { codeOf, grpcClient, type ProfileClient } from "./support/clients.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import { holdProfileLock } from "./support/row-lock.js";
 import { startTcpProxy } from "./support/tcp-proxy.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -18,23 +19,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/**
- * Creates a profile and holds a row lock on it from another session until `release()`, so that
- * updates of it block: a call that is reliably slow, without timing tricks.
- */
+/** Creates a profile and holds a row lock on it, so that its updates block. */
 async function createLockedProfile(client: ProfileClient) {
   if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
   const userId = crypto.randomUUID();
   await client.updateProfile({ userId, displayName: "Locked" });
-  const locker = new pg.Client({ connectionString: database.config.url });
-  await locker.connect();
-  await locker.query("BEGIN");
-  await locker.query("SELECT 1 FROM profiles WHERE user_id = $1 FOR UPDATE", [userId]);
-  const release = async () => {
-    await locker.query("ROLLBACK");
-    await locker.end();
-  };
-  return { userId, release };
+  return { userId, release: await holdProfileLock(database.config.url, userId) };
 }
 
 describe("deadlines", () => {
