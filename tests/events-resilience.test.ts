@@ -6,7 +6,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
 import { outboxBacklog } from "../src/events/outbox-repository.js";
 import { grpcClient } from "./support/clients.js";
-import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import {
+  createTestDatabase,
+  openThroughProxy,
+  silentLogger,
+  type TestDatabase,
+} from "./support/databases.js";
 import { startInstance, type TestInstance } from "./support/instance.js";
 import {
   type PrivateNats,
@@ -15,7 +20,6 @@ import {
   storedEventsOf,
   until,
 } from "./support/nats.js";
-import { startTcpProxy } from "./support/tcp-proxy.js";
 
 /** Everything a test started, stopped after it whatever happens. */
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -93,15 +97,8 @@ describe("the database goes away", () => {
   it("redelivers a registration that arrived while the database was down, and provisions it after", async () => {
     const nats = await privateBroker();
     const db = await database();
-    if (db.config.kind !== "postgres") throw new Error("needs PostgreSQL");
-    const target = new URL(db.config.url);
-    const proxy = await startTcpProxy(Number(target.port || 5432));
+    const { proxy, handle: throughProxy } = await openThroughProxy(db.config);
     cleanups.push(() => proxy.stop());
-    target.host = `127.0.0.1:${proxy.port}`;
-    const throughProxy = await openDatabase(
-      { kind: "postgres", url: target.toString(), poolMax: 4 },
-      { statementTimeoutMs: 5000, logger: silentLogger },
-    );
     cleanups.push(() => throughProxy.close());
     const instance = await instanceOn({ db: throughProxy.db, handle: throughProxy }, nats.url);
     await until(() => instance.events.state() === "connected");

@@ -4,9 +4,13 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
 import { codeOf, grpcClient, type ProfileClient } from "./support/clients.js";
-import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import {
+  createTestDatabase,
+  openThroughProxy,
+  silentLogger,
+  type TestDatabase,
+} from "./support/databases.js";
 import { holdProfileLock } from "./support/row-lock.js";
-import { startTcpProxy } from "./support/tcp-proxy.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let database: TestDatabase;
@@ -156,14 +160,7 @@ describe("database connections dropped by the server", () => {
 
 describe("the network to the database cut in the middle of a call", () => {
   it("answers UNAVAILABLE without crashing the service, which serves again once it is back", async () => {
-    if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
-    const target = new URL(database.config.url);
-    const proxy = await startTcpProxy(Number(target.port || 5432));
-    target.host = `127.0.0.1:${proxy.port}`;
-    const throughProxy = await openDatabase(
-      { kind: "postgres", url: target.toString(), poolMax: 4 },
-      { statementTimeoutMs: 10_000, logger: silentLogger },
-    );
+    const { proxy, handle: throughProxy } = await openThroughProxy(database.config);
     const server = await startTestServer(throughProxy.db);
     const client = grpcClient(server.baseUrl);
     const { userId, release } = await createLockedProfile(client);

@@ -6,13 +6,12 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/health/v1/health_pb.js";
-import { openDatabase } from "../src/db/open-database.js";
 import { testAuth, tokenFor } from "./support/auth.js";
 import { codeOf, grpcClient } from "./support/clients.js";
-import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
+import { createTestDatabase, openThroughProxy, type TestDatabase } from "./support/databases.js";
 import { freePort, until, waitForPort } from "./support/nats.js";
 import { holdProfileLock } from "./support/row-lock.js";
-import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
+import type { TcpProxy } from "./support/tcp-proxy.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = HealthCheckResponse_ServingStatus;
@@ -37,14 +36,7 @@ const healthClient = (server: TestServer) =>
 
 /** A server whose database connections go through a proxy the test can cut. */
 async function serverBehindProxy(): Promise<{ server: TestServer; proxy: TcpProxy }> {
-  if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
-  const target = new URL(database.config.url);
-  const proxy = await startTcpProxy(Number(target.port || 5432));
-  target.host = `127.0.0.1:${proxy.port}`;
-  const handle = await openDatabase(
-    { kind: "postgres", url: target.toString(), poolMax: 4 },
-    { statementTimeoutMs: 5000, logger: silentLogger },
-  );
+  const { proxy, handle } = await openThroughProxy(database.config);
   const server = await startTestServer(handle.db);
   cleanups.push(
     () => proxy.stop(),

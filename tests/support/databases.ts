@@ -10,6 +10,7 @@ import { migrateToLatest } from "../../src/db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/open-database.js";
 import type { Database } from "../../src/db/schema.js";
 import { testDatabaseUrl } from "./environment.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 export type StorageKind = DatabaseConfig["kind"];
 export const storageKinds: readonly StorageKind[] = ["postgres", "pglite"];
@@ -53,6 +54,24 @@ export async function createTestDatabase(kind: StorageKind = "postgres"): Promis
       else await rm(config.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The test's PostgreSQL database opened again through a TCP proxy, so the test can cut the
+ * network to it and restore it. Close the handle, then stop the proxy.
+ */
+export async function openThroughProxy(
+  config: DatabaseConfig,
+): Promise<{ proxy: TcpProxy; handle: DatabaseHandle }> {
+  if (config.kind !== "postgres") throw new Error("a proxy needs PostgreSQL");
+  const target = new URL(config.url);
+  const proxy = await startTcpProxy(Number(target.port || 5432), target.hostname);
+  target.host = `127.0.0.1:${proxy.port}`;
+  const handle = await openDatabase(
+    { kind: "postgres", url: target.toString(), poolMax: 4 },
+    { statementTimeoutMs: 10_000, logger: silentLogger },
+  );
+  return { proxy, handle };
 }
 
 async function createPostgresDatabase(): Promise<DatabaseConfig> {
