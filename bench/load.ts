@@ -1,0 +1,120 @@
+import http2 from "node:http2";
+
+/** One stream of requests to drive at a unary gRPC method. */
+export interface LoadSpec {
+  /** e.g. http://127.0.0.1:8080 */
+  readonly origin: string;
+  /** e.g. /realchat.profile.v1.ProfileApi/UpdateProfile */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** gRPC-framed request bodies, sent in turn. */
+  readonly bodies: readonly Buffer[];
+  readonly connections: number;
+  readonly durationMs: number;
+  readonly warmUpMs: number;
+  /** Closed loop: this many calls in flight per connection, each starting when one ends. */
+  readonly streamsPerConnection?: number;
+  /** Open loop: this many calls per second in total, whatever the answers' pace. */
+  readonly ratePerSecond?: number;
+}
+
+export interface LoadResult {
+  readonly requests: number;
+  /** Calls that ended with a gRPC status other than OK, or a transport error. */
+  readonly errors: number;
+  readonly seconds: number;
+  /** Latency of every measured call, in milliseconds. */
+  readonly latenciesMs: number[];
+}
+
+/**
+ * A small HTTP/2 gRPC load generator for what h2load cannot do: send a different body with each
+ * call (updates that all change something) and hold a fixed request rate. Bodies are encoded
+ * beforehand, so the client's per-call work is a stream and a buffer write.
+ */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const sessions = await Promise.all(
+    Array.from({ length: spec.connections }, () => connect(spec.origin)),
+  );
+  let next = 0;
+  const latencies: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  const start = performance.now();
+  const measureFrom = start + spec.warmUpMs;
+  const end = measureFrom + spec.durationMs;
+
+  // Open loop measures from when a call was due, not when it went out, so a late client does not
+  // hide the server's delay (coordinated omission).
+  const call = (session: http2.ClientHttp2Session, dueAt?: number) =>
+    new Promise<void>((resolve) => {
+      const body = spec.bodies[next++ % spec.bodies.length] ?? Buffer.alloc(0);
+      const sent = dueAt ?? performance.now();
+      const stream = session.request({
+        ":method": "POST",
+        ":path": spec.path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        ...spec.headers,
+      });
+      let status: string | undefined;
+      stream.on("response", (headers) => {
+        status ??= headers["grpc-status"] as string | undefined;
+      });
+      stream.on("trailers", (trailers) => {
+        status = trailers["grpc-status"] as string | undefined;
+      });
+      stream.on("data", () => {});
+      const finish = (failed: boolean) => {
+        if (sent >= measureFrom && sent < end) {
+          requests += 1;
+          if (failed || status !== "0") errors += 1;
+          latencies.push(performance.now() - sent);
+        }
+        resolve();
+      };
+      stream.once("close", () => finish(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR));
+      stream.once("error", () => {});
+      stream.end(body);
+    });
+
+  if (spec.ratePerSecond !== undefined) {
+    const intervalMs = 1000 / spec.ratePerSecond;
+    const inFlight: Promise<void>[] = [];
+    for (let n = 0; performance.now() < end; n++) {
+      const due = start + n * intervalMs;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const session = sessions[n % sessions.length];
+      if (session !== undefined) inFlight.push(call(session, due));
+    }
+    await Promise.all(inFlight);
+  } else {
+    const streams = spec.streamsPerConnection ?? 1;
+    await Promise.all(
+      sessions.flatMap((session) =>
+        Array.from({ length: streams }, async () => {
+          while (performance.now() < end) await call(session);
+        }),
+      ),
+    );
+  }
+  for (const session of sessions) session.close();
+  return { requests, errors, seconds: spec.durationMs / 1000, latenciesMs: latencies };
+}
+
+function connect(origin: string): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(origin);
+    session.once("connect", () => resolve(session));
+    session.once("error", reject);
+  });
+}
+
+/** Frames a protobuf message as one gRPC message: flag byte, 4-byte length, bytes. */
+export function grpcFrame(message: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
