@@ -8,19 +8,23 @@ WORKDIR /app
 # --ignore-scripts: the build needs no install script (esbuild finds its binary through its
 # platform package).
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY patches patches
+# Our small patches to dependencies (patches/, see bench/README.md) are applied by hand here,
+# since install scripts are off.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package
 COPY tsconfig.json ./
 COPY scripts/build.ts scripts/
 COPY db db
 COPY gen gen
 COPY src src
-RUN npm run build
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY package.json ./
+# The production dependencies, patched, as the build stage left them after pruning.
+COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 # PGlite's data and the development secret live in /data when DATABASE_URL is not set; mount a
 # volume there to keep them.

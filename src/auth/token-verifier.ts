@@ -58,7 +58,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
   };
 
+  const verified = createVerifiedTokenCache();
   return async (token) => {
+    const cached = verified.get(token);
+    if (cached !== undefined) return cached;
     try {
       const { payload } = await jwtVerify(token, getKey, {
         algorithms,
@@ -67,7 +70,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ["exp", "sub"],
       });
-      return { subject: payload.sub ?? "", scopes: scopesOf(payload) };
+      const caller = { subject: payload.sub ?? "", scopes: scopesOf(payload) };
+      const expiresAtMs = ((payload.exp ?? 0) + options.clockToleranceSeconds) * 1000;
+      verified.set(token, caller, expiresAtMs);
+      return caller;
     } catch (error) {
       if (error instanceof DependencyUnavailableError) throw error;
       if (error instanceof errors.JWTExpired)
@@ -83,4 +89,38 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
   if (typeof scope === "string") return new Set(scope.split(" ").filter((s) => s !== ""));
   if (Array.isArray(scope)) return new Set(scope.filter((s) => typeof s === "string"));
   return new Set();
+}
+
+/** Tokens verified before, kept so a caller's repeated token costs no signature check. */
+const CACHE_ENTRIES = 10_000;
+/** A cached token is checked again after this long, so a key removed from the JWKS stops
+ * counting within minutes even for long-lived tokens. */
+const CACHE_TTL_MS = 5 * 60_000;
+
+/**
+ * Verified tokens and who they prove, until the token expires (with the clock tolerance) or the
+ * TTL passes, whichever comes first. A token is an immutable signed string: the same string
+ * verifies the same way until then. Bounded; the oldest entries go first.
+ */
+function createVerifiedTokenCache() {
+  const entries = new Map<string, { caller: Caller; validUntilMs: number }>();
+  return {
+    get(token: string): Caller | undefined {
+      const entry = entries.get(token);
+      if (entry === undefined) return undefined;
+      if (Date.now() < entry.validUntilMs) return entry.caller;
+      entries.delete(token);
+      return undefined;
+    },
+    set(token: string, caller: Caller, expiresAtMs: number): void {
+      if (entries.size >= CACHE_ENTRIES) {
+        const oldest = entries.keys().next().value;
+        if (oldest !== undefined) entries.delete(oldest);
+      }
+      entries.set(token, {
+        caller,
+        validUntilMs: Math.min(expiresAtMs, Date.now() + CACHE_TTL_MS),
+      });
+    },
+  };
 }

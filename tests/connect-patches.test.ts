@@ -1,0 +1,77 @@
+// Our patches to @connectrpc/connect and @connectrpc/connect-node (patches/, applied by
+// patch-package on install): a call that ends normally aborts its signals with a shared reason
+// instead of constructing a DOMException each time. Without the patches this test fails.
+
+import { createClient } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { grpcClient, transportsFor } from "./support/clients.js";
+import { createTestDatabase, type TestDatabase } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+let database: TestDatabase;
+let server: TestServer;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  server = await startTestServer(database.db);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await database?.drop();
+});
+
+/** The server-side code the patches change; the client's own aborts are not ours. */
+const patchedSites =
+  /@connectrpc\/(connect\/dist\/esm\/implementation|connect-node\/dist\/esm\/node-universal-handler)\.js/;
+
+/** Runs `work` while counting server-side AbortController.abort() calls made without a reason. */
+async function reasonlessAborts(work: () => Promise<unknown>): Promise<number> {
+  const abort = AbortController.prototype.abort;
+  let count = 0;
+  AbortController.prototype.abort = function (this: AbortController, reason?: unknown) {
+    // Line 0 is "Error", line 1 this function, line 2 whoever called abort().
+    const caller = (new Error().stack ?? "").split("\n")[2] ?? "";
+    if (reason === undefined && patchedSites.test(caller)) count += 1;
+    return abort.call(this, reason);
+  };
+  try {
+    await work();
+    // Requests close after the response is out: give the server's close events a moment.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  } finally {
+    AbortController.prototype.abort = abort;
+  }
+  return count;
+}
+
+describe("patched Connect", () => {
+  it.each(Object.keys(transportsFor("http://unused")))(
+    "ends calls over %s without a reason-less abort",
+    async (name) => {
+      const transport = transportsFor(server.baseUrl)[name];
+      if (transport === undefined) throw new Error(`no transport ${name}`);
+      const client = createClient(ProfileApi, transport);
+      const userId = crypto.randomUUID();
+      await client.updateProfile({ userId, displayName: "Patched" });
+
+      const count = await reasonlessAborts(async () => {
+        for (let n = 0; n < 20; n++) await client.getProfile({ userId });
+      });
+
+      expect(count).toBe(0);
+    },
+  );
+
+  it("still reports a client's deadline as the abort reason", async () => {
+    const error = await grpcClient(server.baseUrl)
+      .batchGetProfiles({ userIds: [crypto.randomUUID()] }, { timeoutMs: 1 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+    expect(String(error)).toMatch(/deadline|timed out|canceled/i);
+  });
+});
