@@ -8,8 +8,7 @@ import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { createTokenVerifier } from "../src/auth/token-verifier.js";
 import { testAuth, tokenFor } from "./support/auth.js";
 import { codeOf, grpcClient, type TestToken, transportsFor } from "./support/clients.js";
-import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { startTestServer, type TestServer, useTestServer } from "./support/test-server.js";
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 
@@ -47,26 +46,19 @@ async function startJwksServer(keys: JWK[]) {
   };
 }
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer(database.db);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.drop();
-});
+const fixture = useTestServer();
 
 const storedRow = (userId: string) =>
-  database.db.selectFrom("profiles").selectAll().where("user_id", "=", userId).executeTakeFirst();
+  fixture.database.db
+    .selectFrom("profiles")
+    .selectAll()
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
 
 describe("accepted callers", () => {
   it("a user with a valid HS256 token changes their own profile", async () => {
     const userId = crypto.randomUUID();
-    const client = grpcClient(server.baseUrl, await tokenFor(userId));
+    const client = grpcClient(fixture.server.baseUrl, await tokenFor(userId));
 
     const profile = await client.updateProfile({ userId, displayName: "Self" });
 
@@ -75,7 +67,7 @@ describe("accepted callers", () => {
 
   it("a user token written with an upper-case sub still owns the lower-case profile", async () => {
     const userId = crypto.randomUUID();
-    const client = grpcClient(server.baseUrl, await tokenFor(userId.toUpperCase()));
+    const client = grpcClient(fixture.server.baseUrl, await tokenFor(userId.toUpperCase()));
 
     expect(await codeOf(client.updateProfile({ userId, displayName: "Case" }))).toBe("OK");
   });
@@ -84,15 +76,18 @@ describe("accepted callers", () => {
     const userId = crypto.randomUUID();
     const token = await tokenFor("chat-service", { scopes: ["profile:read", "profile:admin"] });
 
-    const profile = await grpcClient(server.baseUrl, token).updateProfile({ userId, bio: "set" });
+    const profile = await grpcClient(fixture.server.baseUrl, token).updateProfile({
+      userId,
+      bio: "set",
+    });
 
     expect(profile.bio).toBe("set");
   });
 
   it("any valid token may read any profile, one or many", async () => {
     const owner = crypto.randomUUID();
-    await grpcClient(server.baseUrl).updateProfile({ userId: owner, displayName: "Shown" });
-    const reader = grpcClient(server.baseUrl, await tokenFor(crypto.randomUUID()));
+    await grpcClient(fixture.server.baseUrl).updateProfile({ userId: owner, displayName: "Shown" });
+    const reader = grpcClient(fixture.server.baseUrl, await tokenFor(crypto.randomUUID()));
 
     expect((await reader.getProfile({ userId: owner })).displayName).toBe("Shown");
     expect((await reader.batchGetProfiles({ userIds: [owner] })).profiles).toHaveLength(1);
@@ -104,7 +99,9 @@ describe("accepted callers", () => {
       .setExpirationTime(nowSeconds() - 5)
       .sign(secret);
 
-    expect(await codeOf(grpcClient(server.baseUrl, token).getProfile({ userId }))).toBe("NotFound");
+    expect(await codeOf(grpcClient(fixture.server.baseUrl, token).getProfile({ userId }))).toBe(
+      "NotFound",
+    );
   });
 });
 
@@ -170,7 +167,7 @@ describe("refused tokens store nothing", () => {
 
   it.each(refused)("refuses %s", async (_, makeToken, code) => {
     const userId = crypto.randomUUID();
-    const client = grpcClient(server.baseUrl, await makeToken(userId));
+    const client = grpcClient(fixture.server.baseUrl, await makeToken(userId));
 
     expect(await codeOf(client.updateProfile({ userId, displayName: "Intruder" }))).toBe(code);
     expect(await storedRow(userId)).toBeUndefined();
@@ -178,8 +175,11 @@ describe("refused tokens store nothing", () => {
 
   it("does not change an existing profile for another user's token", async () => {
     const victim = crypto.randomUUID();
-    await grpcClient(server.baseUrl).updateProfile({ userId: victim, displayName: "Victim" });
-    const attacker = grpcClient(server.baseUrl, await tokenFor(crypto.randomUUID()));
+    await grpcClient(fixture.server.baseUrl).updateProfile({
+      userId: victim,
+      displayName: "Victim",
+    });
+    const attacker = grpcClient(fixture.server.baseUrl, await tokenFor(crypto.randomUUID()));
 
     const code = await codeOf(attacker.updateProfile({ userId: victim, displayName: "Pwned" }));
 
@@ -190,11 +190,14 @@ describe("refused tokens store nothing", () => {
   it.each([["Basic dXNlcjpwYXNz"], ["Bearer"], ["Bearer two tokens"], ["token-without-scheme"]])(
     "refuses the malformed header %j with UNAUTHENTICATED",
     async (header) => {
-      const response = await fetch(`${server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: header },
-        body: JSON.stringify({ userId: crypto.randomUUID() }),
-      });
+      const response = await fetch(
+        `${fixture.server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: header },
+          body: JSON.stringify({ userId: crypto.randomUUID() }),
+        },
+      );
 
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ code: "unauthenticated" });
@@ -205,7 +208,7 @@ describe("refused tokens store nothing", () => {
     const userId = crypto.randomUUID();
     const wrongIssuer = await claims(userId).setIssuer("x").setExpirationTime("1h").sign(secret);
 
-    const error = await grpcClient(server.baseUrl, wrongIssuer)
+    const error = await grpcClient(fixture.server.baseUrl, wrongIssuer)
       .getProfile({ userId })
       .catch((e: unknown) => e as Error);
 
@@ -215,7 +218,7 @@ describe("refused tokens store nothing", () => {
 
 describe.each(Object.keys(transportsFor("http://unused")))("over %s", (name) => {
   const clientWith = (token: TestToken) => {
-    const transport = transportsFor(server.baseUrl, token)[name];
+    const transport = transportsFor(fixture.server.baseUrl, token)[name];
     if (transport === undefined) throw new Error(`no transport ${name}`);
     return createClient(ProfileApi, transport);
   };
@@ -260,7 +263,7 @@ describe("asymmetric tokens from a JWKS", () => {
       { ...(await exportJWK(ec.publicKey)), kid: "ec-1", alg: "ES256", use: "sig" },
     ]);
     const verifier = createTokenVerifier({ ...testAuth, jwksUrl: jwks.url });
-    jwksServer = await startTestServer(database.db, {}, {}, verifier);
+    jwksServer = await startTestServer(fixture.database.db, {}, {}, verifier);
   });
 
   afterAll(async () => {
@@ -299,7 +302,7 @@ describe("asymmetric tokens from a JWKS", () => {
       .setExpirationTime("5m")
       .sign(publicKeyAsSecret);
     const jwksOnly = createTokenVerifier({ ...testAuth, secret: undefined, jwksUrl: jwks.url });
-    const jwksOnlyServer = await startTestServer(database.db, {}, {}, jwksOnly);
+    const jwksOnlyServer = await startTestServer(fixture.database.db, {}, {}, jwksOnly);
 
     const codes = [
       await codeOf(grpcClient(jwksServer.baseUrl, token).updateProfile({ userId, bio: "x" })),
@@ -336,7 +339,7 @@ describe("a JWKS endpoint that does not answer", () => {
     const jwks = await startJwksServer([]);
     await jwks.close();
     const verifier = createTokenVerifier({ ...testAuth, jwksUrl: jwks.url });
-    const downServer = await startTestServer(database.db, {}, {}, verifier);
+    const downServer = await startTestServer(fixture.database.db, {}, {}, verifier);
     const { privateKey } = await generateKeyPair("ES256");
     const userId = crypto.randomUUID();
 
@@ -358,7 +361,7 @@ describe("a JWKS endpoint that does not answer", () => {
     const verifier = createTokenVerifier({ ...testAuth, jwksUrl: jwks.url, jwksTimeoutMs: 300 });
     // The request deadline is far away: only the JWKS timeout can end this call in time.
     const slowServer = await startTestServer(
-      database.db,
+      fixture.database.db,
       { requestTimeoutMs: 60_000 },
       {},
       verifier,

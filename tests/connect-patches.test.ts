@@ -3,24 +3,12 @@
 // instead of constructing a DOMException each time. Without the patches this test fails.
 
 import { createClient } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { grpcClient, transportsFor } from "./support/clients.js";
-import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestServer } from "./support/test-server.js";
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer(database.db);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.drop();
-});
+const fixture = useTestServer();
 
 /** The server-side code the patches change; the client's own aborts are not ours. */
 const patchedSites =
@@ -50,7 +38,7 @@ describe("patched Connect", () => {
   it.each(Object.keys(transportsFor("http://unused")))(
     "ends calls over %s without a reason-less abort",
     async (name) => {
-      const transport = transportsFor(server.baseUrl)[name];
+      const transport = transportsFor(fixture.server.baseUrl)[name];
       if (transport === undefined) throw new Error(`no transport ${name}`);
       const client = createClient(ProfileApi, transport);
       const userId = crypto.randomUUID();
@@ -65,7 +53,7 @@ describe("patched Connect", () => {
   );
 
   it("still reports a client's deadline as the abort reason", async () => {
-    const error = await grpcClient(server.baseUrl)
+    const error = await grpcClient(fixture.server.baseUrl)
       .batchGetProfiles({ userIds: [crypto.randomUUID()] }, { timeoutMs: 1 })
       .then(
         () => undefined,

@@ -1,26 +1,14 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { transportsFor } from "./support/clients.js";
-import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestServer } from "./support/test-server.js";
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer(database.db);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.drop();
-});
+const fixture = useTestServer();
 
 describe.each(Object.keys(transportsFor("http://unused")))("over %s", (name) => {
   const client = () => {
-    const transport = transportsFor(server.baseUrl)[name];
+    const transport = transportsFor(fixture.server.baseUrl)[name];
     if (transport === undefined) throw new Error(`no transport ${name}`);
     return createClient(ProfileApi, transport);
   };

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { afterAll, beforeAll } from "vitest";
 import { type AppConfig, createRequestHandler } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
 import { pendingMigrations } from "../../src/db/migrate.js";
@@ -10,7 +11,7 @@ import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
 import { createProfileService } from "../../src/profile/profile-service.js";
 import { createServer, type ServerOptions } from "../../src/server.js";
 import { testTokenVerifier } from "./auth.js";
-import { silentLogger } from "./databases.js";
+import { createTestDatabase, silentLogger, type TestDatabase } from "./databases.js";
 
 /** The RPC side's configuration, and the field rules' one option. */
 export type TestServerConfig = AppConfig & FieldRuleOptions;
@@ -66,6 +67,35 @@ export async function startTestServer(
     async close(graceMs = 1000) {
       readiness.stop();
       await server.close(graceMs);
+    },
+  };
+}
+
+/**
+ * Gives a test file a database of its own and a server on it, for all its tests, and removes
+ * both after them. Read `fixture.server` and `fixture.database` inside tests and hooks.
+ */
+export function useTestServer(): { readonly database: TestDatabase; readonly server: TestServer } {
+  let database: TestDatabase | undefined;
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startTestServer(database.db);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("useTestServer: read it inside tests or hooks");
+    return value;
+  };
+  return {
+    get database() {
+      return ready(database);
+    },
+    get server() {
+      return ready(server);
     },
   };
 }
