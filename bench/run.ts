@@ -26,6 +26,8 @@ const settings = {
   connections: 4,
   streamsPerConnection: 4,
   ratePerSecond: Number(env.BENCH_RATE ?? 300),
+  /** Rounds of the service's measurements against one process, to see whether RSS grows. */
+  rounds: Number(env.BENCH_ROUNDS ?? 1),
   databaseUrl: env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
   natsUrl: env.BENCH_NATS_URL ?? env.TEST_NATS_URL ?? "nats://127.0.0.1:4222",
 };
@@ -292,62 +294,66 @@ async function main(): Promise<void> {
       warmUpMs: settings.warmUpS * 1000,
     };
 
-    process.stderr.write("measuring\n");
-    const trivial = await h2load(
-      `${origin}/grpc.health.v1.Health/Check`,
-      message(HealthCheckRequestSchema, {}),
-      {},
-    );
-    record({
-      scenario: "trivial RPC (Health/Check)",
-      driver: "h2load",
-      load: closedLoop,
-      ...trivial,
-      errors: trivial.failed,
-    });
-    for (const [scenario, procedure, body] of [
-      ["GetProfile", "GetProfile", getBody],
-      ["BatchGetProfiles (100 ids)", "BatchGetProfiles", batchBody],
-    ] as const) {
-      const before = await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`);
-      const result = await h2load(`${api}/${procedure}`, body, auth);
-      const errors =
-        result.failed +
-        (await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`)) -
-        before;
-      record({ scenario, driver: "h2load", load: closedLoop, ...result, errors });
-    }
-    const updates = await runLoad({
-      ...load,
-      path: "/realchat.profile.v1.ProfileApi/UpdateProfile",
-      bodies: updateBodies,
-      streamsPerConnection: settings.streamsPerConnection,
-    });
-    record({
-      scenario: "UpdateProfile",
-      driver: "node http2",
-      load: closedLoop,
-      ...fromLoad(updates),
-    });
-    for (const [scenario, procedure, bodies] of [
-      ["GetProfile", "GetProfile", [getBody]],
-      ["BatchGetProfiles (100 ids)", "BatchGetProfiles", [batchBody]],
-      ["UpdateProfile", "UpdateProfile", updateBodies],
-    ] as const) {
-      const result = await runLoad({
+    const afterRound: number[] = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      process.stderr.write(`measuring (round ${round} of ${settings.rounds})\n`);
+      const trivial = await h2load(
+        `${origin}/grpc.health.v1.Health/Check`,
+        message(HealthCheckRequestSchema, {}),
+        {},
+      );
+      record({
+        scenario: "trivial RPC (Health/Check)",
+        driver: "h2load",
+        load: closedLoop,
+        ...trivial,
+        errors: trivial.failed,
+      });
+      for (const [scenario, procedure, body] of [
+        ["GetProfile", "GetProfile", getBody],
+        ["BatchGetProfiles (100 ids)", "BatchGetProfiles", batchBody],
+      ] as const) {
+        const before = await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`);
+        const result = await h2load(`${api}/${procedure}`, body, auth);
+        const errors =
+          result.failed +
+          (await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`)) -
+          before;
+        record({ scenario, driver: "h2load", load: closedLoop, ...result, errors });
+      }
+      const updates = await runLoad({
         ...load,
-        path: `/realchat.profile.v1.ProfileApi/${procedure}`,
-        bodies,
-        ratePerSecond: settings.ratePerSecond,
+        path: "/realchat.profile.v1.ProfileApi/UpdateProfile",
+        bodies: updateBodies,
+        streamsPerConnection: settings.streamsPerConnection,
       });
       record({
-        scenario,
+        scenario: "UpdateProfile",
         driver: "node http2",
-        load: `${settings.ratePerSecond} req/s`,
-        ...fromLoad(result),
+        load: closedLoop,
+        ...fromLoad(updates),
       });
+      for (const [scenario, procedure, bodies] of [
+        ["GetProfile", "GetProfile", [getBody]],
+        ["BatchGetProfiles (100 ids)", "BatchGetProfiles", [batchBody]],
+        ["UpdateProfile", "UpdateProfile", updateBodies],
+      ] as const) {
+        const result = await runLoad({
+          ...load,
+          path: `/realchat.profile.v1.ProfileApi/${procedure}`,
+          bodies,
+          ratePerSecond: settings.ratePerSecond,
+        });
+        record({
+          scenario,
+          driver: "node http2",
+          load: `${settings.ratePerSecond} req/s`,
+          ...fromLoad(result),
+        });
+      }
+      afterRound.push(rss.lastMiB());
     }
-    const serviceRss = { peakMiB: rss.peakMiB(), endMiB: rss.lastMiB() };
+    const serviceRss = { peakMiB: rss.peakMiB(), endMiB: rss.lastMiB(), afterRound };
     rss.stop();
     await stop(service);
     service = undefined;
@@ -415,7 +421,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(rss: { peakMiB: number; endMiB: number }): void {
+function report(rss: { peakMiB: number; endMiB: number; afterRound: number[] }): void {
   const find = (scenario: string, driver?: string) =>
     rows.find(
       (row) => row.scenario === scenario && (driver === undefined || row.driver === driver),
@@ -471,7 +477,10 @@ function report(rss: { peakMiB: number; endMiB: number }): void {
       met: meets(value, target) ? "yes" : "NO",
     })),
   );
-  process.stdout.write(`service RSS: peak ${rss.peakMiB} MiB, at the end ${rss.endMiB} MiB\n`);
+  process.stdout.write(
+    `service RSS: peak ${rss.peakMiB} MiB, at the end ${rss.endMiB} MiB; ` +
+      `after each round: ${rss.afterRound.join(", ")} MiB\n`,
+  );
   const results = {
     when: new Date().toISOString(),
     smoke,
