@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { classifyDatabaseError } from "../db/database-errors.js";
 import type { Database } from "../db/schema.js";
 import type { EventBusState } from "../events/events.js";
+import { TimeLimitExceeded, withTimeLimit } from "../time-limit.js";
 
 /** What /readyz reports: whether this instance should get traffic, and why. */
 export interface ReadinessReport {
@@ -65,18 +66,18 @@ export async function startReadiness(options: ReadinessOptions): Promise<Readine
 
   const check = async () => {
     try {
-      await withTimeout(sql`SELECT 1`.execute(options.db), CHECK_TIMEOUT_MS);
+      await withTimeLimit(sql`SELECT 1`.execute(options.db), CHECK_TIMEOUT_MS);
       const stillPending =
         pending.length === 0
           ? []
-          : await withTimeout(options.pendingMigrations(), CHECK_TIMEOUT_MS);
+          : await withTimeLimit(options.pendingMigrations(), CHECK_TIMEOUT_MS);
       update(() => {
         database = { reachable: true };
         pending = stillPending;
       });
     } catch (error) {
       const problem =
-        error instanceof CheckTimeout ? "timeout" : (classifyDatabaseError(error) ?? "error");
+        error instanceof TimeLimitExceeded ? "timeout" : (classifyDatabaseError(error) ?? "error");
       update(() => {
         database = { reachable: false, problem };
       });
@@ -112,14 +113,4 @@ export async function startReadiness(options: ReadinessOptions): Promise<Readine
       clearTimeout(timer);
     },
   };
-}
-
-class CheckTimeout extends Error {}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CheckTimeout()), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { EventBusState, EventStats } from "../events/events.js";
 import type { OutboxBacklog } from "../events/outbox-repository.js";
+import { withTimeLimit } from "../time-limit.js";
 
 /** Where the gauges read their values at scrape time; absent parts are not exported. */
 export interface MetricSources {
@@ -70,9 +71,11 @@ export function createMetrics(sources: MetricSources): Metrics {
     // One query feeds both gauges; a scrape that cannot reach the database keeps the last values.
     let backlog: Promise<OutboxBacklog | undefined> | undefined;
     const currentBacklog = () => {
-      backlog ??= withTimeout(outboxBacklog(), OUTBOX_QUERY_TIMEOUT_MS).finally(() => {
-        backlog = undefined;
-      });
+      backlog ??= withTimeLimit(outboxBacklog(), OUTBOX_QUERY_TIMEOUT_MS)
+        .catch(() => undefined)
+        .finally(() => {
+          backlog = undefined;
+        });
       return backlog;
     };
     new Gauge({
@@ -171,12 +174,4 @@ function counterFromTotals(
     },
   });
   for (const value of Object.keys(spec.totals())) counter.inc({ [spec.label]: value }, 0);
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
