@@ -116,7 +116,8 @@ function createConnectionTracker() {
   const sessions = new Set<http2.Http2Session>();
   // HTTP/2 connections close through their session (GOAWAY), never by ending the socket.
   const http2Sockets = new WeakSet<Duplex>();
-  const inFlight = new Map<Duplex, number>();
+  // Weak: a response can end after its socket closed, and must not keep the socket alive.
+  const inFlight = new WeakMap<Duplex, number>();
   let closing = false;
   let onEmpty = () => {};
 
@@ -125,7 +126,6 @@ function createConnectionTracker() {
     if (isHttp2) http2Sockets.add(socket);
     socket.once("close", () => {
       sockets.delete(socket);
-      inFlight.delete(socket);
       if (sockets.size === 0) onEmpty();
     });
   };
