@@ -93,6 +93,28 @@ describe("the broker goes away", () => {
   });
 });
 
+describe("a broker without JetStream at first", () => {
+  it("keeps trying to set up the streams, and publishes once JetStream is there", async () => {
+    const nats = await startNatsServer({ jetstream: false });
+    cleanups.push(() => nats.dispose());
+    const db = await database();
+    const instance = await instanceOn(db, nats.url);
+    const userId = crypto.randomUUID();
+    await instance.client.updateProfile({ userId, displayName: "Patient" });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(instance.events.state()).toBe("connecting");
+
+    await nats.stop();
+    await nats.start({ jetstream: true });
+    await until(() => instance.events.state() === "connected", 30_000);
+    await until(async () => (await outboxBacklog(db.db)).pending === 0, 30_000);
+
+    expect((await storedEventsOf(nats.url, userId)).map((e) => e.subject)).toEqual([
+      `profile.created.${userId}`,
+    ]);
+  });
+});
+
 describe("the database goes away", () => {
   it("redelivers a registration that arrived while the database was down, and provisions it after", async () => {
     const nats = await privateBroker();

@@ -110,9 +110,7 @@ export function startEvents(options: {
     connection = nc;
     logger.info({ server: nc.getServer() }, "connected to NATS");
     void watchStatus(nc);
-    const jsm = await jetstreamManager(nc);
-    if (config.createStreams) await ensureStreams(jsm);
-    if (stopped) return;
+    if (!(await setUpStreams(nc))) return;
     const js = jetstream(nc);
     relay = await startOutboxRelay({
       database: options.database,
@@ -130,6 +128,24 @@ export function startEvents(options: {
       stats: stats.consumed,
     });
     if (state === "connecting") state = "connected";
+  };
+
+  /**
+   * Creates the streams and the consumer (EVENTS_CREATE_STREAMS), retrying until it works: a
+   * broker that is up but not ready (JetStream still starting) must not leave events off for
+   * good. Returns false when stopped first.
+   */
+  const setUpStreams = async (nc: NatsConnection): Promise<boolean> => {
+    while (!stopped) {
+      try {
+        if (config.createStreams) await ensureStreams(await jetstreamManager(nc));
+        return !stopped;
+      } catch (error) {
+        logger.warn({ err: error }, "cannot set up the NATS streams yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS));
+      }
+    }
+    return false;
   };
 
   const watchStatus = async (nc: NatsConnection) => {

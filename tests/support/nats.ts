@@ -16,8 +16,8 @@ import { decodeProfileEvent } from "../../src/events/profile-events.js";
 /** A nats-server of the test's own, on a free port with its own store, that it may stop. */
 export interface PrivateNats {
   readonly url: string;
-  /** Starts it again on the same port and store. */
-  start(): Promise<void>;
+  /** Starts it again on the same port and store; JetStream on unless told otherwise. */
+  start(options?: { jetstream?: boolean }): Promise<void>;
   /** Stops it (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
   /** Stops it and removes its store. */
@@ -51,12 +51,20 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
 }
 
-export async function startNatsServer(): Promise<PrivateNats> {
+export async function startNatsServer(options: { jetstream?: boolean } = {}): Promise<PrivateNats> {
   const port = await freePort();
   const storeDir = await mkdtemp(path.join(tmpdir(), "profile-nats-"));
   let child: ChildProcess | undefined;
-  const start = async () => {
-    const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
+  const start = async ({ jetstream = true }: { jetstream?: boolean } = {}) => {
+    const args = [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      ...(jetstream ? ["-js"] : []),
+      "-sd",
+      storeDir,
+    ];
     const started = spawn(natsServerBinary(), args, { stdio: "ignore" });
     started.once("error", (error) => {
       throw new Error(`cannot start nats-server (set NATS_SERVER_BIN): ${error.message}`);
@@ -71,7 +79,7 @@ export async function startNatsServer(): Promise<PrivateNats> {
     running.kill("SIGTERM");
     await once(running, "exit");
   };
-  await start();
+  await start(options);
   return {
     url: `nats://127.0.0.1:${port}`,
     start,
