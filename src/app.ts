@@ -54,8 +54,8 @@ const publicServices = new Set([
 
 /**
  * Wires the RPC side (ProfileApi, health, reflection; authentication, telemetry, error mapping,
- * deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request handler that
- * does not listen anywhere (see server.ts), so tests and main.ts serve it the same way.
+ * deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request
+ * handler that does not listen anywhere (see server.ts), so tests and main.ts serve it alike.
  */
 export function createRequestHandler({
   config,
@@ -87,10 +87,10 @@ export function createRequestHandler({
     jsonOptions: { alwaysEmitImplicit: true },
   });
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
-  const connectHandler: RequestHandler = (request, response) => {
+  const serve: RequestHandler = (request, response) => {
     if (!httpEndpoints(request, response)) rpcHandler(request, response);
   };
-  if (config.corsAllowedOrigins.length === 0) return connectHandler;
+  if (config.corsAllowedOrigins.length === 0) return serve;
 
   const allowOrigins = config.corsAllowedOrigins.includes("*")
     ? "*"
@@ -106,6 +106,6 @@ export function createRequestHandler({
     // The cors middleware only reads headers and sets response headers: it fits both HTTP versions.
     const req = request as Parameters<typeof corsHandler>[0];
     const res = response as Parameters<typeof corsHandler>[1];
-    corsHandler(req, res, () => connectHandler(request, response));
+    corsHandler(req, res, () => serve(request, response));
   };
 }

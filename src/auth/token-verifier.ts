@@ -93,8 +93,10 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
 
 /** Tokens verified before, kept so a caller's repeated token costs no signature check. */
 const CACHE_ENTRIES = 10_000;
-/** A cached token is checked again after this long, so a key removed from the JWKS stops
- * counting within minutes even for long-lived tokens. */
+/**
+ * A cached token is checked again after this long, so a key removed from the JWKS stops counting
+ * within minutes even for long-lived tokens.
+ */
 const CACHE_TTL_MS = 5 * 60_000;
 
 /**

@@ -40,9 +40,9 @@ export interface Events {
   stop(): Promise<void>;
 }
 
-export const AUTH_STREAM = "AUTH";
-export const PROFILE_STREAM = "PROFILE";
-export const CONSUMER_NAME = "profile-service";
+const AUTH_STREAM = "AUTH";
+const PROFILE_STREAM = "PROFILE";
+const CONSUMER_NAME = "profile-service";
 /**
  * One filter subject rather than `filter_subjects`, which needs nats-server 2.10: the consumer
  * sees every `auth.user.*` event and ignores the ones it has no use for.

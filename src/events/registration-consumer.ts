@@ -24,7 +24,7 @@ export interface RegistrationConsumer {
 }
 
 /** The subjects that announce a new user; other `auth.user.*` events are acknowledged unread. */
-export const REGISTRATION_SUBJECTS: ReadonlySet<string> = new Set([
+const REGISTRATION_SUBJECTS: ReadonlySet<string> = new Set([
   "auth.user.registered",
   "auth.user.created",
 ]);

@@ -19,7 +19,7 @@ import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from ".
 import { malformedUserId, parseUserId, type UserId } from "./user-id.js";
 
 /** Most ids one BatchGetProfiles call may ask for. */
-export const MAX_BATCH_SIZE = 1000;
+const MAX_BATCH_SIZE = 1000;
 
 export interface BatchResult {
   /** Found profiles, in the order of each id's first occurrence in the request. */
@@ -42,7 +42,8 @@ export type ProfileService = ReturnType<typeof createProfileService>;
 
 /**
  * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
- * every refusal is an InvalidArgumentError, NotFoundError or PreconditionFailedError.
+ * every refusal is an InvalidArgumentError, NotFoundError, PermissionDeniedError or
+ * PreconditionFailedError.
  */
 export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptions) {
   return {

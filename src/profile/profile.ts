@@ -16,7 +16,7 @@ export interface Profile {
 }
 
 /** The etag clients see for a profile version. */
-export function etagOf(version: number): string {
+function etagOf(version: number): string {
   return `v${version}`;
 }
 
