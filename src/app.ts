@@ -1,5 +1,5 @@
-import { cors as connectCors } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { cors as connectCors, createServiceImplSpec } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import cors from "cors";
 import type { Logger } from "pino";
 import { ServerReflection as ServerReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
@@ -22,11 +22,15 @@ import type { ProfileService } from "./profile/profile-service.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
+import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./rpc/grpc-unary.js";
 import { registerReflection } from "./rpc/reflection.js";
 import { createTelemetry } from "./rpc/telemetry.js";
 import type { RequestHandler } from "./server.js";
 
-export type AppConfig = Pick<Config, "requestTimeoutMs" | "maxRequestBytes" | "corsAllowedOrigins">;
+export type AppConfig = Pick<
+  Config,
+  "requestTimeoutMs" | "maxRequestBytes" | "corsAllowedOrigins" | "grpcUnaryFastPath"
+>;
 
 export interface AppDependencies {
   readonly config: AppConfig;
@@ -57,35 +61,14 @@ const publicServices = new Set([
  * deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request
  * handler that does not listen anywhere (see server.ts), so tests and main.ts serve it alike.
  */
-export function createRequestHandler({
-  config,
-  profiles,
-  logger,
-  verifyToken,
-  readiness,
-  metrics,
-}: AppDependencies): RequestHandler {
-  const telemetry = createTelemetry(logger, metrics);
-  const rpcHandler = connectNodeAdapter({
-    routes: (router) => {
-      router.service(ProfileApi, createProfileApiHandlers(profiles));
-      router.service(Health, createHealthHandlers(readiness, [ProfileApi.typeName]));
-      registerReflection(router, reflectedFiles);
-    },
-    interceptors: [
-      telemetry.interceptor,
-      createErrorInterceptor(),
-      createDeadlineInterceptor(config.requestTimeoutMs),
-    ],
-    requestGate: createAuthGate({
-      verifyToken,
-      publicServices,
-      onRefusal: telemetry.recordRefusal,
-    }),
-    readMaxBytes: config.maxRequestBytes,
-    // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
-    jsonOptions: { alwaysEmitImplicit: true },
-  });
+export function createRequestHandler(dependencies: AppDependencies): RequestHandler {
+  const { config, readiness, metrics } = dependencies;
+  const rpc = createRpcHandlers(dependencies);
+  const rpcHandler: RequestHandler = config.grpcUnaryFastPath
+    ? (request, response) => {
+        if (!rpc.grpcUnary(request, response)) rpc.connect(request, response);
+      }
+    : rpc.connect;
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
   const serve: RequestHandler = (request, response) => {
     if (!httpEndpoints(request, response)) rpcHandler(request, response);
@@ -107,5 +90,60 @@ export function createRequestHandler({
     const req = request as Parameters<typeof corsHandler>[0];
     const res = response as Parameters<typeof corsHandler>[1];
     corsHandler(req, res, () => serve(request, response));
+  };
+}
+
+export interface RpcHandlers {
+  /** Connect's handler: every service, method and protocol. */
+  readonly connect: RequestHandler;
+  /** The direct path for unary gRPC calls with binary messages; declines everything else. */
+  readonly grpcUnary: GrpcUnaryHandler;
+}
+
+/** The RPC side's two handlers, sharing the service implementations, interceptors and limits. */
+export function createRpcHandlers({
+  config,
+  profiles,
+  logger,
+  verifyToken,
+  readiness,
+  metrics,
+}: AppDependencies): RpcHandlers {
+  const telemetry = createTelemetry(logger, metrics);
+  const profileApi = createProfileApiHandlers(profiles);
+  const health = createHealthHandlers(readiness, [ProfileApi.typeName]);
+  // One set of options for both paths, so that limits, compression and interceptors agree.
+  const rpcOptions = {
+    interceptors: [
+      telemetry.interceptor,
+      createErrorInterceptor(),
+      createDeadlineInterceptor(config.requestTimeoutMs),
+    ],
+    requestGate: createAuthGate({
+      verifyToken,
+      publicServices,
+      onRefusal: telemetry.recordRefusal,
+    }),
+    acceptCompression: [compressionGzip, compressionBrotli],
+    readMaxBytes: config.maxRequestBytes,
+    // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
+    jsonOptions: { alwaysEmitImplicit: true },
+  };
+  return {
+    connect: connectNodeAdapter({
+      ...rpcOptions,
+      routes: (router) => {
+        router.service(ProfileApi, profileApi);
+        router.service(Health, health);
+        registerReflection(router, reflectedFiles);
+      },
+    }),
+    grpcUnary: createGrpcUnaryHandler(
+      [
+        createServiceImplSpec<typeof ProfileApi>(ProfileApi, profileApi),
+        createServiceImplSpec<typeof Health>(Health, health),
+      ],
+      rpcOptions,
+    ),
   };
 }

@@ -52,6 +52,8 @@ export interface Config {
   readonly allowHttpAvatarUrls: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly corsAllowedOrigins: readonly string[];
+  /** Serve unary gRPC calls on the direct path (src/rpc/grpc-unary.ts) rather than Connect's. */
+  readonly grpcUnaryFastPath: boolean;
   /** How long shutdown waits for in-flight calls before closing connections. */
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
@@ -112,6 +114,7 @@ const environment = z.object({
   CORS_ALLOWED_ORIGINS: commaList("").pipe(
     z.array(z.url({ protocol: /^https?$/ }).or(z.literal("*"))),
   ),
+  GRPC_UNARY_FAST_PATH: boolean.default(true),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: logLevel.default("info"),
   // RFC 7518 section 3.2: an HS256 key must have at least 256 bits.
@@ -176,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
         : undefined,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    grpcUnaryFastPath: e.GRPC_UNARY_FAST_PATH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     auth: {

@@ -13,6 +13,11 @@ describe("configuration from the environment", () => {
     expect(config.migrateOnStart).toBe(true);
     expect(config.allowHttpAvatarUrls).toBe(false);
     expect(config.tls).toBeUndefined();
+    expect(config.grpcUnaryFastPath).toBe(true);
+  });
+
+  it("turns the direct unary gRPC path off with GRPC_UNARY_FAST_PATH=false", () => {
+    expect(loadConfig({ GRPC_UNARY_FAST_PATH: "false" }).grpcUnaryFastPath).toBe(false);
   });
 
   it("uses PostgreSQL with its pool size when DATABASE_URL is set", () => {
@@ -42,6 +47,7 @@ describe("configuration from the environment", () => {
     ["REQUEST_TIMEOUT_MS", "-5"],
     ["LOG_LEVEL", "loud"],
     ["CORS_ALLOWED_ORIGINS", "not a url"],
+    ["GRPC_UNARY_FAST_PATH", "off"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll } from "vitest";
-import { type AppConfig, createRequestHandler } from "../../src/app.js";
+import { type AppConfig, type AppDependencies, createRequestHandler } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
 import { pendingMigrations } from "../../src/db/migrate.js";
 import type { Database } from "../../src/db/schema.js";
@@ -9,9 +9,10 @@ import { type Readiness, startReadiness } from "../../src/health/readiness.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
 import { createProfileService } from "../../src/profile/profile-service.js";
-import { createServer, type ServerOptions } from "../../src/server.js";
+import { createServer, type RequestHandler, type ServerOptions } from "../../src/server.js";
 import { testTokenVerifier } from "./auth.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./databases.js";
+import { testGrpcUnaryFastPath } from "./environment.js";
 
 /** The RPC side's configuration, and the field rules' one option. */
 export type TestServerConfig = AppConfig & FieldRuleOptions;
@@ -21,6 +22,7 @@ export const defaultTestConfig: TestServerConfig = {
   maxRequestBytes: 1024 * 1024,
   allowHttpAvatarUrls: false,
   corsAllowedOrigins: [],
+  grpcUnaryFastPath: testGrpcUnaryFastPath,
 };
 
 export interface TestServer {
@@ -32,13 +34,12 @@ export interface TestServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** The real server on a free port of 127.0.0.1, over the given (already migrated) database. */
-export async function startTestServer(
+/** What the app is built from in tests: the given database, a silent logger, test tokens. */
+export async function createTestAppDependencies(
   db: Kysely<Database>,
   config: Partial<TestServerConfig> = {},
-  serverOptions: ServerOptions = {},
   verifyToken: TokenVerifier = testTokenVerifier,
-): Promise<TestServer> {
+): Promise<AppDependencies> {
   const { allowHttpAvatarUrls, ...appConfig } = { ...defaultTestConfig, ...config };
   const readiness = await startReadiness({
     db,
@@ -47,17 +48,34 @@ export async function startTestServer(
     intervalMs: 250,
     logger: silentLogger,
   });
-  const server = createServer(
-    createRequestHandler({
-      config: appConfig,
-      profiles: createProfileService(db, { allowHttpAvatarUrls }),
-      logger: silentLogger,
-      verifyToken,
-      readiness,
-      metrics: createMetrics({ outboxBacklog: () => outboxBacklog(db) }),
-    }),
-    serverOptions,
-  );
+  return {
+    config: appConfig,
+    profiles: createProfileService(db, { allowHttpAvatarUrls }),
+    logger: silentLogger,
+    verifyToken,
+    readiness,
+    metrics: createMetrics({ outboxBacklog: () => outboxBacklog(db) }),
+  };
+}
+
+/** The real server on a free port of 127.0.0.1, over the given (already migrated) database. */
+export async function startTestServer(
+  db: Kysely<Database>,
+  config: Partial<TestServerConfig> = {},
+  serverOptions: ServerOptions = {},
+  verifyToken: TokenVerifier = testTokenVerifier,
+): Promise<TestServer> {
+  const dependencies = await createTestAppDependencies(db, config, verifyToken);
+  return listenForTests(createRequestHandler(dependencies), dependencies.readiness, serverOptions);
+}
+
+/** Serves `handler` on a free port of 127.0.0.1; closing it stops `readiness` too. */
+export async function listenForTests(
+  handler: RequestHandler,
+  readiness: Readiness,
+  serverOptions: ServerOptions = {},
+): Promise<TestServer> {
+  const server = createServer(handler, serverOptions);
   const { port } = await server.listen(0, "127.0.0.1");
   const scheme = serverOptions.tls === undefined ? "http" : "https";
   return {

@@ -1,0 +1,254 @@
+import { Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { DescMessage } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createHandlerContext,
+  type HandlerContext,
+  type MethodImplSpec,
+  type ServiceImplSpec,
+} from "@connectrpc/connect";
+import {
+  compressionNegotiate,
+  createMethodSerializationLookup,
+  encodeEnvelope,
+  envelopeCompress,
+  envelopeDecompress,
+  invokeUnaryImplementation,
+  type UniversalHandlerOptions,
+  validateUniversalHandlerOptions,
+} from "@connectrpc/connect/protocol";
+import {
+  contentTypeProto,
+  headerAcceptEncoding,
+  headerEncoding,
+  headerTimeout,
+  parseTimeout,
+  setTrailerStatus,
+} from "@connectrpc/connect/protocol-grpc";
+import type { RequestHandler } from "../server.js";
+
+/** Takes a request and returns true, or returns false and leaves it to the next handler. */
+export type GrpcUnaryHandler = (...call: Parameters<RequestHandler>) => boolean;
+
+type UnarySpec = MethodImplSpec<DescMessage, DescMessage> & { kind: "unary" };
+
+/** gRPC's length-prefixed message: one flags byte, then the length as a big-endian uint32. */
+const envelopeHeaderBytes = 5;
+const binaryGrpcContentType = /^application\/grpc(?:\+proto)?$/i;
+
+/**
+ * Serves unary gRPC calls with binary messages straight from Node's HTTP/2 request, with
+ * Connect's own pieces: the handler context, request gate, interceptors, serialization,
+ * compression negotiation, grpc-timeout parsing and the status trailers (error details
+ * included). Everything else (gRPC-Web, Connect, JSON, streaming methods) returns false and goes
+ * to Connect's handler.
+ *
+ * Why: Connect's gRPC handler runs every unary call through its streaming pipeline (async
+ * iterables over the body, envelope transforms, a second abort controller and header copies),
+ * which cost most of a trivial call's CPU in the service's profile (bench/README.md). A unary
+ * call has exactly one message each way, so it can be read whole and answered whole. Callers
+ * see the same wire format, codes, metadata and limits as from Connect; the test suite runs
+ * against both paths.
+ */
+export function createGrpcUnaryHandler(
+  services: readonly ServiceImplSpec[],
+  options: Partial<UniversalHandlerOptions>,
+): GrpcUnaryHandler {
+  const settings = validateUniversalHandlerOptions(options);
+  const methods = new Map<string, { spec: UnarySpec; serve: CallServer }>();
+  for (const service of services) {
+    for (const spec of Object.values(service.methods)) {
+      if (spec.kind !== "unary") continue;
+      const path = `/${service.service.typeName}/${spec.method.name}`;
+      methods.set(path, { spec, serve: createCallServer(spec, settings) });
+    }
+  }
+
+  return (request, response) => {
+    if (!(request instanceof Http2ServerRequest)) return false;
+    const entry = methods.get(request.url);
+    if (
+      entry === undefined ||
+      request.method !== "POST" ||
+      !binaryGrpcContentType.test(request.headers["content-type"] ?? "")
+    ) {
+      return false;
+    }
+    void entry.serve(request, response as Http2ServerResponse);
+    return true;
+  };
+}
+
+type CallServer = (request: Http2ServerRequest, response: Http2ServerResponse) => Promise<void>;
+
+function createCallServer(
+  spec: UnarySpec,
+  settings: ReturnType<typeof validateUniversalHandlerOptions>,
+): CallServer {
+  const serialization = createMethodSerializationLookup(
+    spec.method,
+    settings.binaryOptions,
+    settings.jsonOptions,
+    settings,
+  );
+  const input = serialization.getI(true);
+  const output = serialization.getO(true);
+  const { acceptCompression, readMaxBytes, compressMinBytes, interceptors, requestGate } = settings;
+
+  return async (request, response) => {
+    const timeout = parseTimeout(
+      headerValue(request.headers[headerTimeout.toLowerCase()]),
+      settings.maxTimeoutMs,
+    );
+    const context = createHandlerContext({
+      ...spec,
+      service: spec.method.parent,
+      protocolName: "grpc",
+      requestMethod: "POST",
+      url: `${request.scheme}://${request.authority}${request.url}`,
+      timeoutMs: timeout.timeoutMs,
+      shutdownSignal: settings.shutdownSignal,
+      requestHeader: withoutPseudoHeaders(request.headers),
+      responseHeader: { "content-type": contentTypeProto },
+    });
+    const body = readEnvelope(request, readMaxBytes);
+    // Awaited only after the gate; until then a framing error must not count as unhandled.
+    body.catch(() => {});
+    const aborted = () => {
+      if (!response.writableEnded) context.abort(clientGone);
+    };
+    response.once("close", aborted);
+
+    const compression = compressionNegotiate(
+      acceptCompression,
+      context.requestHeader.get(headerEncoding),
+      context.requestHeader.get(headerAcceptEncoding),
+      headerAcceptEncoding,
+    );
+    if (compression.response !== null) {
+      context.responseHeader.set(headerEncoding, compression.response.name);
+    }
+    try {
+      if (compression.error !== undefined) throw compression.error;
+      if (timeout.error !== undefined) throw timeout.error;
+      // Like Connect, the gate runs before the body is read: a refused call is never parsed.
+      await requestGate?.(context);
+      const envelope = await envelopeDecompress(await body, compression.request, readMaxBytes);
+      const message = await invokeUnaryImplementation(
+        spec,
+        context,
+        input.parse(envelope.data),
+        interceptors,
+      );
+      const reply = await envelopeCompress(
+        { flags: 0, data: output.serialize(message) },
+        compression.response,
+        compressMinBytes,
+      );
+      send(response, context, encodeEnvelope(reply.flags, reply.data));
+      context.abort();
+    } catch (error) {
+      const failure =
+        error instanceof ConnectError
+          ? error
+          : new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+      send(response, context, undefined, failure);
+      context.abort(failure);
+    } finally {
+      response.off("close", aborted);
+    }
+  };
+}
+
+/** Why a call's signal aborts when its client resets the stream or goes away. */
+const clientGone = new ConnectError("the client closed the stream", Code.Canceled);
+
+function send(
+  response: Http2ServerResponse,
+  context: HandlerContext,
+  body: Uint8Array | undefined,
+  error?: ConnectError,
+): void {
+  if (response.writableEnded || response.destroyed) return;
+  response.writeHead(200, plainHeadersOf(context.responseHeader));
+  response.addTrailers(plainHeadersOf(setTrailerStatus(context.responseTrailer, error)));
+  if (body === undefined) response.end();
+  else response.end(body);
+}
+
+/** The request's one enveloped message; fails as Connect's gRPC handler does on bad framing. */
+function readEnvelope(
+  request: Http2ServerRequest,
+  readMaxBytes: number,
+): Promise<{ flags: number; data: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const fail = (error: ConnectError) => {
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.resume();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < envelopeHeaderBytes) return;
+      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      const length = head.readUInt32BE(1);
+      if (length > readMaxBytes) {
+        fail(
+          new ConnectError(
+            `message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`,
+            Code.ResourceExhausted,
+          ),
+        );
+      } else if (received > envelopeHeaderBytes + length) {
+        fail(unaryInputError("received extra input message"));
+      }
+    };
+    const onEnd = () => {
+      if (received === 0) return fail(unaryInputError("missing input message"));
+      const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      const length = received < envelopeHeaderBytes ? -1 : bytes.readUInt32BE(1);
+      if (received !== envelopeHeaderBytes + length) {
+        return fail(new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument));
+      }
+      resolve({ flags: bytes[0] as number, data: bytes.subarray(envelopeHeaderBytes) });
+    };
+    request.on("data", onData);
+    request.once("end", onEnd);
+    request.once("close", () => {
+      if (!request.complete) fail(new ConnectError("the client closed the stream", Code.Canceled));
+    });
+  });
+}
+
+function unaryInputError(what: string): ConnectError {
+  return new ConnectError(`protocol error: ${what} for unary method`, Code.Unimplemented);
+}
+
+/** Node's HTTP/2 header object without the pseudo-headers, repeated fields joined. */
+function withoutPseudoHeaders(headers: Http2ServerRequest["headers"]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58 /* ":" */) continue;
+    const value = headerValue(headers[name]);
+    if (value !== null) result[name] = value;
+  }
+  return result;
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return typeof value === "string" ? value : value.join(", ");
+}
+
+function plainHeadersOf(headers: Headers): Record<string, string> {
+  const result: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    result[name] = value;
+  });
+  return result;
+}

@@ -1,0 +1,362 @@
+import http2 from "node:http2";
+import { gunzipSync, gzipSync } from "node:zlib";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageInitShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
+import {
+  BatchGetProfilesRequestSchema,
+  BatchGetProfilesResponseSchema,
+  GetProfileRequestSchema,
+  UpdateProfileRequestSchema,
+} from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { createRpcHandlers, type RpcHandlers } from "../src/app.js";
+import type { Metrics } from "../src/observability/metrics.js";
+import type { RequestHandler } from "../src/server.js";
+import { adminToken } from "./support/auth.js";
+import { grpcClient } from "./support/clients.js";
+import { createTestDatabase, type TestDatabase } from "./support/databases.js";
+import { until } from "./support/nats.js";
+import { holdProfileLock } from "./support/row-lock.js";
+import {
+  createTestAppDependencies,
+  listenForTests,
+  type TestServer,
+} from "./support/test-server.js";
+
+// The direct unary gRPC path (src/rpc/grpc-unary.ts) must answer every request exactly as
+// Connect's gRPC handler does. Each case goes, byte for byte, to a server with only the direct path
+// (anything it declines gets a bare 404) and to one with only Connect's handler; the answers are
+// compared whole, and checked against what gRPC asks.
+
+const maxRequestBytes = 4096;
+let database: TestDatabase;
+let direct: TestServer & { readonly metrics: Metrics };
+let connect: TestServer & { readonly metrics: Metrics };
+const storedUser = crypto.randomUUID();
+const unknownUser = crypto.randomUUID();
+
+async function startWith(handler: (handlers: RpcHandlers) => RequestHandler) {
+  const dependencies = await createTestAppDependencies(database.db, { maxRequestBytes });
+  const server = await listenForTests(
+    handler(createRpcHandlers(dependencies)),
+    dependencies.readiness,
+  );
+  return { ...server, metrics: dependencies.metrics };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  direct = await startWith(({ grpcUnary }) => (request, response) => {
+    if (grpcUnary(request, response)) return;
+    response.statusCode = 404;
+    response.end();
+  });
+  connect = await startWith(({ connect }) => connect);
+  await grpcClient(connect.baseUrl).updateProfile({ userId: storedUser, displayName: "Ada" });
+});
+
+afterAll(async () => {
+  await direct?.close();
+  await connect?.close();
+  await database?.drop();
+});
+
+interface RawAnswer {
+  readonly status: number;
+  readonly header: Record<string, string>;
+  readonly body: Buffer;
+  readonly trailer: Record<string, string>;
+}
+
+/** One gRPC request as bytes on a fresh HTTP/2 connection; the answer as it came. */
+async function send(
+  server: TestServer,
+  path: string,
+  body: Buffer,
+  header: Record<string, string> = {},
+): Promise<RawAnswer> {
+  const session = http2.connect(server.baseUrl);
+  try {
+    return await new Promise<RawAnswer>((resolve, reject) => {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        "x-request-id": "parity",
+        ...header,
+      });
+      let responseHeader: Record<string, string> = {};
+      let status = 0;
+      let trailer: Record<string, string> = {};
+      const chunks: Buffer[] = [];
+      stream.on("response", (received) => {
+        status = Number(received[":status"]);
+        responseHeader = plain(received);
+      });
+      stream.on("trailers", (received) => {
+        trailer = plain(received);
+      });
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () =>
+        resolve({ status, header: responseHeader, body: Buffer.concat(chunks), trailer }),
+      );
+      stream.on("error", reject);
+      stream.end(body);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+/** What both paths must agree on: everything but the date and the per-connection details. */
+function plain(headers: http2.IncomingHttpHeaders): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || name === "date" || value === undefined) continue;
+    result[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return result;
+}
+
+function envelope(payload: Uint8Array, flags = 0, declaredLength = payload.length): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(flags, 0);
+  head.writeUInt32BE(declaredLength, 1);
+  return Buffer.concat([head, payload]);
+}
+
+function encoded<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>) {
+  return toBinary(schema, create(schema, init));
+}
+
+/** The gRPC status of an answer, from its trailers (or its headers, for a trailers-only one). */
+function grpcStatusOf(answer: RawAnswer): number {
+  return Number(answer.trailer["grpc-status"] ?? answer.header["grpc-status"]);
+}
+
+const checkPath = "/grpc.health.v1.Health/Check";
+const api = "/realchat.profile.v1.ProfileApi";
+const auth = { authorization: `Bearer ${adminToken}` };
+const getStored = encoded(GetProfileRequestSchema, { userId: storedUser });
+
+const cases: ReadonlyArray<{
+  readonly name: string;
+  readonly path: string;
+  readonly body: () => Buffer;
+  readonly header?: Record<string, string>;
+  readonly grpcStatus: number;
+}> = [
+  {
+    name: "a trivial call",
+    path: checkPath,
+    body: () => envelope(encoded(HealthCheckRequestSchema, {})),
+    grpcStatus: 0,
+  },
+  {
+    name: "a stored profile",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored),
+    header: auth,
+    grpcStatus: 0,
+  },
+  {
+    name: "a call without a token",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored),
+    grpcStatus: 16,
+  },
+  {
+    name: "a malformed user id, with BadRequest details",
+    path: `${api}/GetProfile`,
+    body: () => envelope(encoded(GetProfileRequestSchema, { userId: "nope" })),
+    header: auth,
+    grpcStatus: 3,
+  },
+  {
+    name: "an unknown user",
+    path: `${api}/GetProfile`,
+    body: () => envelope(encoded(GetProfileRequestSchema, { userId: unknownUser })),
+    header: auth,
+    grpcStatus: 5,
+  },
+  {
+    name: "a gzip-compressed request",
+    path: `${api}/GetProfile`,
+    body: () => envelope(gzipSync(getStored), 1),
+    header: { ...auth, "grpc-encoding": "gzip" },
+    grpcStatus: 0,
+  },
+  {
+    name: "a compressed message without grpc-encoding",
+    path: `${api}/GetProfile`,
+    body: () => envelope(gzipSync(getStored), 1),
+    header: auth,
+    grpcStatus: 13,
+  },
+  {
+    name: "an unsupported grpc-encoding",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored),
+    header: { ...auth, "grpc-encoding": "snappy" },
+    grpcStatus: 12,
+  },
+  {
+    name: "a malformed grpc-timeout",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored),
+    header: { ...auth, "grpc-timeout": "soon" },
+    grpcStatus: 3,
+  },
+  {
+    name: "a generous grpc-timeout",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored),
+    header: { ...auth, "grpc-timeout": "5S" },
+    grpcStatus: 0,
+  },
+  {
+    name: "no message at all",
+    path: `${api}/GetProfile`,
+    body: () => Buffer.alloc(0),
+    header: auth,
+    grpcStatus: 12,
+  },
+  {
+    name: "a cut envelope prefix",
+    path: `${api}/GetProfile`,
+    body: () => Buffer.from([0, 0, 0]),
+    header: auth,
+    grpcStatus: 3,
+  },
+  {
+    name: "a message shorter than its prefix says",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored, 0, getStored.length + 10),
+    header: auth,
+    grpcStatus: 3,
+  },
+  {
+    name: "two messages for a unary method",
+    path: `${api}/GetProfile`,
+    body: () => Buffer.concat([envelope(getStored), envelope(getStored)]),
+    header: auth,
+    grpcStatus: 12,
+  },
+  {
+    name: "a message over MAX_REQUEST_BYTES",
+    path: `${api}/UpdateProfile`,
+    body: () =>
+      envelope(encoded(UpdateProfileRequestSchema, { userId: storedUser, bio: "x".repeat(5000) })),
+    header: auth,
+    grpcStatus: 8,
+  },
+  {
+    // INTERNAL, as grpc-go answers a request it cannot unmarshal.
+    name: "bytes that are not the request message",
+    path: `${api}/GetProfile`,
+    body: () => envelope(Buffer.from([0xff, 0xff, 0xff, 0xff])),
+    header: auth,
+    grpcStatus: 13,
+  },
+];
+
+describe("the direct unary gRPC path answers as Connect's gRPC handler does", () => {
+  it.each(cases)("$name", async ({ path, body, header, grpcStatus }) => {
+    const fromDirect = await send(direct, path, body(), header);
+    const fromConnect = await send(connect, path, body(), header);
+
+    expect(fromDirect).toEqual(fromConnect);
+    expect(fromDirect.status).toBe(200);
+    expect(fromDirect.header["content-type"]).toBe("application/grpc+proto");
+    expect(grpcStatusOf(fromDirect)).toBe(grpcStatus);
+  });
+
+  it("compresses a large answer when the client accepts gzip, as Connect does", async () => {
+    const userIds = Array.from({ length: 100 }, () => crypto.randomUUID());
+    const body = envelope(encoded(BatchGetProfilesRequestSchema, { userIds }));
+    const header = { ...auth, "grpc-accept-encoding": "gzip" };
+
+    const fromDirect = await send(direct, `${api}/BatchGetProfiles`, body, header);
+    const fromConnect = await send(connect, `${api}/BatchGetProfiles`, body, header);
+
+    expect(fromDirect).toEqual(fromConnect);
+    expect(fromDirect.header["grpc-encoding"]).toBe("gzip");
+    expect(fromDirect.body[0]).toBe(1);
+    const answer = fromBinary(
+      BatchGetProfilesResponseSchema,
+      gunzipSync(fromDirect.body.subarray(5)),
+    );
+    expect(answer.missingUserIds).toEqual(userIds);
+  });
+
+  it("declines what is not a unary gRPC call with binary messages, for Connect to serve", async () => {
+    const declined: ReadonlyArray<{ path: string; header: Record<string, string> }> = [
+      { path: `${api}/GetProfile`, header: { "content-type": "application/grpc+json" } },
+      { path: `${api}/GetProfile`, header: { "content-type": "application/grpc-web+proto" } },
+      { path: `${api}/GetProfile`, header: { "content-type": "application/proto" } },
+      { path: "/grpc.health.v1.Health/Watch", header: {} },
+      { path: `${api}/NoSuchMethod`, header: {} },
+    ];
+    for (const { path, header } of declined) {
+      const answer = await send(direct, path, envelope(getStored), { ...auth, ...header });
+      expect(answer.status, `${path} ${JSON.stringify(header)}`).toBe(404);
+    }
+    const viaConnect = await send(
+      connect,
+      `${api}/GetProfile`,
+      envelope(Buffer.from(`{"userId":"${storedUser}"}`)),
+      {
+        ...auth,
+        "content-type": "application/grpc+json",
+      },
+    );
+    expect(grpcStatusOf(viaConnect)).toBe(0);
+  });
+});
+
+describe("a client that goes away during a call", () => {
+  it("aborts the call on the server, which counts it as CANCELLED", async () => {
+    if (database.config.kind !== "postgres") throw new Error("needs PostgreSQL");
+    const release = await holdProfileLock(database.config.url, storedUser);
+    try {
+      for (const server of [direct, connect]) {
+        const before = await canceledUpdates(server);
+        const session = http2.connect(server.baseUrl);
+        const stream = session.request({
+          ":method": "POST",
+          ":path": `${api}/UpdateProfile`,
+          "content-type": "application/grpc",
+          te: "trailers",
+          ...auth,
+        });
+        stream.end(envelope(encoded(UpdateProfileRequestSchema, { userId: storedUser, bio: "b" })));
+        // The call is now blocked on the row lock; the client resets the stream.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        await until(async () => (await canceledUpdates(server)) === before + 1);
+        session.close();
+      }
+    } finally {
+      await release();
+    }
+  });
+});
+
+async function canceledUpdates(server: { readonly metrics: Metrics }): Promise<number> {
+  const counter = server.metrics.registry.getSingleMetric("profile_rpc_requests_total");
+  if (counter === undefined) throw new Error("profile_rpc_requests_total is not registered");
+  const { values } = await counter.get();
+  const canceled = values.find(
+    ({ labels }) =>
+      labels.procedure === "realchat.profile.v1.ProfileApi/UpdateProfile" &&
+      labels.code === "Canceled",
+  );
+  return canceled?.value ?? 0;
+}
