@@ -6,6 +6,7 @@ import pg from "pg";
 import type { Logger } from "pino";
 import type { DatabaseConfig } from "../config.js";
 import type { Database } from "./schema.js";
+import { typeParsers } from "./timestamptz.js";
 
 /** How long to wait for a pooled PostgreSQL connection before the call fails as UNAVAILABLE. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -47,6 +48,9 @@ export async function openDatabase(
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: options.statementTimeoutMs,
       application_name: "realchat-profile",
+      // UTC sessions send timestamps in the one form the fast parser reads (timestamptz.ts).
+      options: "-c TimeZone=UTC",
+      types: typeParsers,
     });
     // A client losing its server (restart, failover, network cut) must not crash the process.
     // The pool listens on idle clients only: it takes its listener off a client while it is

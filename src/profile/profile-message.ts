@@ -1,20 +1,34 @@
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  type Profile as ProfileMessage,
-  ProfileSchema,
-} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Profile as ProfileMessage } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "./profile.js";
 
-/** The protobuf form of a profile, as the API returns it and events carry it. */
+/**
+ * The protobuf form of a profile, as the API returns it and events carry it.
+ *
+ * Built as a plain object of the generated type, which is what protobuf-es messages are, rather
+ * than with `create()` and `timestampFromDate()`: their generic initialization cost 30 µs of a
+ * 100-profile BatchGetProfiles answer, the literal 5 µs (bench/README.md). The type checker still
+ * requires every field.
+ */
 export function toProfileMessage(profile: Profile): ProfileMessage {
-  return create(ProfileSchema, {
+  return {
+    $typeName: "realchat.profile.v1.Profile",
     userId: profile.userId,
     displayName: profile.displayName,
     avatarUrl: profile.avatarUrl,
     bio: profile.bio,
-    createdAt: timestampFromDate(profile.createdAt),
-    updatedAt: timestampFromDate(profile.updatedAt),
+    createdAt: timestampOf(profile.createdAt),
+    updatedAt: timestampOf(profile.updatedAt),
     etag: profile.etag,
-  });
+  };
+}
+
+function timestampOf(date: Date): Timestamp {
+  const ms = date.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return {
+    $typeName: "google.protobuf.Timestamp",
+    seconds: BigInt(seconds),
+    nanos: (ms - seconds * 1000) * 1_000_000,
+  };
 }
