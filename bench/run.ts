@@ -242,6 +242,8 @@ async function main(): Promise<void> {
   const origin = `http://127.0.0.1:${port}`;
   let service: ChildProcess | undefined;
   let reference: ChildProcess | undefined;
+  let connectOnly: ChildProcess | undefined;
+  const connectOnlyOrigin = `http://127.0.0.1:${port + 1}`;
   try {
     process.stderr.write(`seeding ${settings.profiles} profiles\n`);
     await run("node", ["dist/migrate.js"], {
@@ -257,16 +259,27 @@ async function main(): Promise<void> {
        ANALYZE profiles;`,
     );
 
-    service = start("node", ["dist/main.js"], {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: serviceDbUrl.toString(),
-      JWT_SECRET: secret,
-      NATS_URL: settings.natsUrl,
-      LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "info",
+    const startService = async (at: string, extraEnv: Record<string, string> = {}) => {
+      const child = start("node", ["dist/main.js"], {
+        PORT: new URL(at).port,
+        HOST: "127.0.0.1",
+        DATABASE_URL: serviceDbUrl.toString(),
+        JWT_SECRET: secret,
+        NATS_URL: settings.natsUrl,
+        LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "info",
+        ...extraEnv,
+      });
+      await waitFor(async () => (await fetch(`${at}/readyz`)).ok, "the service getting ready");
+      return child;
+    };
+    service = await startService(origin);
+    // A second instance with the direct unary gRPC path off, for the trivial call through
+    // Connect's own gRPC handler: what the direct path gains, measured minutes apart at most.
+    connectOnly = await startService(connectOnlyOrigin, {
+      GRPC_UNARY_FAST_PATH: "false",
+      NATS_URL: "",
     });
     const rss = watchRss(service.pid ?? 0);
-    await waitFor(async () => (await fetch(`${origin}/readyz`)).ok, "the service getting ready");
 
     const token = await signHs256Token({
       secret,
@@ -308,6 +321,18 @@ async function main(): Promise<void> {
         load: closedLoop,
         ...trivial,
         errors: trivial.failed,
+      });
+      const viaConnect = await h2load(
+        `${connectOnlyOrigin}/grpc.health.v1.Health/Check`,
+        message(HealthCheckRequestSchema, {}),
+        {},
+      );
+      record({
+        scenario: "trivial RPC, Connect's gRPC handler (GRPC_UNARY_FAST_PATH=false)",
+        driver: "h2load",
+        load: closedLoop,
+        ...viaConnect,
+        errors: viaConnect.failed,
       });
       for (const [scenario, procedure, body] of [
         ["GetProfile", "GetProfile", getBody],
@@ -357,6 +382,8 @@ async function main(): Promise<void> {
     rss.stop();
     await stop(service);
     service = undefined;
+    await stop(connectOnly);
+    connectOnly = undefined;
 
     const columns = "user_id, display_name, avatar_url, bio, version, created_at, updated_at";
     const ids = [...batchIds].map((id) => `"${id}"`).join(",");
@@ -413,6 +440,7 @@ async function main(): Promise<void> {
     report(serviceRss);
   } finally {
     await stop(service);
+    await stop(connectOnly);
     await stop(reference);
     await psql(
       new URL(settings.databaseUrl).pathname.slice(1),

@@ -2,7 +2,13 @@ import { z } from "zod";
 
 /** Where profiles are stored: a PostgreSQL server, or embedded PGlite in a local directory. */
 export type DatabaseConfig =
-  | { readonly kind: "postgres"; readonly url: string; readonly poolMax: number }
+  | {
+      readonly kind: "postgres";
+      readonly url: string;
+      readonly poolMax: number;
+      /** Run data statements as named prepared statements (off behind transaction pooling). */
+      readonly preparedStatements: boolean;
+    }
   | { readonly kind: "pglite"; readonly dataDir: string };
 
 /** How bearer tokens are verified (SPEC 3). */
@@ -103,6 +109,7 @@ const environment = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   DB_POOL_MAX: integer(1, 1000).default(10),
+  DB_PREPARED_STATEMENTS: boolean.default(true),
   DB_STATEMENT_TIMEOUT_MS: integer(1, 3_600_000).default(5000),
   DATA_DIR: z.string().default("./data"),
   MIGRATE_ON_START: boolean.default(true),
@@ -168,7 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database:
       e.DATABASE_URL === undefined
         ? { kind: "pglite" as const, dataDir: e.DATA_DIR }
-        : { kind: "postgres" as const, url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX },
+        : {
+            kind: "postgres" as const,
+            url: e.DATABASE_URL,
+            poolMax: e.DB_POOL_MAX,
+            preparedStatements: e.DB_PREPARED_STATEMENTS,
+          },
     statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     migrateOnStart: e.MIGRATE_ON_START,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

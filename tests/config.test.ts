@@ -31,6 +31,7 @@ describe("configuration from the environment", () => {
       kind: "postgres",
       url: "postgres://u@db:5432/p",
       poolMax: 25,
+      preparedStatements: true,
     });
   });
 

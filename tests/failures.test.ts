@@ -100,7 +100,12 @@ describe("database unreachable", () => {
   beforeAll(async () => {
     // Nothing listens on port 1: every connection attempt is refused.
     ({ db } = await openDatabase(
-      { kind: "postgres", url: "postgres://postgres@127.0.0.1:1/none", poolMax: 2 },
+      {
+        kind: "postgres",
+        url: "postgres://postgres@127.0.0.1:1/none",
+        poolMax: 2,
+        preparedStatements: true,
+      },
       { statementTimeoutMs: 1000, logger: silentLogger },
     ));
     server = await startTestServer(db);

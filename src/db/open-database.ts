@@ -5,6 +5,7 @@ import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { DatabaseConfig } from "../config.js";
+import { withNamedStatements } from "./named-statements.js";
 import type { Database } from "./schema.js";
 import { typeParsers } from "./timestamptz.js";
 
@@ -61,7 +62,11 @@ export async function openDatabase(
       options.logger.warn({ err: error }, "database connection lost");
     pool.on("error", connectionLost);
     pool.on("connect", (client) => client.on("error", connectionLost));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool: config.preparedStatements ? withNamedStatements(pool) : pool,
+      }),
+    });
     return {
       db,
       listen: (channel, onNotify) =>

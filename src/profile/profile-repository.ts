@@ -6,22 +6,40 @@ import type { UserId } from "./user-id.js";
 // All SQL for the profiles table. Functions take the Kysely instance (or a transaction) first.
 
 /**
+ * What every query returns, named rather than `*`: statements run prepared (named-statements.ts),
+ * and a prepared `*` fails once a migration adds a column under a running instance.
+ */
+const profileColumns = [
+  "user_id",
+  "display_name",
+  "avatar_url",
+  "bio",
+  "version",
+  "created_at",
+  "updated_at",
+] as const satisfies ReadonlyArray<keyof ProfileRow>;
+
+/**
  * One profile by primary key.
  *
- * `SELECT * FROM profiles WHERE user_id = $1`
+ * `SELECT <profileColumns> FROM profiles WHERE user_id = $1`
  */
 export async function findProfile(
   db: Kysely<Database>,
   userId: UserId,
 ): Promise<ProfileRow | undefined> {
-  return db.selectFrom("profiles").selectAll().where("user_id", "=", userId).executeTakeFirst();
+  return db
+    .selectFrom("profiles")
+    .select(profileColumns)
+    .where("user_id", "=", userId)
+    .executeTakeFirst();
 }
 
 /**
  * The profiles among `userIds` that exist, in no particular order: one query, one array
  * parameter, one plan whatever the batch size.
  *
- * `SELECT * FROM profiles WHERE user_id = any($1)`
+ * `SELECT <profileColumns> FROM profiles WHERE user_id = any($1)`
  */
 export async function findProfiles(
   db: Kysely<Database>,
@@ -29,7 +47,7 @@ export async function findProfiles(
 ): Promise<ProfileRow[]> {
   return db
     .selectFrom("profiles")
-    .selectAll()
+    .select(profileColumns)
     .where("user_id", "=", (eb) => eb.fn.any(eb.val(userIds)))
     .execute();
 }
@@ -51,7 +69,7 @@ export interface ProfileChange {
  * INSERT INTO profiles (user_id, bio) VALUES ($1, $2)
  * ON CONFLICT (user_id) DO UPDATE SET bio = $3, version = profiles.version + 1, updated_at = now()
  * WHERE profiles.bio IS DISTINCT FROM $4
- * RETURNING *
+ * RETURNING <profileColumns>
  * ```
  */
 export async function applyProfileChange(
@@ -77,14 +95,14 @@ export async function applyProfileChange(
       .where("user_id", "=", change.userId)
       .where("version", "=", change.expectedVersion)
       .where(differs)
-      .returningAll()
+      .returning(profileColumns)
       .executeTakeFirst();
   }
   return db
     .insertInto("profiles")
     .values({ user_id: change.userId, ...values })
     .onConflict((conflict) => conflict.column("user_id").doUpdateSet(bump).where(differs))
-    .returningAll()
+    .returning(profileColumns)
     .executeTakeFirst();
 }
 

@@ -68,7 +68,7 @@ export async function openThroughProxy(
   const proxy = await startTcpProxy(Number(target.port || 5432), target.hostname);
   target.host = `127.0.0.1:${proxy.port}`;
   const handle = await openDatabase(
-    { kind: "postgres", url: target.toString(), poolMax: 4 },
+    { kind: "postgres", url: target.toString(), poolMax: 4, preparedStatements: true },
     { statementTimeoutMs: 10_000, logger: silentLogger },
   );
   return { proxy, handle };
@@ -79,7 +79,7 @@ async function createPostgresDatabase(): Promise<DatabaseConfig> {
   await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(testDatabaseUrl);
   url.pathname = `/${name}`;
-  return { kind: "postgres", url: url.toString(), poolMax: 10 };
+  return { kind: "postgres", url: url.toString(), poolMax: 10, preparedStatements: true };
 }
 
 async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
