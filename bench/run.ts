@@ -299,6 +299,15 @@ async function main(): Promise<void> {
       message(UpdateProfileRequestSchema, { userId: idOf(1 + (i % 1000)), bio: `bench ${i}` }),
     );
     const closedLoop = `${streams} streams`;
+    /** grpc.health.v1.Health/Check: no database, no token, the least a server does per call. */
+    const measureTrivialCall = async (at: string, scenario: string) => {
+      const result = await h2load(
+        `${at}/grpc.health.v1.Health/Check`,
+        message(HealthCheckRequestSchema, {}),
+        {},
+      );
+      record({ scenario, driver: "h2load", load: closedLoop, ...result, errors: result.failed });
+    };
     const load = {
       origin,
       headers: auth,
@@ -310,30 +319,11 @@ async function main(): Promise<void> {
     const afterRound: number[] = [];
     for (let round = 1; round <= settings.rounds; round++) {
       process.stderr.write(`measuring (round ${round} of ${settings.rounds})\n`);
-      const trivial = await h2load(
-        `${origin}/grpc.health.v1.Health/Check`,
-        message(HealthCheckRequestSchema, {}),
-        {},
+      await measureTrivialCall(origin, "trivial RPC (Health/Check)");
+      await measureTrivialCall(
+        connectOnlyOrigin,
+        "trivial RPC, Connect's gRPC handler (GRPC_UNARY_FAST_PATH=false)",
       );
-      record({
-        scenario: "trivial RPC (Health/Check)",
-        driver: "h2load",
-        load: closedLoop,
-        ...trivial,
-        errors: trivial.failed,
-      });
-      const viaConnect = await h2load(
-        `${connectOnlyOrigin}/grpc.health.v1.Health/Check`,
-        message(HealthCheckRequestSchema, {}),
-        {},
-      );
-      record({
-        scenario: "trivial RPC, Connect's gRPC handler (GRPC_UNARY_FAST_PATH=false)",
-        driver: "h2load",
-        load: closedLoop,
-        ...viaConnect,
-        errors: viaConnect.failed,
-      });
       for (const [scenario, procedure, body] of [
         ["GetProfile", "GetProfile", getBody],
         ["BatchGetProfiles (100 ids)", "BatchGetProfiles", batchBody],
@@ -422,18 +412,10 @@ async function main(): Promise<void> {
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     await untilReady(reference);
-    const grpcJs = await h2load(
-      `http://127.0.0.1:${referencePort}/grpc.health.v1.Health/Check`,
-      message(HealthCheckRequestSchema, {}),
-      {},
+    await measureTrivialCall(
+      `http://127.0.0.1:${referencePort}`,
+      "trivial RPC, @grpc/grpc-js reference",
     );
-    record({
-      scenario: "trivial RPC, @grpc/grpc-js reference",
-      driver: "h2load",
-      load: closedLoop,
-      ...grpcJs,
-      errors: grpcJs.failed,
-    });
     await stop(reference);
     reference = undefined;
 
