@@ -30,6 +30,8 @@ const settings = {
   rounds: Number(env.BENCH_ROUNDS ?? 1),
   databaseUrl: env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
   natsUrl: env.BENCH_NATS_URL ?? env.TEST_NATS_URL ?? "nats://127.0.0.1:4222",
+  /** NODE_OPTIONS for the service, e.g. heap limits (bench/README.md, "Memory"). */
+  serviceNodeOptions: env.BENCH_SERVICE_NODE_OPTIONS ?? "",
 };
 const streams = settings.connections * settings.streamsPerConnection;
 const secret = randomBytes(32).toString("hex");
@@ -267,6 +269,7 @@ async function main(): Promise<void> {
         JWT_SECRET: secret,
         NATS_URL: settings.natsUrl,
         LOG_LEVEL: env.BENCH_LOG_LEVEL ?? "info",
+        NODE_OPTIONS: settings.serviceNodeOptions,
         ...extraEnv,
       });
       await waitFor(async () => (await fetch(`${at}/readyz`)).ok, "the service getting ready");
@@ -476,7 +479,8 @@ function report(rss: { peakMiB: number; endMiB: number; afterRound: number[] }):
       `Node ${process.version}; load generator, database and service share the cores\n` +
       `run: ${settings.profiles} profiles, ${settings.durationS} s per measurement after ` +
       `${settings.warmUpS} s warm-up, ${streams} streams (${settings.connections} connections × ` +
-      `${settings.streamsPerConnection}), fixed rate ${settings.ratePerSecond} req/s\n\n`,
+      `${settings.streamsPerConnection}), fixed rate ${settings.ratePerSecond} req/s, ` +
+      `service NODE_OPTIONS "${settings.serviceNodeOptions}"\n\n`,
   );
   console.table(rows);
   console.table(
