@@ -116,7 +116,7 @@ function createCallServer(
     // Awaited only after the gate; until then a framing error must not count as unhandled.
     body.catch(() => {});
     const aborted = () => {
-      if (!response.writableEnded) context.abort(clientGone);
+      if (!response.writableEnded) context.abort(clientGone());
     };
     response.once("close", aborted);
 
@@ -164,7 +164,9 @@ function createCallServer(
 }
 
 /** Why a call's signal aborts when its client resets the stream or goes away. */
-const clientGone = new ConnectError("the client closed the stream", Code.Canceled);
+function clientGone(): ConnectError {
+  return new ConnectError("the client closed the stream", Code.Canceled);
+}
 
 function send(
   response: Http2ServerResponse,
@@ -187,6 +189,7 @@ function readEnvelope(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
+    let declaredLength: number | undefined;
     const fail = (error: ConnectError) => {
       request.off("data", onData);
       request.off("end", onEnd);
@@ -197,8 +200,9 @@ function readEnvelope(
       chunks.push(chunk);
       received += chunk.length;
       if (received < envelopeHeaderBytes) return;
-      const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
-      const length = head.readUInt32BE(1);
+      // Read once, as soon as the prefix is in: a large message arrives in many chunks.
+      declaredLength ??= Buffer.concat(chunks).readUInt32BE(1);
+      const length = declaredLength;
       if (length > readMaxBytes) {
         fail(
           new ConnectError(
@@ -222,7 +226,7 @@ function readEnvelope(
     request.on("data", onData);
     request.once("end", onEnd);
     request.once("close", () => {
-      if (!request.complete) fail(new ConnectError("the client closed the stream", Code.Canceled));
+      if (!request.complete) fail(clientGone());
     });
   });
 }
