@@ -49,8 +49,6 @@ export async function openDatabase(
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: options.statementTimeoutMs,
       application_name: "realchat-profile",
-      // UTC sessions send timestamps in the one form the fast parser reads (timestamptz.ts).
-      options: "-c TimeZone=UTC",
       types: typeParsers,
     });
     // A client losing its server (restart, failover, network cut) must not crash the process.
