@@ -12,8 +12,8 @@ const MAX_NAMED_STATEMENTS = 200;
 /**
  * The pool as Kysely sees it, with every data statement run as a named prepared statement: each
  * connection parses and plans it once, then only binds and executes it, as `pgbench -M prepared`
- * does. Measured (bench/README.md): GetProfile +10 %, and PostgreSQL spends about half the CPU per
- * lookup.
+ * does. Measured (bench/README.md): GetProfile +7 %; pgbench does twice the lookups per second
+ * prepared as unprepared.
  *
  * A prepared statement fails with "cached plan must not change result type" if a migration
  * changes the columns it returns under a running instance, so queries name their columns rather
