@@ -11,54 +11,21 @@ import os from "node:os";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "@nats-io/transport-node";
-import pg from "pg";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
 import { decodeProfileEvent } from "../src/events/profile-events.js";
+import { bearer } from "../tests/support/clients.js";
+import { withAdminClient } from "../tests/support/databases.js";
+import { testDatabaseUrl, testNatsUrl } from "../tests/support/environment.js";
+import { freePort } from "../tests/support/nats.js";
+import { latencySummary } from "./stats.js";
 
-const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const natsUrl = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const updates = Number(process.env.BENCH_UPDATES ?? 1000);
 const secret = randomBytes(32).toString("hex");
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-function summary(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (ms: number) => Math.round(ms * 100) / 100;
-  return {
-    n: sorted.length,
-    p50: round(percentile(sorted, 50)),
-    p90: round(percentile(sorted, 90)),
-    p99: round(percentile(sorted, 99)),
-    max: round(sorted.at(-1) ?? Number.NaN),
-  };
-}
-
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return typeof address === "object" && address !== null ? address.port : 0;
-}
-
 const dbName = `bench_events_${randomBytes(4).toString("hex")}`;
-await withAdmin((client) => client.query(`CREATE DATABASE ${dbName}`));
-const serviceDbUrl = new URL(databaseUrl);
+await withAdminClient((client) => client.query(`CREATE DATABASE ${dbName}`));
+const serviceDbUrl = new URL(testDatabaseUrl);
 serviceDbUrl.pathname = `/${dbName}`;
 const port = await freePort();
 let service: ChildProcess | undefined;
@@ -71,7 +38,7 @@ try {
       HOST: "127.0.0.1",
       DATABASE_URL: serviceDbUrl.toString(),
       JWT_SECRET: secret,
-      NATS_URL: natsUrl,
+      NATS_URL: testNatsUrl,
       LOG_LEVEL: "error",
     },
     stdio: ["ignore", "inherit", "inherit"],
@@ -89,15 +56,10 @@ try {
     ProfileApi,
     createGrpcTransport({
       baseUrl: `http://127.0.0.1:${port}`,
-      interceptors: [
-        (next) => (request) => {
-          request.header.set("authorization", `Bearer ${token}`);
-          return next(request);
-        },
-      ],
+      interceptors: bearer(token),
     }),
   );
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: testNatsUrl });
 
   // Arrivals by version: the subscriber records when each event of the user arrives.
   const arrivals = new Map<bigint, number>();
@@ -164,12 +126,12 @@ try {
       updates,
       mode: "sequential: one update in flight, the next after its event arrived",
       service: "tsx src/main.ts, PostgreSQL, relay woken by NOTIFY, protobuf events",
-      broker: natsUrl,
+      broker: testNatsUrl,
     },
     ms: {
-      "broker publish→receive (baseline)": summary(brokerSamples),
-      "UpdateProfile RPC": summary(rpcSamples),
-      "UpdateProfile sent → ProfileUpdated received": summary(endToEndSamples),
+      "broker publish→receive (baseline)": latencySummary(brokerSamples),
+      "UpdateProfile RPC": latencySummary(rpcSamples),
+      "UpdateProfile sent → ProfileUpdated received": latencySummary(endToEndSamples),
     },
   };
   console.log(
@@ -183,5 +145,5 @@ try {
 } finally {
   service?.kill("SIGTERM");
   if (service !== undefined) await new Promise((resolve) => service?.once("exit", resolve));
-  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+  await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
 }

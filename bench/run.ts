@@ -15,6 +15,7 @@ import {
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
 import { grpcFrame, type LoadResult, runLoad } from "./load.js";
+import { latencySummary } from "./stats.js";
 
 const run = promisify(execFile);
 const env = process.env;
@@ -53,11 +54,10 @@ const record = (row: Row) => {
   process.stderr.write(`  ${row.scenario} [${row.driver}, ${row.load}]: ${row.rps} req/s\n`);
 };
 
+/** The two percentiles the table shows. */
 function percentiles(samples: number[]): { p50: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-  const round = (ms: number) => Math.round(ms * 100) / 100;
-  return { p50: round(at(0.5)), p99: round(at(0.99)) };
+  const { p50, p99 } = latencySummary(samples);
+  return { p50, p99 };
 }
 
 async function requireTool(tool: string, install: string): Promise<void> {

@@ -91,7 +91,8 @@ async function createPgliteDir(): Promise<DatabaseConfig> {
   return { kind: "pglite", dataDir: await mkdtemp(path.join(tmpdir(), "profile-pglite-")) };
 }
 
-async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` with a client of the test server's admin database. */
+export async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: testDatabaseUrl });
   await client.connect();
   try {
