@@ -36,6 +36,8 @@ type UnarySpec = MethodImplSpec<DescMessage, DescMessage> & { kind: "unary" };
 /** gRPC's length-prefixed message: one flags byte, then the length as a big-endian uint32. */
 const envelopeHeaderBytes = 5;
 const binaryGrpcContentType = /^application\/grpc(?:\+proto)?$/i;
+/** Node gives HTTP/2 header names in lower case. */
+const timeoutHeader = headerTimeout.toLowerCase();
 
 /**
  * Serves unary gRPC calls with binary messages straight from Node's HTTP/2 request, with
@@ -98,7 +100,7 @@ function createCallServer(
 
   return async (request, response) => {
     const timeout = parseTimeout(
-      headerValue(request.headers[headerTimeout.toLowerCase()]),
+      headerValue(request.headers[timeoutHeader]),
       settings.maxTimeoutMs,
     );
     const context = createHandlerContext({
