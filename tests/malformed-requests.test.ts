@@ -143,13 +143,16 @@ function envelope(payload: Uint8Array, flags = 0, declaredLength = payload.lengt
   return Buffer.concat([head, payload]);
 }
 
-/** All calls counted in profile_rpc_requests_total so far. */
-async function countedCalls(): Promise<number> {
-  const counter = metrics.registry.getSingleMetric("profile_rpc_requests_total");
-  if (counter === undefined) throw new Error("profile_rpc_requests_total is not registered");
-  const { values } = await counter.get();
+/** The sum of a metric's values over all its labels. */
+async function total(name: string): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (metric === undefined) throw new Error(`${name} is not registered`);
+  const { values } = await metric.get();
   return values.reduce((sum, { value }) => sum + value, 0);
 }
+
+/** All calls counted in profile_rpc_requests_total so far. */
+const countedCalls = () => total("profile_rpc_requests_total");
 
 const getProfile = toBinary(
   GetProfileRequestSchema,
@@ -365,6 +368,7 @@ describe("arbitrary bytes to every unary method, over gRPC, Connect binary and C
       );
 
       await until(async () => (await countedCalls()) === countedBefore + sent);
+      expect(await total("profile_rpc_in_flight")).toBe(0);
       const health = await fetch(`${server.baseUrl}/healthz`);
       expect(health.status).toBe(200);
     },
