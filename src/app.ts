@@ -119,11 +119,7 @@ export function createRpcHandlers({
       createErrorInterceptor(),
       createDeadlineInterceptor(config.requestTimeoutMs),
     ],
-    requestGate: createAuthGate({
-      verifyToken,
-      publicServices,
-      onRefusal: telemetry.recordRefusal,
-    }),
+    requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),
     acceptCompression: [compressionGzip, compressionBrotli],
     readMaxBytes: config.maxRequestBytes,
     // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.

@@ -158,6 +158,8 @@ const cases: ReadonlyArray<{
   readonly body: () => Buffer | readonly Buffer[];
   readonly header?: Record<string, string>;
   readonly grpcStatus: number;
+  /** The status message, where it must be generic: no parser or zlib text. */
+  readonly grpcMessage?: string;
 }> = [
   {
     name: "a trivial call",
@@ -274,17 +276,51 @@ const cases: ReadonlyArray<{
     grpcStatus: 8,
   },
   {
-    // INTERNAL, as grpc-go answers a request it cannot unmarshal.
+    // INVALID_ARGUMENT with no parser text, as connect-go answers a request it cannot unmarshal.
     name: "bytes that are not the request message",
     path: `${api}/GetProfile`,
     body: () => envelope(Buffer.from([0xff, 0xff, 0xff, 0xff])),
     header: auth,
+    grpcStatus: 3,
+    grpcMessage: "invalid message: cannot decode protobuf binary",
+  },
+  {
+    name: "invalid UTF-8 in a string field",
+    path: `${api}/GetProfile`,
+    body: () => envelope(Buffer.from([0x0a, 0x02, 0xc3, 0x28])),
+    header: auth,
+    grpcStatus: 3,
+    grpcMessage: "invalid message: cannot decode protobuf binary",
+  },
+  {
+    name: "a truncated varint",
+    path: `${api}/GetProfile`,
+    body: () => envelope(Buffer.from([0x08, 0xff])),
+    header: auth,
+    grpcStatus: 3,
+    grpcMessage: "invalid message: cannot decode protobuf binary",
+  },
+  {
+    // INTERNAL: gRPC's status code table, "Could not decompress, but compression algorithm
+    // supported", without zlib's words.
+    name: "truncated gzip",
+    path: `${api}/GetProfile`,
+    body: () => envelope(gzipSync(getStored).subarray(0, 12), 1),
+    header: { ...auth, "grpc-encoding": "gzip" },
     grpcStatus: 13,
+    grpcMessage: "decompression failed",
+  },
+  {
+    name: "an unsupported grpc-encoding without a token: the gate answers first",
+    path: `${api}/GetProfile`,
+    body: () => envelope(getStored),
+    header: { "grpc-encoding": "snappy" },
+    grpcStatus: 16,
   },
 ];
 
 describe("the direct unary gRPC path answers as Connect's gRPC handler does", () => {
-  it.each(cases)("$name", async ({ path, body, header, grpcStatus }) => {
+  it.each(cases)("$name", async ({ path, body, header, grpcStatus, grpcMessage }) => {
     const fromDirect = await send(direct, path, body(), header);
     const fromConnect = await send(connect, path, body(), header);
 
@@ -292,6 +328,9 @@ describe("the direct unary gRPC path answers as Connect's gRPC handler does", ()
     expect(fromDirect.status).toBe(200);
     expect(fromDirect.header["content-type"]).toBe("application/grpc+proto");
     expect(grpcStatusOf(fromDirect)).toBe(grpcStatus);
+    if (grpcMessage !== undefined) {
+      expect(decodeURIComponent(fromDirect.trailer["grpc-message"] ?? "")).toBe(grpcMessage);
+    }
   });
 
   it("compresses a large answer when the client accepts gzip, as Connect does", async () => {

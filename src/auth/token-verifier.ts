@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { z } from "zod";
 import { DependencyUnavailableError, UnauthenticatedError } from "../errors.js";
 import type { Caller } from "./caller.js";
 
@@ -22,7 +23,8 @@ export type TokenVerifier = (token: string) => Promise<Caller>;
 /**
  * Builds a verifier that accepts exactly the pinned algorithms: HS256 with the shared secret, and
  * the configured asymmetric algorithms with keys from the JWKS (cached, refetched on an unknown
- * `kid` at most every 30 s). `exp` and `sub` are required, issuer and audience checked.
+ * `kid` at most every 30 s). `exp` and `sub` are required, issuer and audience checked, and every
+ * registered claim the service reads or jose checks must have its JSON type (see `claimsSchema`).
  *
  * @throws UnauthenticatedError for any token that does not verify,
  *   DependencyUnavailableError when the JWKS cannot be fetched in time.
@@ -70,8 +72,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         clockTolerance: options.clockToleranceSeconds,
         requiredClaims: ["exp", "sub"],
       });
-      const caller = { subject: payload.sub ?? "", scopes: scopesOf(payload) };
-      const expiresAtMs = ((payload.exp ?? 0) + options.clockToleranceSeconds) * 1000;
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) {
+        throw new UnauthenticatedError("invalid bearer token", { cause: claims.error });
+      }
+      const caller = { subject: claims.data.sub, scopes: scopesOf(claims.data.scope) };
+      const expiresAtMs = (claims.data.exp + options.clockToleranceSeconds) * 1000;
       verified.set(token, caller, expiresAtMs);
       return caller;
     } catch (error) {
@@ -83,12 +89,31 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
+const stringOrStrings = z.union([z.string(), z.array(z.string())]);
+
+/**
+ * The claims' JSON types (RFC 7519 section 4.1; `scope` as in RFC 8693 section 4.2, or a list).
+ * jose checks the values of `exp`, `nbf`, `iat`, `iss` and `aud` but lets some wrong types through
+ * (an `aud` list with a number in it, any `sub`, `scope` or `jti`); a token with a claim of the
+ * wrong type is refused as a whole, so no caller of the verifier sees a claim it did not expect.
+ * Other claims are not read, and not checked.
+ */
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  scope: stringOrStrings.optional(),
+  exp: z.number(),
+  nbf: z.number().optional(),
+  iat: z.number().optional(),
+  iss: z.string(),
+  aud: stringOrStrings,
+  jti: z.string().optional(),
+});
+
 /** OAuth's `scope` claim: a space-separated string (RFC 8693), or a list of strings. */
-function scopesOf(payload: JWTPayload): ReadonlySet<string> {
-  const { scope } = payload;
+function scopesOf(scope: string | readonly string[] | undefined): ReadonlySet<string> {
+  if (scope === undefined) return new Set();
   if (typeof scope === "string") return new Set(scope.split(" ").filter((s) => s !== ""));
-  if (Array.isArray(scope)) return new Set(scope.filter((s) => typeof s === "string"));
-  return new Set();
+  return new Set(scope);
 }
 
 /** Tokens verified before, kept so a caller's repeated token costs no signature check. */

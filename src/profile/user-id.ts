@@ -5,9 +5,14 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 /** A user id in canonical form: a lower-case hyphenated UUID. */
 export type UserId = string & { readonly __brand: "UserId" };
 
-/** Returns the canonical form of a UUID written in any case, or `undefined`. */
-export function parseUserId(raw: string): UserId | undefined {
-  return uuidPattern.test(raw) ? (raw.toLowerCase() as UserId) : undefined;
+/**
+ * Returns the canonical form of a UUID written in any case, or `undefined` for anything else,
+ * a value that is not a string included (`RegExp.test` would turn `[uuid]` into a match).
+ */
+export function parseUserId(raw: unknown): UserId | undefined {
+  return typeof raw === "string" && uuidPattern.test(raw)
+    ? (raw.toLowerCase() as UserId)
+    : undefined;
 }
 
 /** The violation for a malformed user id in `field`. */

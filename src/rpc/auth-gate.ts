@@ -19,10 +19,8 @@ export function createAuthGate(options: {
   readonly verifyToken: TokenVerifier;
   /** Services any caller may use without a token (health, reflection). */
   readonly publicServices?: ReadonlySet<string>;
-  /** Told of every refusal, which no interceptor sees. */
-  readonly onRefusal?: (context: HandlerContext, error: ConnectError) => void;
 }): (context: HandlerContext) => Promise<void> {
-  const { verifyToken, publicServices = new Set(), onRefusal = () => {} } = options;
+  const { verifyToken, publicServices = new Set() } = options;
   const authenticate = async (context: HandlerContext) => {
     const header = context.requestHeader.get("authorization");
     if (header === null) throw new ConnectError("missing bearer token", Code.Unauthenticated);
@@ -40,9 +38,7 @@ export function createAuthGate(options: {
     try {
       await authenticate(context);
     } catch (error) {
-      const refusal = toConnectError(error);
-      onRefusal(context, refusal);
-      throw refusal;
+      throw toConnectError(error);
     }
   };
 }

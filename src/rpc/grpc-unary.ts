@@ -132,10 +132,14 @@ function createCallServer(
       context.responseHeader.set(headerEncoding, compression.response.name);
     }
     try {
+      // Like Connect, the gate runs first, before the body is read: a refused call is never
+      // parsed, and the call's telemetry (which starts at the gate) sees every failure after it.
+      await requestGate?.(context);
       if (compression.error !== undefined) throw compression.error;
       if (timeout.error !== undefined) throw timeout.error;
-      // Like Connect, the gate runs before the body is read: a refused call is never parsed.
-      await requestGate?.(context);
+      // Connect's own (patched, see patches/) functions, so both paths give the same codes:
+      // INTERNAL "decompression failed" (gRPC's status code table), and INVALID_ARGUMENT with no
+      // parser text for bytes that are not the request message (as connect-go answers).
       const envelope = await envelopeDecompress(await body, compression.request, readMaxBytes);
       const message = await invokeUnaryImplementation(
         spec,
