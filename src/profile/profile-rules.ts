@@ -57,7 +57,7 @@ const refused = (description: string, reason: string): Checked => ({ description
  * Σ W(y) units over the code points y of NFD(value), where W(y) is the most units of a code point
  * whose decomposition holds y. Per code point of the value that sum is at most 6 (Unicode 17:
  * U+16126 GURUNG KHEMA VOWEL SIGN AI is three supplementary code points in NFD; the Greek letters
- * of four BMP code points, like U+1F82, sum to 4). tests/raw-length-bound.test.ts recomputes it
+ * of four BMP code points, like U+1F82, sum to 4). tests/bounded-work.test.ts recomputes it
  * over every code point of the running Node's Unicode.
  */
 export const RAW_UNITS_PER_CODE_POINT = 6;
