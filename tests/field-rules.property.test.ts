@@ -40,6 +40,22 @@ const trickyPieces = fc.constantFrom(
   "\u2060",
   "\uFEFF",
   "\u{E0041}",
+  // fillers, blanks, private use, noncharacters, marks and selectors that draw nothing alone
+  "\u3164",
+  "\u115F",
+  "\u1160",
+  "\uFFA0",
+  "\u2800",
+  "\u034F",
+  "\uE000",
+  "\u{F0000}",
+  "\uFFFF",
+  "\uFDD0",
+  "\u{10FFFE}",
+  "\u0301",
+  "\u064B",
+  "\uFE0F",
+  "\u{E0100}",
   // C0, C1, separators
   "\u0000",
   "\u0001",
@@ -438,7 +454,7 @@ describe("checkProfileFields", () => {
     );
   });
 
-  it("an accepted display name is trimmed, NFC, 1 to 64 code points and free of invisible characters", () => {
+  it("an accepted display name is trimmed, NFC, 1 to 64 code points, free of invisible characters and shows something", () => {
     fc.assert(
       fc.property(displayNameArb, (displayName) => {
         const checked = checkProfileFields({ displayName }, rules);
@@ -452,15 +468,16 @@ describe("checkProfileFields", () => {
         expect(codePoints(value)).toBeGreaterThanOrEqual(1);
         expect(codePoints(value)).toBeLessThanOrEqual(DISPLAY_NAME_MAX_LENGTH);
         expect(value).not.toMatch(
-          /[\p{Cc}\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/u,
+          /[\p{Cc}\p{Co}\p{Noncharacter_Code_Point}\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u2069\uFEFF\u115F\u1160\u3164\uFFA0\u2800]/u,
         );
+        expect(value).toMatch(/[\p{L}\p{N}\p{P}\p{S}]/u);
         expect(value).toBe(displayName.normalize("NFC").trim());
       }),
       { numRuns: pureRuns },
     );
   });
 
-  it("an accepted bio is NFC, at most 500 code points and has no control character but \\n", () => {
+  it("an accepted bio is NFC, at most 500 code points and has no control character but \\n, no bidi override or isolate and no noncharacter", () => {
     fc.assert(
       fc.property(bioArb, (bio) => {
         const checked = checkProfileFields({ bio }, rules);
@@ -472,6 +489,7 @@ describe("checkProfileFields", () => {
         expect(value).toBe(value.normalize("NFC"));
         expect(codePoints(value)).toBeLessThanOrEqual(BIO_MAX_LENGTH);
         expect(value.replaceAll("\n", "")).not.toMatch(/\p{Cc}/u);
+        expect(value).not.toMatch(/[\u202A-\u202E\u2066-\u2069\p{Noncharacter_Code_Point}]/u);
         expect(value).toBe(bio.normalize("NFC"));
       }),
       { numRuns: pureRuns },

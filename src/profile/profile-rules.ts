@@ -23,7 +23,8 @@ export type CheckedFields =
 
 /**
  * Normalizes the present fields (NFC, trimmed display name) and checks them against the field
- * rules (SPEC 2). Lengths count Unicode code points.
+ * rules (SPEC 2). Lengths count Unicode code points. The work is bounded whatever the input: raw
+ * values longer than any valid one are refused before they are normalized.
  */
 export function checkProfileFields(input: ProfileFields, options: FieldRuleOptions): CheckedFields {
   const violations: FieldViolation[] = [];
@@ -46,40 +47,78 @@ type Checked = { value: string } | { description: string; reason: string };
 
 const refused = (description: string, reason: string): Checked => ({ description, reason });
 
-// Control (Cc) and format (Cf: bidi overrides, zero-width characters, tags) characters, and line
-// or paragraph separators: invisible or reordering text that lets one name impersonate another.
-const forbiddenInDisplayName = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/**
+ * Most UTF-16 code units a raw value may hold per code point the normalized value may hold. The
+ * raw length is checked against this bound before NFC, whose cost grows with the square of a run
+ * of combining marks (1 MB of marks held the event loop for minutes).
+ *
+ * It admits every valid value. NFD(raw) = NFD(NFC(raw)), and each code point of the raw text
+ * decomposes into at least one code point of that NFD of its own; so the raw text has at most
+ * Σ W(y) units over the code points y of NFD(value), where W(y) is the most units of a code point
+ * whose decomposition holds y. Per code point of the value that sum is at most 6 (Unicode 17:
+ * U+16126 GURUNG KHEMA VOWEL SIGN AI is three supplementary code points in NFD; the Greek letters
+ * of four BMP code points, like U+1F82, sum to 4). tests/bounded-work.test.ts recomputes it
+ * over every code point of the running Node's Unicode.
+ */
+export const RAW_UNITS_PER_CODE_POINT = 6;
+
+// Refused anywhere in a name: control (Cc) and format (Cf: bidi overrides, zero-width characters,
+// tags) characters, line and paragraph separators, private-use characters and noncharacters
+// (meaningless or unassigned meaning between systems), default-ignorable code points (the Hangul
+// fillers U+115F, U+1160, U+3164, U+FFA0, U+034F, U+17B4…) other than variation selectors (which
+// pick a glyph of the character before them, as U+FE0F in 🏳️‍🌈), and
+// the blank symbols U+2800 BRAILLE PATTERN BLANK and U+1D159 MUSICAL SYMBOL NULL NOTEHEAD: all draw
+// nothing or reorder text, which lets one name impersonate another.
+const forbiddenInDisplayName =
+  /(?!\p{Variation_Selector})[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Noncharacter_Code_Point}\p{Default_Ignorable_Code_Point}\u2800\u{1D159}]/u;
 // A zero-width joiner between two emoji builds one emoji (👩‍💻); that use stays allowed.
 const emojiJoiner =
   /(?<=\p{Extended_Pictographic}[\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+// What draws something: a letter, digit, punctuation mark or symbol. A name of spaces, combining
+// marks or variation selectors alone shows as nothing (the fillers are refused above).
+const visible = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
 function checkDisplayName(raw: string): Checked {
   if (!raw.isWellFormed()) return refused("must be valid Unicode text", "INVALID_UNICODE");
-  const value = raw.normalize("NFC").trim();
+  const tooLong = () =>
+    refused(`must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`, "TOO_LONG");
+  // Trimming first lets any padding through; NFC neither makes nor joins whitespace at the ends.
+  const trimmed = raw.trim();
+  if (trimmed.length > DISPLAY_NAME_MAX_LENGTH * RAW_UNITS_PER_CODE_POINT) return tooLong();
+  const value = trimmed.normalize("NFC").trim();
   if (value === "") return refused("cannot be empty", "REQUIRED");
-  if (exceeds(value, DISPLAY_NAME_MAX_LENGTH)) {
-    return refused(`must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`, "TOO_LONG");
-  }
+  if (exceeds(value, DISPLAY_NAME_MAX_LENGTH)) return tooLong();
   if (forbiddenInDisplayName.test(value.replace(emojiJoiner, ""))) {
     return refused(
-      "must not contain control, formatting or invisible characters",
+      "must not contain control, formatting, invisible, private-use or noncharacter code points",
       "FORBIDDEN_CHARACTER",
+    );
+  }
+  if (!visible.test(value)) {
+    return refused(
+      "must contain a visible character (a letter, digit, punctuation mark or symbol)",
+      "INVISIBLE",
     );
   }
   return { value };
 }
 
-// Control characters (Cc: C0 and C1) other than \n.
-const controlExceptNewline = /[^\P{Cc}\n]/u;
+// Refused in a bio: control characters (Cc: C0 and C1) other than \n; bidi embeddings, overrides
+// and isolates (U+202A–U+202E, U+2066–U+2069), which reorder the text after them and, left open,
+// the page around the bio; and noncharacters.
+const forbiddenInBio = /[^\P{Cc}\n]|[\u202A-\u202E\u2066-\u2069\p{Noncharacter_Code_Point}]/u;
 
 function checkBio(raw: string): Checked {
   if (!raw.isWellFormed()) return refused("must be valid Unicode text", "INVALID_UNICODE");
+  const tooLong = () => refused(`must be at most ${BIO_MAX_LENGTH} characters`, "TOO_LONG");
+  if (raw.length > BIO_MAX_LENGTH * RAW_UNITS_PER_CODE_POINT) return tooLong();
   const value = raw.normalize("NFC");
-  if (exceeds(value, BIO_MAX_LENGTH)) {
-    return refused(`must be at most ${BIO_MAX_LENGTH} characters`, "TOO_LONG");
-  }
-  if (controlExceptNewline.test(value)) {
-    return refused("must not contain control characters other than \\n", "FORBIDDEN_CHARACTER");
+  if (exceeds(value, BIO_MAX_LENGTH)) return tooLong();
+  if (forbiddenInBio.test(value)) {
+    return refused(
+      "must not contain control characters other than \\n, bidi overrides or isolates, or noncharacters",
+      "FORBIDDEN_CHARACTER",
+    );
   }
   return { value };
 }

@@ -75,23 +75,30 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
      */
     async provisionProfile(rawUserId: string, nameCandidates: readonly string[]): Promise<boolean> {
       const userId = requireUserId(rawUserId);
-      const displayName =
-        nameCandidates
-          .map((name) => checkProfileFields({ displayName: name }, rules))
-          .find((checked) => checked.ok)?.fields.displayName ?? "";
+      let displayName = "";
+      for (const name of nameCandidates) {
+        const checked = checkProfileFields({ displayName: name }, rules);
+        if (checked.ok) {
+          displayName = checked.fields.displayName ?? "";
+          break;
+        }
+      }
       return insertProfileIfMissing(db, userId, displayName);
     },
 
     async updateProfile(command: UpdateCommand): Promise<Profile> {
       const userId = parseUserId(command.userId);
-      const checked = checkProfileFields(command.fields, rules);
       if (userId === undefined) {
+        // No profile to own: report every broken rule at once (the rules' work is bounded).
+        const checked = checkProfileFields(command.fields, rules);
         const fieldViolations = checked.ok ? [] : checked.violations;
         throw new InvalidArgumentError([malformedUserId("user_id"), ...fieldViolations]);
       }
+      // Who asks is checked before the field rules: a stranger's text costs nothing to refuse.
       if (!mayChangeProfile(command.caller, userId)) {
         throw new PermissionDeniedError("a profile may be changed only by its own user");
       }
+      const checked = checkProfileFields(command.fields, rules);
       if (!checked.ok) throw new InvalidArgumentError(checked.violations);
 
       const { fields } = checked;

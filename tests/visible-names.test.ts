@@ -1,0 +1,319 @@
+// Issue 10, item 9: names that render as nothing (Hangul fillers, the braille blank, combining
+// marks alone), noncharacters and private-use characters were accepted as display names, and bidi
+// overrides in bios. The service refuses them, the CHECK constraints refuse them too, and the
+// migration that added the constraints mends the rows stored before it.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { sql } from "kysely";
+import { Migrator } from "kysely/migration";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrations } from "../db/migrations/index.js";
+import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
+import { migrateToLatest } from "../src/db/migrate.js";
+import { checkProfileFields } from "../src/profile/profile-rules.js";
+import { createProfileService } from "../src/profile/profile-service.js";
+import { grpcClient, type ProfileClient } from "./support/clients.js";
+import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+const rules = { allowHttpAvatarUrls: false };
+
+const refusedDisplayNames: [what: string, name: string, reason: string][] = [
+  ["a Hangul filler U+3164 alone", "\u3164", "FORBIDDEN_CHARACTER"],
+  [
+    "the Hangul choseong and jungseong fillers U+115F U+1160",
+    "\u115F\u1160",
+    "FORBIDDEN_CHARACTER",
+  ],
+  ["a halfwidth Hangul filler U+FFA0", "\uFFA0", "FORBIDDEN_CHARACTER"],
+  ["a braille blank U+2800", "\u2800", "FORBIDDEN_CHARACTER"],
+  ["a musical null notehead U+1D159", "\u{1D159}", "FORBIDDEN_CHARACTER"],
+  ["a name padded with a Hangul filler", "Ada\u3164", "FORBIDDEN_CHARACTER"],
+  ["a name padded with a braille blank", "\u2800Ada", "FORBIDDEN_CHARACTER"],
+  ["a combining grapheme joiner", "A\u034FB", "FORBIDDEN_CHARACTER"],
+  ["a Khmer inherent vowel U+17B4", "\u17B4", "FORBIDDEN_CHARACTER"],
+  ["a soft hyphen", "Ad\u00ADa", "FORBIDDEN_CHARACTER"],
+  ["the noncharacter U+FFFF", "Ada\uFFFF", "FORBIDDEN_CHARACTER"],
+  ["the noncharacter U+FDD0", "Ada\uFDD0", "FORBIDDEN_CHARACTER"],
+  ["the noncharacter U+1FFFE", "Ada\u{1FFFE}", "FORBIDDEN_CHARACTER"],
+  ["a private-use character U+E000", "Ada\uE000", "FORBIDDEN_CHARACTER"],
+  ["a private-use character U+F8FF", "\uF8FF", "FORBIDDEN_CHARACTER"],
+  ["a supplementary private-use character U+F0000", "Ada\u{F0000}", "FORBIDDEN_CHARACTER"],
+  ["a supplementary private-use character U+10FFFD", "Ada\u{10FFFD}", "FORBIDDEN_CHARACTER"],
+  ["a tag character", "Ada\u{E0041}", "FORBIDDEN_CHARACTER"],
+  ["combining marks alone", "\u0301\u0302\u0303", "INVISIBLE"],
+  ["combining marks between spaces", " \u0301 \u0316 ", "INVISIBLE"],
+  ["Arabic marks alone", "\u064B\u064C\u064D", "INVISIBLE"],
+  ["an enclosing mark alone", "\u20DD", "INVISIBLE"],
+  ["a variation selector alone", "\uFE0F", "INVISIBLE"],
+];
+
+const refusedBios: [what: string, bio: string][] = [
+  ["a right-to-left override", "hello \u202Eevil"],
+  ["a left-to-right embedding", "\u202Ahello"],
+  ["a pop directional formatting", "hello\u202C"],
+  ["a right-to-left isolate", "a\u2067b\u2069"],
+  ["a first strong isolate", "\u2068x"],
+  ["the noncharacter U+FFFE", "hello\uFFFE"],
+  ["the noncharacter U+10FFFF", "hello\u{10FFFF}"],
+];
+
+const acceptedDisplayNames: [what: string, name: string][] = [
+  ["an emoji ZWJ sequence", "Ada 👩‍💻"],
+  ["an emoji with a variation selector and a joiner", "🏳️‍🌈"],
+  ["a name with a combining mark (normalized)", "Zoe\u0308"],
+  ["Hangul syllables", "한글"],
+  ["a Mongolian letter with a free variation selector", "\u1820\u180B"],
+  ["a symbol with a text variation selector", "\u263A\uFE0E"],
+  ["a single punctuation mark", "?"],
+];
+
+const acceptedBios: [what: string, bio: string][] = [
+  ["right-to-left text without controls", "שלום world"],
+  ["left-to-right and right-to-left marks", "a\u200Eb\u200Fc"],
+  ["a private-use character (icon fonts)", "made with \uF8FF"],
+];
+
+/** The code and the BadRequest reasons of a call that must fail. */
+async function refusal(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    const connectError = ConnectError.from(error);
+    const reasons = connectError
+      .findDetails(BadRequestSchema)
+      .flatMap((detail) => detail.fieldViolations.map((v) => `${v.field}: ${v.reason}`));
+    return `${Code[connectError.code]} ${reasons.join(", ")}`;
+  }
+  return "OK";
+}
+
+describe("UpdateProfile over gRPC", () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let client: ProfileClient;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startTestServer(database.db);
+    client = grpcClient(server.baseUrl);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it.each(refusedDisplayNames)(
+    "refuses a display_name of %s with INVALID_ARGUMENT",
+    async (_, displayName, reason) => {
+      const userId = crypto.randomUUID();
+
+      const outcome = await refusal(client.updateProfile({ userId, displayName }));
+
+      expect(outcome).toBe(`InvalidArgument display_name: ${reason}`);
+    },
+  );
+
+  it.each(refusedBios)(
+    "refuses a bio with %s with INVALID_ARGUMENT FORBIDDEN_CHARACTER",
+    async (_, bio) => {
+      const userId = crypto.randomUUID();
+
+      const outcome = await refusal(client.updateProfile({ userId, bio }));
+
+      expect(outcome).toBe("InvalidArgument bio: FORBIDDEN_CHARACTER");
+    },
+  );
+
+  it.each(acceptedDisplayNames)("still accepts a display_name of %s", async (_, displayName) => {
+    const userId = crypto.randomUUID();
+
+    const profile = await client.updateProfile({ userId, displayName });
+
+    expect(profile.displayName).toBe(displayName.normalize("NFC"));
+  });
+
+  it.each(acceptedBios)("still accepts a bio with %s", async (_, bio) => {
+    const userId = crypto.randomUUID();
+
+    const profile = await client.updateProfile({ userId, bio });
+
+    expect(profile.bio).toBe(bio);
+  });
+
+  it("provisioning skips an invisible display name and takes the username", async () => {
+    const profiles = createProfileService(database.db, rules);
+    const userId = crypto.randomUUID();
+
+    await profiles.provisionProfile(userId, ["\u3164\u3164", "ada"]);
+
+    expect((await profiles.getProfile(userId)).displayName).toBe("ada");
+  });
+});
+
+describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const insertRaw = (column: "display_name" | "bio", value: string) =>
+    sql`INSERT INTO profiles (user_id, ${sql.ref(column)}) VALUES (${crypto.randomUUID()}, ${value})`.execute(
+      database.db,
+    );
+
+  // Each class the service refuses, as far as the database can tell code points apart (marks of
+  // the combining blocks only: PostgreSQL 15 regexes have no Unicode property classes).
+  it.each(refusedDisplayNames.filter(([what]) => what !== "Arabic marks alone"))(
+    "refuse a display_name of %s inserted with raw SQL",
+    async (_, displayName) => {
+      await expect(
+        insertRaw("display_name", displayName.normalize("NFC").trim()),
+      ).rejects.toMatchObject({
+        code: "23514",
+        constraint: "profiles_display_name_visible",
+      });
+    },
+  );
+
+  it.each(refusedBios)("refuse a bio with %s inserted with raw SQL", async (_, bio) => {
+    await expect(insertRaw("bio", bio)).rejects.toMatchObject({
+      code: "23514",
+      constraint: "profiles_bio_characters_valid",
+    });
+  });
+
+  it("accept the display names and bios the service accepts", async () => {
+    for (const [, displayName] of acceptedDisplayNames) {
+      await insertRaw("display_name", displayName.normalize("NFC"));
+    }
+    for (const [, bio] of acceptedBios) await insertRaw("bio", bio);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Service ⊆ constraints: no name the service stores is refused by the database
+// ---------------------------------------------------------------------------------------------
+
+describe("the display_name constraints on PostgreSQL", () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase("postgres");
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  // A minute at most: 2.2 million names through the rules and the database's regexes.
+  it("accept every display name the service stores made of one code point, alone or after a letter", {
+    timeout: 120_000,
+  }, async () => {
+    // The database's own CHECK expressions, evaluated on many values in one query each.
+    const { rows } = await sql<{ definition: string }>`
+      SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint
+      WHERE conrelid = 'profiles'::regclass AND conname LIKE 'profiles_display_name_%'
+    `.execute(database.db);
+    expect(rows.length).toBe(2);
+    const conditions = rows
+      .map(({ definition }) => definition.replace(/^CHECK /, ""))
+      .join(" AND ");
+
+    const stored: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const char = String.fromCodePoint(code);
+      for (const displayName of [char, `A${char}`]) {
+        const checked = checkProfileFields({ displayName }, rules);
+        if (checked.ok && checked.fields.displayName !== undefined) {
+          stored.push(checked.fields.displayName);
+        }
+      }
+    }
+
+    const refused: string[] = [];
+    const batch = 50_000;
+    for (let start = 0; start < stored.length; start += batch) {
+      const { rows: refusedRows } = await sql<{ display_name: string }>`
+        SELECT display_name FROM unnest(${stored.slice(start, start + batch)}::text[]) AS t(display_name)
+        WHERE NOT (${sql.raw(conditions)})
+      `.execute(database.db);
+      refused.push(...refusedRows.map((row) => row.display_name));
+    }
+
+    expect(stored.length).toBeGreaterThan(1_000_000);
+    expect(refused.map((name) => [...name].map((c) => c.codePointAt(0)?.toString(16)))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The migration on rows stored before it
+// ---------------------------------------------------------------------------------------------
+
+describe.each(storageKinds)("the migration 20261201T0000_visible_display_names on %s", (kind) => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it("clears invisible display names, strips bidi controls from bios, announces each change, and leaves good rows alone", async () => {
+    const db = database.db;
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    await migrator.migrateTo("20261124T0100_create_outbox");
+    const filler = crypto.randomUUID();
+    const blank = crypto.randomUUID();
+    const marks = crypto.randomUUID();
+    const rlo = crypto.randomUUID();
+    const good = crypto.randomUUID();
+    await sql`
+      INSERT INTO profiles (user_id, display_name, bio) VALUES
+        (${filler}, ${"\u3164"}, ''),
+        (${blank}, ${"Ada\u2800"}, ${"hello\u202E"}),
+        (${marks}, ${"\u0301\u0301"}, ''),
+        (${rlo}, 'Bob', ${"e\u202E\u0301 and \u2066more\u2069"}),
+        (${good}, 'Carol', 'hello')
+    `.execute(db);
+
+    await migrateToLatest(db);
+
+    const rows = await db
+      .selectFrom("profiles")
+      .select(["user_id", "display_name", "bio", "version"])
+      .orderBy("user_id")
+      .execute();
+    const byId = new Map(rows.map((row) => [row.user_id, row]));
+    expect([filler, blank, marks, rlo, good].map((id) => byId.get(id))).toEqual([
+      { user_id: filler, display_name: "", bio: "", version: 2 },
+      { user_id: blank, display_name: "", bio: "hello", version: 2 },
+      { user_id: marks, display_name: "", bio: "", version: 2 },
+      // Without the override between them, e and U+0301 compose.
+      { user_id: rlo, display_name: "Bob", bio: "\u00E9 and more", version: 2 },
+      { user_id: good, display_name: "Carol", bio: "hello", version: 1 },
+    ]);
+    const events = await db
+      .selectFrom("outbox")
+      .select(["user_id", "version", "changed_fields"])
+      .where("event_type", "=", "updated")
+      .orderBy("user_id")
+      .execute();
+    expect(events).toEqual(
+      [
+        { user_id: filler, version: 2, changed_fields: ["display_name"] },
+        { user_id: blank, version: 2, changed_fields: ["display_name", "bio"] },
+        { user_id: marks, version: 2, changed_fields: ["display_name"] },
+        { user_id: rlo, version: 2, changed_fields: ["bio"] },
+      ].sort((a, b) => a.user_id.localeCompare(b.user_id)),
+    );
+  });
+});
