@@ -8,13 +8,53 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import type { QuotaConfig } from "../src/config.js";
+import { loadConfig, type QuotaConfig } from "../src/config.js";
 import { createQuotaBuckets } from "../src/rpc/quota-buckets.js";
 import { tokenFor } from "./support/auth.js";
 import { codeOf, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { until } from "./support/nats.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
+
+describe("quota configuration", () => {
+  it("defaults to what a chat client never meets and a scraper does", () => {
+    const config = loadConfig({});
+
+    expect(config.quotas).toEqual({
+      user: { perSecond: 2000, burst: 20_000 },
+      service: { perSecond: 50_000, burst: 500_000 },
+      updateCost: 100,
+    });
+    expect(config.healthWatchMaxStreams).toBe(1000);
+  });
+
+  it("reads every variable, 0 turning a rate off, and names a bad one", () => {
+    const config = loadConfig({
+      QUOTA_USER_PROFILES_PER_SECOND: "0",
+      QUOTA_USER_PROFILES_BURST: "7",
+      QUOTA_SERVICE_PROFILES_PER_SECOND: "3",
+      QUOTA_SERVICE_PROFILES_BURST: "9",
+      QUOTA_UPDATE_COST: "2",
+      HEALTH_WATCH_MAX_STREAMS: "5",
+    });
+    expect(config.quotas).toEqual({
+      user: { perSecond: 0, burst: 7 },
+      service: { perSecond: 3, burst: 9 },
+      updateCost: 2,
+    });
+    expect(config.healthWatchMaxStreams).toBe(5);
+
+    expect(() => loadConfig({ QUOTA_USER_PROFILES_BURST: "0" })).toThrow(
+      /QUOTA_USER_PROFILES_BURST/,
+    );
+    expect(() => loadConfig({ QUOTA_SERVICE_PROFILES_PER_SECOND: "-1" })).toThrow(
+      /QUOTA_SERVICE_PROFILES_PER_SECOND/,
+    );
+    expect(() => loadConfig({ HEALTH_WATCH_MAX_STREAMS: "many" })).toThrow(
+      /HEALTH_WATCH_MAX_STREAMS/,
+    );
+  });
+});
 
 describe("a token bucket per key", () => {
   const clock = () => {
