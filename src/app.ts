@@ -23,13 +23,19 @@ import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./rpc/grpc-unary.js";
+import { createQuotaInterceptor } from "./rpc/quota-interceptor.js";
 import { registerReflection } from "./rpc/reflection.js";
 import { createTelemetry } from "./rpc/telemetry.js";
 import type { RequestHandler } from "./server.js";
 
 export type AppConfig = Pick<
   Config,
-  "requestTimeoutMs" | "maxRequestBytes" | "corsAllowedOrigins" | "grpcUnaryFastPath"
+  | "requestTimeoutMs"
+  | "maxRequestBytes"
+  | "corsAllowedOrigins"
+  | "grpcUnaryFastPath"
+  | "quotas"
+  | "healthWatchMaxStreams"
 >;
 
 export interface AppDependencies {
@@ -58,7 +64,7 @@ const publicServices = new Set([
 
 /**
  * Wires the RPC side (ProfileApi, health, reflection; authentication, telemetry, error mapping,
- * deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request
+ * quotas, deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request
  * handler that does not listen anywhere (see server.ts), so tests and main.ts serve it alike.
  */
 export function createRequestHandler(dependencies: AppDependencies): RequestHandler {
@@ -111,12 +117,18 @@ export function createRpcHandlers({
 }: AppDependencies): RpcHandlers {
   const telemetry = createTelemetry(logger, metrics);
   const profileApi = createProfileApiHandlers(profiles);
-  const health = createHealthHandlers(readiness, [ProfileApi.typeName]);
+  const health = createHealthHandlers(
+    readiness,
+    [ProfileApi.typeName],
+    config.healthWatchMaxStreams,
+  );
   // One set of options for both paths, so that limits, compression and interceptors agree.
   const rpcOptions = {
     interceptors: [
       telemetry.interceptor,
       createErrorInterceptor(),
+      // Before the deadline and the handler: a refused call does no work.
+      createQuotaInterceptor(config.quotas, metrics.rateLimited),
       createDeadlineInterceptor(config.requestTimeoutMs),
     ],
     requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),

@@ -42,6 +42,22 @@ export interface EventsConfig {
   readonly outboxRetentionSeconds: number;
 }
 
+/** A token bucket per caller: `perSecond` profiles sustained (0: no limit), `burst` at once. */
+export interface QuotaLimits {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** Per-caller quotas on profiles read, per instance (see src/rpc/quota-interceptor.ts). */
+export interface QuotaConfig {
+  /** Callers whose token has no scope. */
+  readonly user: QuotaLimits;
+  /** Callers whose token has a scope (service tokens). */
+  readonly service: QuotaLimits;
+  /** What one UpdateProfile costs, in profiles read. */
+  readonly updateCost: number;
+}
+
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -62,6 +78,9 @@ export interface Config {
   readonly grpcUnaryFastPath: boolean;
   /** How long shutdown waits for in-flight calls before closing connections. */
   readonly shutdownTimeoutMs: number;
+  readonly quotas: QuotaConfig;
+  /** Most grpc.health.v1.Health/Watch streams open at once on this instance. */
+  readonly healthWatchMaxStreams: number;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
@@ -124,6 +143,12 @@ const environment = z.object({
   GRPC_UNARY_FAST_PATH: boolean.default(true),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: logLevel.default("info"),
+  QUOTA_USER_PROFILES_PER_SECOND: integer(0, 10_000_000).default(2000),
+  QUOTA_USER_PROFILES_BURST: integer(1, 100_000_000).default(20_000),
+  QUOTA_SERVICE_PROFILES_PER_SECOND: integer(0, 10_000_000).default(50_000),
+  QUOTA_SERVICE_PROFILES_BURST: integer(1, 100_000_000).default(500_000),
+  QUOTA_UPDATE_COST: integer(1, 1_000_000).default(100),
+  HEALTH_WATCH_MAX_STREAMS: integer(1, 1_000_000).default(1000),
   // RFC 7518 section 3.2: an HS256 key must have at least 256 bits.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -193,6 +218,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     grpcUnaryFastPath: e.GRPC_UNARY_FAST_PATH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    quotas: {
+      user: { perSecond: e.QUOTA_USER_PROFILES_PER_SECOND, burst: e.QUOTA_USER_PROFILES_BURST },
+      service: {
+        perSecond: e.QUOTA_SERVICE_PROFILES_PER_SECOND,
+        burst: e.QUOTA_SERVICE_PROFILES_BURST,
+      },
+      updateCost: e.QUOTA_UPDATE_COST,
+    },
+    healthWatchMaxStreams: e.HEALTH_WATCH_MAX_STREAMS,
     logLevel: e.LOG_LEVEL,
     auth: {
       secret: e.JWT_SECRET,

@@ -4,13 +4,16 @@ import type { Readiness } from "./readiness.js";
 
 /**
  * `grpc.health.v1.Health` for the whole server ("") and the named services: SERVING while the
- * instance is ready (database reachable, migrations applied, not shutting down).
+ * instance is ready (database reachable, migrations applied, not shutting down). Watch streams
+ * need no token, so at most `maxWatchStreams` are open at once; more are RESOURCE_EXHAUSTED.
  */
 export function createHealthHandlers(
   readiness: Readiness,
   serviceNames: readonly string[],
+  maxWatchStreams: number,
 ): ServiceImpl<typeof Health> {
   const known = new Set(["", ...serviceNames]);
+  let watchStreams = 0;
   const status = () =>
     readiness.isReady()
       ? HealthCheckResponse_ServingStatus.SERVING
@@ -29,41 +32,57 @@ export function createHealthHandlers(
       return { statuses: Object.fromEntries([...known].map((name) => [name, current])) };
     },
 
-    // The stream sends the current status, then every change, until the client goes away. An
-    // unknown service gets SERVICE_UNKNOWN once and the stream stays open, as the protocol asks.
+    // Counted from its first message until it ends: client gone, deadline or shutdown.
     async *watch(request, context) {
-      if (!known.has(request.service)) {
-        yield { status: HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN };
-        await untilAborted(context.signal);
-        return;
+      if (watchStreams >= maxWatchStreams) {
+        throw new ConnectError(
+          `too many health watch streams (at most ${maxWatchStreams}); use Check or retry later`,
+          Code.ResourceExhausted,
+        );
       }
-      const changes: boolean[] = [];
-      let wake = () => {};
-      const unsubscribe = readiness.onChange((ready) => {
-        changes.push(ready);
-        wake();
-      });
+      watchStreams++;
       try {
-        let last = status();
-        yield { status: last };
-        while (!context.signal.aborted) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            if (changes.length > 0) resolve();
-            context.signal.addEventListener("abort", () => resolve(), { once: true });
-          });
-          changes.length = 0;
-          const current = status();
-          if (current !== last && !context.signal.aborted) {
-            last = current;
-            yield { status: current };
-          }
-        }
+        yield* watchStatus(request.service, context.signal);
       } finally {
-        unsubscribe();
+        watchStreams--;
       }
     },
   };
+
+  // The stream sends the current status, then every change, until the client goes away. An
+  // unknown service gets SERVICE_UNKNOWN once and the stream stays open, as the protocol asks.
+  async function* watchStatus(service: string, signal: AbortSignal) {
+    if (!known.has(service)) {
+      yield { status: HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN };
+      await untilAborted(signal);
+      return;
+    }
+    const changes: boolean[] = [];
+    let wake = () => {};
+    const unsubscribe = readiness.onChange((ready) => {
+      changes.push(ready);
+      wake();
+    });
+    try {
+      let last = status();
+      yield { status: last };
+      while (!signal.aborted) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (changes.length > 0) resolve();
+          signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        changes.length = 0;
+        const current = status();
+        if (current !== last && !signal.aborted) {
+          last = current;
+          yield { status: current };
+        }
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

@@ -15,6 +15,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Counts a call as started; the returned function records its end. */
   rpcStarted(procedure: string): (code: string, seconds: number) => void;
+  /** Counts a call refused by the caller's quota; `callerKind` is "user" or "service". */
+  rateLimited(procedure: string, callerKind: string): void;
 }
 
 /** Longest a scrape waits for the outbox query. */
@@ -46,6 +48,13 @@ export function createMetrics(sources: MetricSources): Metrics {
     name: "profile_rpc_in_flight",
     help: "RPCs being handled now, by procedure.",
     labelNames: ["procedure"] as const,
+    registers,
+  });
+
+  const rateLimited = new Counter({
+    name: "profile_rate_limited_total",
+    help: "Calls refused with RESOURCE_EXHAUSTED by the caller's quota, by procedure and kind of caller.",
+    labelNames: ["procedure", "caller_kind"] as const,
     registers,
   });
 
@@ -147,6 +156,9 @@ export function createMetrics(sources: MetricSources): Metrics {
         requests.inc({ procedure, code });
         duration.observe({ procedure, code }, seconds);
       };
+    },
+    rateLimited(procedure, callerKind) {
+      rateLimited.inc({ procedure, caller_kind: callerKind });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll } from "vitest";
 import { type AppConfig, type AppDependencies, createRequestHandler } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
+import { loadConfig } from "../../src/config.js";
 import { pendingMigrations } from "../../src/db/migrate.js";
 import type { Database } from "../../src/db/schema.js";
 import { outboxBacklog } from "../../src/events/outbox-repository.js";
@@ -17,12 +18,18 @@ import { testGrpcUnaryFastPath } from "./environment.js";
 /** The RPC side's configuration, and the field rules' one option. */
 export type TestServerConfig = AppConfig & FieldRuleOptions;
 
+/** The defaults a deployment gets, for what tests do not set themselves. */
+const deploymentDefaults = loadConfig({});
+
 export const defaultTestConfig: TestServerConfig = {
   requestTimeoutMs: 10_000,
   maxRequestBytes: 1024 * 1024,
   allowHttpAvatarUrls: false,
   corsAllowedOrigins: [],
   grpcUnaryFastPath: testGrpcUnaryFastPath,
+  // The suite runs under the deployment's quotas and caps, so a default that hurts shows here.
+  quotas: deploymentDefaults.quotas,
+  healthWatchMaxStreams: deploymentDefaults.healthWatchMaxStreams,
 };
 
 export interface TestServer {
