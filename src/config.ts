@@ -42,6 +42,35 @@ export interface EventsConfig {
   readonly outboxRetentionSeconds: number;
 }
 
+/** Connection-level bounds of the one-port server (src/server.ts). */
+export interface ConnectionConfig {
+  /**
+   * Longest a new connection may take to finish the TLS handshake and send its first bytes, and
+   * an HTTP/1.1 request its headers.
+   */
+  readonly headersTimeoutMs: number;
+  /** Longest an HTTP/1.1 request may take to arrive whole, headers and body. */
+  readonly http1RequestTimeoutMs: number;
+  /** How long an HTTP/1.1 connection may stay idle between requests. */
+  readonly http1KeepAliveTimeoutMs: number;
+  /** How long an HTTP/2 connection without open streams may stay silent before GOAWAY. */
+  readonly http2IdleTimeoutMs: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams one HTTP/2 connection may have open. */
+  readonly http2MaxConcurrentStreams: number;
+  /** Open connections at most; further ones are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+}
+
+/** Production defaults of {@link ConnectionConfig}, also used by servers built without them. */
+export const defaultConnectionConfig: ConnectionConfig = Object.freeze({
+  headersTimeoutMs: 15_000,
+  http1RequestTimeoutMs: 30_000,
+  http1KeepAliveTimeoutMs: 5000,
+  http2IdleTimeoutMs: 60_000,
+  http2MaxConcurrentStreams: 100,
+  maxConnections: 1000,
+});
+
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -62,6 +91,7 @@ export interface Config {
   readonly grpcUnaryFastPath: boolean;
   /** How long shutdown waits for in-flight calls before closing connections. */
   readonly shutdownTimeoutMs: number;
+  readonly connections: ConnectionConfig;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
@@ -123,6 +153,20 @@ const environment = z.object({
   ),
   GRPC_UNARY_FAST_PATH: boolean.default(true),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(defaultConnectionConfig.headersTimeoutMs),
+  HTTP1_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(
+    defaultConnectionConfig.http1RequestTimeoutMs,
+  ),
+  HTTP1_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(
+    defaultConnectionConfig.http1KeepAliveTimeoutMs,
+  ),
+  HTTP2_IDLE_TIMEOUT_MS: integer(100, 86_400_000).default(
+    defaultConnectionConfig.http2IdleTimeoutMs,
+  ),
+  HTTP2_MAX_CONCURRENT_STREAMS: integer(1, 10_000).default(
+    defaultConnectionConfig.http2MaxConcurrentStreams,
+  ),
+  MAX_CONNECTIONS: integer(1, 1_000_000).default(defaultConnectionConfig.maxConnections),
   LOG_LEVEL: logLevel.default("info"),
   // RFC 7518 section 3.2: an HS256 key must have at least 256 bits.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -162,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     throw new ConfigError("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE go together");
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP1_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      "invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP1_REQUEST_TIMEOUT_MS",
+    );
+  }
   const hasJwtSettings = e.JWT_SECRET !== undefined || e.JWT_JWKS_URL !== undefined;
   if (e.DATABASE_URL !== undefined && !hasJwtSettings) {
     throw new ConfigError(
@@ -193,6 +242,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     grpcUnaryFastPath: e.GRPC_UNARY_FAST_PATH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    connections: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      http1RequestTimeoutMs: e.HTTP1_REQUEST_TIMEOUT_MS,
+      http1KeepAliveTimeoutMs: e.HTTP1_KEEP_ALIVE_TIMEOUT_MS,
+      http2IdleTimeoutMs: e.HTTP2_IDLE_TIMEOUT_MS,
+      http2MaxConcurrentStreams: e.HTTP2_MAX_CONCURRENT_STREAMS,
+      maxConnections: e.MAX_CONNECTIONS,
+    },
     logLevel: e.LOG_LEVEL,
     auth: {
       secret: e.JWT_SECRET,
