@@ -205,6 +205,24 @@ describe("HTTP/2 stream cap", () => {
     // The last stream the server took is within the cap: streams 1, 3, 5, 7, 9.
     expect(goaway.payload.readUInt32BE(0)).toBeLessThanOrEqual(9);
   });
+  it("resets a stream whose header block is over 16 KiB, as HTTP/1.1 refuses it", async () => {
+    const session = http2.connect(server.baseUrl);
+    session.on("error", () => {});
+    await new Promise((resolve) => session.once("remoteSettings", resolve));
+    // Let the acknowledgement of the server's SETTINGS reach it: only then does the bound hold.
+    await statusOf(session, "/healthz");
+
+    const stream = session.request({ ":path": "/healthz", "x-padding": "a".repeat(17 * 1024) });
+    stream.on("error", () => {});
+    stream.resume();
+    const outcome = await new Promise<string>((resolve) => {
+      stream.once("response", (headers) => resolve(`status ${headers[":status"]}`));
+      stream.once("close", () => resolve(`reset ${stream.rstCode}`));
+    });
+    session.destroy();
+
+    expect(outcome).toBe(`reset ${http2.constants.NGHTTP2_ENHANCE_YOUR_CALM}`);
+  });
 });
 
 describe("HTTP/2 connection bounds", () => {
