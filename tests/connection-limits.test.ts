@@ -268,13 +268,12 @@ describe("HTTP/2 connection bounds", () => {
     const session = http2.connect(server.baseUrl);
     session.on("error", () => {});
     await new Promise((resolve) => session.once("connect", resolve));
-    let goaway = false;
-    session.once("goaway", () => {
-      goaway = true;
+    let lastStreamTaken: number | undefined;
+    session.once("goaway", (_code: number, lastStreamId: number) => {
+      lastStreamTaken = lastStreamId;
     });
-    let opened = 0;
-    // nghttp2's own limit is 1000 resets in a burst; this stops well short of it.
-    while (!goaway && !session.destroyed && opened < 600) {
+    // Bounded: nghttp2's own brake (1000 resets in a burst) stops a client well before this.
+    for (let opened = 0; lastStreamTaken === undefined && !session.destroyed && opened < 3000; ) {
       for (let i = 0; i < 20 && !session.destroyed; i++, opened++) {
         const stream = session.request({
           ":method": "POST",
@@ -289,8 +288,8 @@ describe("HTTP/2 connection bounds", () => {
     }
     session.destroy();
 
-    expect(goaway).toBe(true);
-    expect(opened).toBeLessThan(600);
+    // Client streams have odd ids: the server took fewer than 500 of them.
+    expect(lastStreamTaken).toBeLessThan(1000);
   });
 });
 
