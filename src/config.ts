@@ -58,6 +58,35 @@ export interface QuotaConfig {
   readonly updateCost: number;
 }
 
+/** Connection-level bounds of the one-port server (src/server.ts). */
+export interface ConnectionConfig {
+  /**
+   * Longest a new connection may take to finish the TLS handshake and send its first bytes, and
+   * an HTTP/1.1 request its headers.
+   */
+  readonly headersTimeoutMs: number;
+  /** Longest an HTTP/1.1 request may take to arrive whole, headers and body. */
+  readonly http1RequestTimeoutMs: number;
+  /** How long an HTTP/1.1 connection may stay idle between requests. */
+  readonly http1KeepAliveTimeoutMs: number;
+  /** How long an HTTP/2 connection without open streams may stay silent before GOAWAY. */
+  readonly http2IdleTimeoutMs: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams one HTTP/2 connection may have open. */
+  readonly http2MaxConcurrentStreams: number;
+  /** Open connections at most; further ones are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+}
+
+/** Production defaults of {@link ConnectionConfig}, also used by servers built without them. */
+export const defaultConnectionConfig: ConnectionConfig = Object.freeze({
+  headersTimeoutMs: 15_000,
+  http1RequestTimeoutMs: 30_000,
+  http1KeepAliveTimeoutMs: 5000,
+  http2IdleTimeoutMs: 60_000,
+  http2MaxConcurrentStreams: 100,
+  maxConnections: 1000,
+});
+
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -81,6 +110,7 @@ export interface Config {
   readonly quotas: QuotaConfig;
   /** Most grpc.health.v1.Health/Watch streams open at once on this instance. */
   readonly healthWatchMaxStreams: number;
+  readonly connections: ConnectionConfig;
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
@@ -142,6 +172,20 @@ const environment = z.object({
   ),
   GRPC_UNARY_FAST_PATH: boolean.default(true),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(defaultConnectionConfig.headersTimeoutMs),
+  HTTP1_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(
+    defaultConnectionConfig.http1RequestTimeoutMs,
+  ),
+  HTTP1_KEEP_ALIVE_TIMEOUT_MS: integer(100, 600_000).default(
+    defaultConnectionConfig.http1KeepAliveTimeoutMs,
+  ),
+  HTTP2_IDLE_TIMEOUT_MS: integer(100, 86_400_000).default(
+    defaultConnectionConfig.http2IdleTimeoutMs,
+  ),
+  HTTP2_MAX_CONCURRENT_STREAMS: integer(1, 10_000).default(
+    defaultConnectionConfig.http2MaxConcurrentStreams,
+  ),
+  MAX_CONNECTIONS: integer(1, 1_000_000).default(defaultConnectionConfig.maxConnections),
   LOG_LEVEL: logLevel.default("info"),
   QUOTA_USER_PROFILES_PER_SECOND: integer(0, 10_000_000).default(2000),
   QUOTA_USER_PROFILES_BURST: integer(1, 100_000_000).default(20_000),
@@ -187,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
     throw new ConfigError("invalid configuration: TLS_CERT_FILE and TLS_KEY_FILE go together");
   }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP1_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      "invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP1_REQUEST_TIMEOUT_MS",
+    );
+  }
   const hasJwtSettings = e.JWT_SECRET !== undefined || e.JWT_JWKS_URL !== undefined;
   if (e.DATABASE_URL !== undefined && !hasJwtSettings) {
     throw new ConfigError(
@@ -227,6 +276,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       updateCost: e.QUOTA_UPDATE_COST,
     },
     healthWatchMaxStreams: e.HEALTH_WATCH_MAX_STREAMS,
+    connections: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      http1RequestTimeoutMs: e.HTTP1_REQUEST_TIMEOUT_MS,
+      http1KeepAliveTimeoutMs: e.HTTP1_KEEP_ALIVE_TIMEOUT_MS,
+      http2IdleTimeoutMs: e.HTTP2_IDLE_TIMEOUT_MS,
+      http2MaxConcurrentStreams: e.HTTP2_MAX_CONCURRENT_STREAMS,
+      maxConnections: e.MAX_CONNECTIONS,
+    },
     logLevel: e.LOG_LEVEL,
     auth: {
       secret: e.JWT_SECRET,

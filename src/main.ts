@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     readiness,
     metrics,
   });
-  const server = createServer(handler, { tls: config.tls });
+  const server = createServer(handler, { tls: config.tls, limits: config.connections });
   const address = await server.listen(config.port, config.host);
   logger.info(
     { address: address.address, port: address.port, tls: config.tls !== undefined },

@@ -4,6 +4,7 @@ import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
+import { type ConnectionConfig, defaultConnectionConfig } from "./config.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -14,6 +15,8 @@ export type RequestHandler = (request: Request, response: Response) => void;
 export interface ServerOptions {
   /** PEM files; with them the port speaks TLS and picks h2 or http/1.1 by ALPN. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Connection-level bounds; each one missing takes its production default. */
+  readonly limits?: Partial<ConnectionConfig> | undefined;
 }
 
 export interface Server {
@@ -28,8 +31,25 @@ export interface Server {
 
 /** What an HTTP/2 connection starts with (RFC 9113, section 3.4). */
 const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-/** How long a new cleartext connection may stay silent before it is dropped. */
-const firstBytesTimeoutMs = 10_000;
+/**
+ * What one HTTP/2 connection may make the process hold natively (nghttp2's state, header tables,
+ * frames queued for a client that does not read), in MB; new streams are refused above it. This
+ * is Node's default, set here so that the bound is visible: request bodies are read into the
+ * handler's buffers, which the stream cap and MAX_REQUEST_BYTES bound instead.
+ */
+const http2MaxSessionMemoryMb = 10;
+/**
+ * Largest header block an HTTP/2 request may carry: the same 16 KiB as Node's HTTP/1.1 parser
+ * accepts, so that no client gets more room by switching protocol. Node advertises no limit.
+ */
+const http2MaxHeaderListSize = 16 * 1024;
+/**
+ * RST_STREAM frames a client may send in a burst, then per second, before the connection gets
+ * GOAWAY (HTTP/2 rapid reset, CVE-2023-44487). nghttp2 allows 1000 and 33/s; a client that cancels
+ * more than twice as many calls as it may have open at once is not cancelling calls.
+ */
+const http2StreamResetBurst = 200;
+const http2StreamResetRate = 10;
 
 /**
  * Builds a server that serves gRPC (HTTP/2), gRPC-Web and Connect (HTTP/1.1 and HTTP/2) on one
@@ -38,19 +58,41 @@ const firstBytesTimeoutMs = 10_000;
  * else to an http/1.1 server; both share one handler. With TLS, ALPN decides.
  */
 export function createServer(handler: RequestHandler, options: ServerOptions = {}): Server {
-  const connections = createConnectionTracker();
+  const limits = { ...defaultConnectionConfig, ...options.limits };
+  const connections = createConnectionTracker(limits.http2IdleTimeoutMs);
   const onRequest: RequestHandler = (request, response) => {
     connections.onRequest(request, response);
     handler(request, response);
   };
+  const http1Options: http.ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.http1RequestTimeoutMs,
+    keepAliveTimeout: limits.http1KeepAliveTimeoutMs,
+    // Node checks the header and request timers this often (30 s by default, which let a
+    // stalled request live up to 30 s past its timeout).
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(limits.headersTimeoutMs / 4)),
+  };
+  const http2Options: http2.ServerOptions = {
+    settings: {
+      maxConcurrentStreams: limits.http2MaxConcurrentStreams,
+      maxHeaderListSize: http2MaxHeaderListSize,
+    },
+    maxSessionMemory: http2MaxSessionMemoryMb,
+    streamResetBurst: http2StreamResetBurst,
+    streamResetRate: http2StreamResetRate,
+  };
 
   let listener: net.Server;
+  let http1Server: http.Server | undefined;
   if (options.tls !== undefined) {
     const secure = http2.createSecureServer(
       {
+        ...http1Options,
+        ...http2Options,
         cert: readFileSync(options.tls.certFile),
         key: readFileSync(options.tls.keyFile),
         allowHTTP1: true,
+        handshakeTimeout: limits.headersTimeoutMs,
       },
       onRequest,
     );
@@ -60,16 +102,23 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
     secure.on("session", connections.addSession);
     listener = secure;
   } else {
-    const http1Server = http.createServer(onRequest);
-    const http2Server = http2.createServer({}, onRequest);
+    const inner = http.createServer(http1Options, onRequest);
+    // Node keeps the connection list that its header, request and keep-alive checks read, and
+    // starts the timer that runs them, on 'listening' (setupConnectionsTracking in
+    // lib/_http_server.js). This server never listens: the outer one hands it its sockets.
+    inner.emit("listening");
+    http1Server = inner;
+    const http2Server = http2.createServer(http2Options, onRequest);
     http2Server.on("session", connections.addSession);
     listener = net.createServer((socket) => {
-      routeByPreface(socket, (isHttp2) => {
+      routeByPreface(socket, limits.headersTimeoutMs, (isHttp2) => {
         connections.add(socket, isHttp2);
-        (isHttp2 ? http2Server : http1Server).emit("connection", socket);
+        (isHttp2 ? http2Server : inner).emit("connection", socket);
       });
     });
   }
+  // Node closes connections over the cap as soon as it accepts them, before any byte is read.
+  listener.maxConnections = limits.maxConnections;
 
   return {
     listen(port, host) {
@@ -83,13 +132,25 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
     },
     async close(graceMs) {
       listener.close();
+      // Stops its connection checks; it was never listening, so it says so in an event we ignore.
+      http1Server?.close();
       await connections.closeAll(graceMs);
     },
   };
 }
 
-/** Reads a connection's first bytes, puts them back, and hands it on, saying whether it is h2c. */
-function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void): void {
+/**
+ * Reads a connection's first bytes, puts them back, and hands it on, saying whether it is h2c.
+ * A connection that has not told which protocol it speaks within `timeoutMs` is dropped; the
+ * deadline is fixed, so dribbling the preface a byte at a time does not extend it.
+ */
+function routeByPreface(
+  socket: net.Socket,
+  timeoutMs: number,
+  handOver: (isHttp2: boolean) => void,
+): void {
+  const deadline = setTimeout(() => socket.destroy(), timeoutMs);
+  socket.once("close", () => clearTimeout(deadline));
   let received = Buffer.alloc(0);
   const onData = (chunk: Buffer) => {
     received = Buffer.concat([received, chunk]);
@@ -97,7 +158,7 @@ function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void
     const isHttp2 = received.subarray(0, compared).equals(http2Preface.subarray(0, compared));
     if (isHttp2 && received.length < http2Preface.length) return;
     socket.off("data", onData);
-    socket.setTimeout(0);
+    clearTimeout(deadline);
     socket.pause();
     socket.unshift(received);
     handOver(isHttp2);
@@ -106,12 +167,14 @@ function routeByPreface(socket: net.Socket, handOver: (isHttp2: boolean) => void
     if (!isHttp2) socket.resume();
   };
   socket.on("data", onData);
-  socket.setTimeout(firstBytesTimeoutMs, () => socket.destroy());
   socket.on("error", () => socket.destroy());
 }
 
-/** Tracks open connections so that closing the server never hangs on keep-alive ones. */
-function createConnectionTracker() {
+/**
+ * Tracks open connections so that closing the server never hangs on keep-alive ones, and closes
+ * HTTP/2 connections that stay idle for `http2IdleTimeoutMs` without an open stream.
+ */
+function createConnectionTracker(http2IdleTimeoutMs: number) {
   const sockets = new Set<Duplex>();
   const sessions = new Set<http2.Http2Session>();
   // HTTP/2 connections close through their session (GOAWAY), never by ending the socket.
@@ -136,6 +199,20 @@ function createConnectionTracker() {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
       if (closing) session.close();
+      let openStreams = 0;
+      session.on("stream", (stream: http2.ServerHttp2Stream) => {
+        openStreams += 1;
+        stream.once("close", () => {
+          openStreams -= 1;
+        });
+      });
+      // A quiet stream (a health watch) keeps its connection; the timer fires again after the
+      // next frame in either direction, so the connection closes once it is idle and empty.
+      // (A callback given to setTimeout would be called once only.)
+      session.setTimeout(http2IdleTimeoutMs);
+      session.on("timeout", () => {
+        if (openStreams === 0) session.close();
+      });
     },
     /** HTTP/1.1 requests are counted per socket, so an idle socket can be closed at once. */
     onRequest(request: Request, response: Response) {

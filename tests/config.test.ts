@@ -49,9 +49,32 @@ describe("configuration from the environment", () => {
     ["LOG_LEVEL", "loud"],
     ["CORS_ALLOWED_ORIGINS", "not a url"],
     ["GRPC_UNARY_FAST_PATH", "off"],
+    ["MAX_CONNECTIONS", "0"],
+    ["HTTP2_MAX_CONCURRENT_STREAMS", "many"],
+    ["HTTP_HEADERS_TIMEOUT_MS", "0"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it("reads the connection limits, with production defaults", () => {
+    expect(loadConfig({}).connections).toEqual({
+      headersTimeoutMs: 15_000,
+      http1RequestTimeoutMs: 30_000,
+      http1KeepAliveTimeoutMs: 5000,
+      http2IdleTimeoutMs: 60_000,
+      http2MaxConcurrentStreams: 100,
+      maxConnections: 1000,
+    });
+    expect(
+      loadConfig({ MAX_CONNECTIONS: "50", HTTP2_MAX_CONCURRENT_STREAMS: "20" }).connections,
+    ).toMatchObject({ maxConnections: 50, http2MaxConcurrentStreams: 20 });
+  });
+
+  it("refuses a header timeout longer than the HTTP/1.1 request timeout", () => {
+    expect(() =>
+      loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "20000", HTTP1_REQUEST_TIMEOUT_MS: "10000" }),
+    ).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
   });
 
   it("refuses a TLS certificate without its key", () => {
