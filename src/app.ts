@@ -20,6 +20,7 @@ import type { Metrics } from "./observability/metrics.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
 import type { ProfileService } from "./profile/profile-service.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
+import { withCallDeadline } from "./rpc/call-deadline.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
 import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./rpc/grpc-unary.js";
@@ -70,11 +71,14 @@ const publicServices = new Set([
 export function createRequestHandler(dependencies: AppDependencies): RequestHandler {
   const { config, readiness, metrics } = dependencies;
   const rpc = createRpcHandlers(dependencies);
-  const rpcHandler: RequestHandler = config.grpcUnaryFastPath
-    ? (request, response) => {
-        if (!rpc.grpcUnary(request, response)) rpc.connect(request, response);
-      }
-    : rpc.connect;
+  const rpcHandler: RequestHandler = withCallDeadline(
+    config.grpcUnaryFastPath
+      ? (request, response) => {
+          if (!rpc.grpcUnary(request, response)) rpc.connect(request, response);
+        }
+      : rpc.connect,
+    config.requestTimeoutMs,
+  );
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
   const serve: RequestHandler = (request, response) => {
     if (!httpEndpoints(request, response)) rpcHandler(request, response);
@@ -134,6 +138,8 @@ export function createRpcHandlers({
     requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),
     acceptCompression: [compressionGzip, compressionBrotli],
     readMaxBytes: config.maxRequestBytes,
+    // Longer client deadlines are capped at this (patches/), never refused or overflowed.
+    maxTimeoutMs: config.requestTimeoutMs,
     // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
     jsonOptions: { alwaysEmitImplicit: true },
   };

@@ -11,12 +11,12 @@ import type { ProfileService } from "./profile-service.js";
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
 export function createProfileApiHandlers(service: ProfileService): ServiceImpl<typeof ProfileApi> {
   return {
-    async getProfile(request) {
-      return toProfileMessage(await service.getProfile(request.userId));
+    async getProfile(request, context) {
+      return toProfileMessage(await service.getProfile(request.userId, context.signal));
     },
 
-    async batchGetProfiles(request) {
-      const result = await service.batchGetProfiles(request.userIds);
+    async batchGetProfiles(request, context) {
+      const result = await service.batchGetProfiles(request.userIds, context.signal);
       return create(BatchGetProfilesResponseSchema, {
         profiles: result.profiles.map(toProfileMessage),
         missingUserIds: result.missingUserIds,
@@ -34,6 +34,7 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
         },
         // proto3 has no absent string: "" means the caller sent no etag.
         etag: request.etag === "" ? undefined : request.etag,
+        signal: context.signal,
       });
       return toProfileMessage(profile);
     },

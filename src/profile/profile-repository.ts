@@ -4,6 +4,10 @@ import type { ProfileFields } from "./profile-rules.js";
 import type { UserId } from "./user-id.js";
 
 // All SQL for the profiles table. Functions take the Kysely instance (or a transaction) first.
+// The optional `signal` is the call's: once it aborts (the client reset or left, the deadline
+// passed) a query still waiting for a pooled connection is never sent, and the connection goes
+// back unused; one already sent runs to its end (statements are short and bounded by the
+// statement timeout, and cancelling one costs a second connection).
 
 /**
  * What every query returns, named rather than `*`: statements run prepared (named-statements.ts),
@@ -27,12 +31,13 @@ const profileColumns = [
 export async function findProfile(
   db: Kysely<Database>,
   userId: UserId,
+  signal?: AbortSignal,
 ): Promise<ProfileRow | undefined> {
   return db
     .selectFrom("profiles")
     .select(profileColumns)
     .where("user_id", "=", userId)
-    .executeTakeFirst();
+    .executeTakeFirst({ signal });
 }
 
 /**
@@ -44,12 +49,13 @@ export async function findProfile(
 export async function findProfiles(
   db: Kysely<Database>,
   userIds: readonly UserId[],
+  signal?: AbortSignal,
 ): Promise<ProfileRow[]> {
   return db
     .selectFrom("profiles")
     .select(profileColumns)
     .where("user_id", "=", (eb) => eb.fn.any(eb.val(userIds)))
-    .execute();
+    .execute({ signal });
 }
 
 export interface ProfileChange {
@@ -75,6 +81,7 @@ export interface ProfileChange {
 export async function applyProfileChange(
   db: Kysely<Database>,
   change: ProfileChange,
+  signal?: AbortSignal,
 ): Promise<ProfileRow | undefined> {
   const values = columnsOf(change.fields);
   const differs = sql<boolean>`(${sql.join(
@@ -96,14 +103,14 @@ export async function applyProfileChange(
       .where("version", "=", change.expectedVersion)
       .where(differs)
       .returning(profileColumns)
-      .executeTakeFirst();
+      .executeTakeFirst({ signal });
   }
   return db
     .insertInto("profiles")
     .values({ user_id: change.userId, ...values })
     .onConflict((conflict) => conflict.column("user_id").doUpdateSet(bump).where(differs))
     .returning(profileColumns)
-    .executeTakeFirst();
+    .executeTakeFirst({ signal });
 }
 
 type EditableColumns = Partial<Pick<ProfileRow, "display_name" | "avatar_url" | "bio">>;

@@ -36,6 +36,8 @@ export interface UpdateCommand {
   readonly fields: ProfileFields;
   /** Apply only if the stored profile has this etag. */
   readonly etag?: string;
+  /** The call's signal: once aborted, queries not yet sent are skipped. */
+  readonly signal?: AbortSignal;
 }
 
 export type ProfileService = ReturnType<typeof createProfileService>;
@@ -43,20 +45,24 @@ export type ProfileService = ReturnType<typeof createProfileService>;
 /**
  * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
  * every refusal is an InvalidArgumentError, NotFoundError, PermissionDeniedError or
- * PreconditionFailedError.
+ * PreconditionFailedError. An optional AbortSignal (the caller's) skips queries not yet sent once
+ * it aborts; the call then rejects with the signal's reason.
  */
 export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptions) {
   return {
-    async getProfile(rawUserId: string): Promise<Profile> {
+    async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);
-      const row = await findProfile(db, userId);
+      const row = await findProfile(db, userId, signal);
       if (row === undefined) throw new NotFoundError(`no profile for user ${userId}`);
       return profileFromRow(row);
     },
 
-    async batchGetProfiles(rawUserIds: readonly string[]): Promise<BatchResult> {
+    async batchGetProfiles(
+      rawUserIds: readonly string[],
+      signal?: AbortSignal,
+    ): Promise<BatchResult> {
       const userIds = uniqueUserIds(rawUserIds);
-      const rows = userIds.length === 0 ? [] : await findProfiles(db, userIds);
+      const rows = userIds.length === 0 ? [] : await findProfiles(db, userIds, signal);
       const found = new Map(rows.map((row) => [row.user_id, row]));
       const profiles: Profile[] = [];
       const missingUserIds: UserId[] = [];
@@ -108,14 +114,14 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
 
       const hasChanges = Object.values(fields).some((value) => value !== undefined);
       const changed = hasChanges
-        ? await applyProfileChange(db, { userId, fields, expectedVersion })
+        ? await applyProfileChange(db, { userId, fields, expectedVersion }, command.signal)
         : undefined;
       if (changed !== undefined) return profileFromRow(changed);
 
       // Nothing was written: either the values are already stored, or the etag did not match.
       // The row read here may be newer than the one the statement saw; a concurrent change then
       // shows up as a stale etag, which is what it is.
-      const current = await findProfile(db, userId);
+      const current = await findProfile(db, userId, command.signal);
       if (current === undefined) {
         if (etag !== undefined) throw staleEtag(userId);
         throw new NotFoundError(`no profile for user ${userId}`);

@@ -1,0 +1,358 @@
+import http from "node:http";
+import http2 from "node:http2";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BatchGetProfilesRequestSchema,
+  UpdateProfileRequestSchema,
+} from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { adminToken } from "./support/auth.js";
+import { grpcClient } from "./support/clients.js";
+import { createTestDatabase, type TestDatabase } from "./support/databases.js";
+import { until } from "./support/nats.js";
+import { holdProfileLock } from "./support/row-lock.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+// Issue 10, items 2, 5 and 6: a call's deadline runs from its first byte, a body that never ends
+// is answered by it and dropped, long client deadlines are capped rather than overflowed, and a
+// call the client reset sends no SQL.
+
+let database: TestDatabase;
+/** Server deadline far away: only the client's deadline can end a call early. */
+let patient: TestServer;
+/** REQUEST_TIMEOUT_MS of half a second. */
+let strict: TestServer;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  patient = await startTestServer(database.db, { requestTimeoutMs: 600_000 });
+  strict = await startTestServer(database.db, { requestTimeoutMs: 500 });
+});
+
+afterAll(async () => {
+  await patient?.close();
+  await strict?.close();
+  await database?.drop();
+});
+
+const batchGetPath = "/realchat.profile.v1.ProfileApi/BatchGetProfiles";
+const updatePath = "/realchat.profile.v1.ProfileApi/UpdateProfile";
+/** Generous: the answer is due after half a second. */
+const answerWithinMs = 10_000;
+
+interface RawAnswer {
+  readonly status: number;
+  readonly header: Record<string, string>;
+  readonly trailer: Record<string, string>;
+  readonly body: Buffer;
+  /** Settles once the server has closed the stream (HTTP/2) or the connection (HTTP/1.1). */
+  readonly closed: Promise<void>;
+}
+
+/** gRPC's length-prefixed message. */
+function envelope(message: Uint8Array): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(message.length, 1);
+  return Buffer.concat([prefix, message]);
+}
+
+/** A BatchGetProfiles message of `count` ids, as its binary bytes. */
+function batchRequest(count: number): Uint8Array {
+  const userIds = Array.from({ length: count }, () => crypto.randomUUID());
+  return toBinary(
+    BatchGetProfilesRequestSchema,
+    create(BatchGetProfilesRequestSchema, { userIds }),
+  );
+}
+
+/** All but the last ten bytes of `body`: what an unfinished request sends before it stalls. */
+function almostAll(body: Uint8Array): Buffer {
+  return Buffer.from(body.subarray(0, body.length - 10));
+}
+
+function withTimeLimit<T>(work: Promise<T>, what: string): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`${what}: no answer in ${answerWithinMs} ms`)),
+        answerWithinMs,
+      ),
+    ),
+  ]);
+}
+
+/** Sends `body` on a new HTTP/2 connection, ending the stream only if `end`. */
+function overHttp2(
+  baseUrl: string,
+  header: Record<string, string>,
+  body: Buffer,
+  end: boolean,
+): Promise<RawAnswer> {
+  const session = http2.connect(baseUrl);
+  session.on("error", () => {});
+  const stream = session.request(
+    { ":method": "POST", ":path": batchGetPath, te: "trailers", ...header },
+    { endStream: false },
+  );
+  const closed = new Promise<void>((resolve) => stream.once("close", () => resolve()));
+  void closed.then(() => session.close());
+  const answer = new Promise<RawAnswer>((resolve, reject) => {
+    let status = 0;
+    let responseHeader: Record<string, string> = {};
+    let trailer: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    stream.on("response", (received) => {
+      status = Number(received[":status"]);
+      responseHeader = plain(received);
+    });
+    stream.on("trailers", (received) => {
+      trailer = plain(received);
+    });
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () =>
+      resolve({ status, header: responseHeader, trailer, body: Buffer.concat(chunks), closed }),
+    );
+    stream.on("error", reject);
+  });
+  if (end) stream.end(body);
+  else stream.write(body);
+  return withTimeLimit(answer, "HTTP/2 call");
+}
+
+/** Sends `body` on a new HTTP/1.1 connection, ending the request only if `end`. */
+function overHttp1(
+  baseUrl: string,
+  header: Record<string, string>,
+  body: Buffer,
+  end: boolean,
+): Promise<RawAnswer> {
+  const request = http.request(`${baseUrl}${batchGetPath}`, {
+    method: "POST",
+    headers: header,
+    agent: false,
+  });
+  const closed = new Promise<void>((resolve) =>
+    request.once("socket", (socket) => socket.once("close", () => resolve())),
+  );
+  const answer = new Promise<RawAnswer>((resolve, reject) => {
+    request.on("response", (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          header: plain(response.headers),
+          trailer: plain(response.trailers),
+          body: Buffer.concat(chunks),
+          closed,
+        }),
+      );
+    });
+    request.on("error", reject);
+  });
+  if (end) request.end(body);
+  else request.write(body);
+  return withTimeLimit(answer, "HTTP/1.1 call");
+}
+
+function plain(headers: NodeJS.Dict<string | string[]>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(":") || value === undefined) continue;
+    result[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return result;
+}
+
+/** The grpc-status a gRPC or gRPC-Web answer carries, from its trailers or its trailer frame. */
+function grpcStatusOf(answer: RawAnswer): string | undefined {
+  const fromTrailer = answer.trailer["grpc-status"] ?? answer.header["grpc-status"];
+  if (fromTrailer !== undefined) return fromTrailer;
+  // gRPC-Web: the last frame, flagged 0x80, holds the trailers as HTTP/1.1 header lines.
+  const text = answer.body.subarray(5).toString("latin1");
+  return /grpc-status: ?(\d+)/.exec(text)?.[1];
+}
+
+interface Transport {
+  readonly name: string;
+  readonly send: typeof overHttp2;
+  readonly contentType: string;
+  readonly timeoutHeader: string;
+  /** The deadline header's value for half a second. */
+  readonly halfSecond: string;
+  /** The request body: enveloped for gRPC and gRPC-Web, bare for Connect unary. */
+  readonly frame: (message: Uint8Array) => Uint8Array;
+  /** Whether `answer` is DEADLINE_EXCEEDED in this protocol's form. */
+  readonly isDeadlineExceeded: (answer: RawAnswer) => boolean;
+}
+
+const grpcDeadline = (answer: RawAnswer) => answer.status === 200 && grpcStatusOf(answer) === "4";
+const connectDeadline = (answer: RawAnswer) =>
+  answer.status === 504 && JSON.parse(answer.body.toString()).code === "deadline_exceeded";
+const grpcLike = { timeoutHeader: "grpc-timeout", halfSecond: "500m", frame: envelope };
+const connectLike = {
+  timeoutHeader: "connect-timeout-ms",
+  halfSecond: "500",
+  frame: (m: Uint8Array) => m,
+};
+
+const transports: readonly Transport[] = [
+  {
+    name: "gRPC over HTTP/2",
+    send: overHttp2,
+    contentType: "application/grpc",
+    ...grpcLike,
+    isDeadlineExceeded: grpcDeadline,
+  },
+  {
+    name: "gRPC-Web over HTTP/1.1",
+    send: overHttp1,
+    contentType: "application/grpc-web+proto",
+    ...grpcLike,
+    isDeadlineExceeded: grpcDeadline,
+  },
+  {
+    name: "gRPC-Web over HTTP/2",
+    send: overHttp2,
+    contentType: "application/grpc-web+proto",
+    ...grpcLike,
+    isDeadlineExceeded: grpcDeadline,
+  },
+  {
+    name: "Connect binary over HTTP/1.1",
+    send: overHttp1,
+    contentType: "application/proto",
+    ...connectLike,
+    isDeadlineExceeded: connectDeadline,
+  },
+  {
+    name: "Connect binary over HTTP/2",
+    send: overHttp2,
+    contentType: "application/proto",
+    ...connectLike,
+    isDeadlineExceeded: connectDeadline,
+  },
+];
+
+describe("a request body that never ends", () => {
+  describe.each(transports)("over $name", (transport) => {
+    const header = {
+      "content-type": transport.contentType,
+      authorization: `Bearer ${adminToken}`,
+    };
+    const body = () => almostAll(transport.frame(batchRequest(1000)));
+
+    it("is answered DEADLINE_EXCEEDED at the client's deadline, and dropped", async () => {
+      const answer = await transport.send(
+        patient.baseUrl,
+        { ...header, [transport.timeoutHeader]: transport.halfSecond },
+        body(),
+        false,
+      );
+      expect(transport.isDeadlineExceeded(answer), JSON.stringify(answer)).toBe(true);
+      await withTimeLimit(answer.closed, "closing the unfinished request");
+    });
+
+    it("is answered DEADLINE_EXCEEDED at REQUEST_TIMEOUT_MS, and dropped", async () => {
+      const answer = await transport.send(strict.baseUrl, header, body(), false);
+      expect(transport.isDeadlineExceeded(answer), JSON.stringify(answer)).toBe(true);
+      await withTimeLimit(answer.closed, "closing the unfinished request");
+    });
+  });
+});
+
+describe("a client deadline longer than REQUEST_TIMEOUT_MS", () => {
+  let warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  beforeAll(() => {
+    process.on("warning", onWarning);
+  });
+  afterAll(() => {
+    process.off("warning", onWarning);
+  });
+
+  it.each([
+    ["grpc-timeout: 597H", transports[0] as Transport, "597H"],
+    ["connect-timeout-ms: 9999999999", transports[3] as Transport, "9999999999"],
+  ])("%s is accepted and capped, without a warning", async (_, transport, timeout) => {
+    warnings = [];
+    const answer = await transport.send(
+      strict.baseUrl,
+      {
+        "content-type": transport.contentType,
+        authorization: `Bearer ${adminToken}`,
+        [transport.timeoutHeader]: timeout,
+      },
+      Buffer.from(transport.frame(batchRequest(1))),
+      true,
+    );
+    if (transport.timeoutHeader === "grpc-timeout") {
+      expect(grpcStatusOf(answer), JSON.stringify(answer)).toBe("0");
+    } else {
+      expect(answer.status, answer.body.toString()).toBe(200);
+    }
+    // Node reports a TimeoutOverflowWarning on the next turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe("calls the client reset while they waited for the database", () => {
+  it("send no SQL", async () => {
+    const pool = () => {
+      const stats = database.handle.poolStats();
+      if (stats === undefined) throw new Error("the test needs PostgreSQL's pool");
+      return stats;
+    };
+    if (database.config.kind !== "postgres") throw new Error("the test needs PostgreSQL");
+    const client = grpcClient(patient.baseUrl);
+    const locked = crypto.randomUUID();
+    await client.updateProfile({ userId: locked, displayName: "Locked" });
+
+    // Every pooled connection waits on the row lock, so the next calls queue for the pool.
+    const release = await holdProfileLock(database.config.url, locked);
+    const blockers = Array.from({ length: 10 }, (_, n) =>
+      client.updateProfile({ userId: locked, displayName: `Blocker ${n}` }).catch(() => undefined),
+    );
+    await until(() => pool().total === 10 && pool().idle === 0);
+
+    const session = http2.connect(patient.baseUrl);
+    session.on("error", () => {});
+    const resetUsers = Array.from({ length: 20 }, () => crypto.randomUUID());
+    const streams = resetUsers.map((userId) => {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": updatePath,
+        "content-type": "application/grpc",
+        te: "trailers",
+        authorization: `Bearer ${adminToken}`,
+      });
+      stream.on("error", () => {});
+      const message = create(UpdateProfileRequestSchema, { userId, displayName: "Reset" });
+      stream.end(envelope(toBinary(UpdateProfileRequestSchema, message)));
+      return stream;
+    });
+    await until(() => pool().waiting >= resetUsers.length);
+    await Promise.all(
+      streams.map(
+        (stream) =>
+          new Promise<void>((resolve) => stream.close(http2.constants.NGHTTP2_CANCEL, resolve)),
+      ),
+    );
+    // Give the server a moment to see the resets before the pool frees up.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await release();
+    await Promise.all(blockers);
+    await until(() => pool().waiting === 0 && pool().idle === pool().total);
+    session.close();
+
+    const stored = await database.db
+      .selectFrom("profiles")
+      .select("user_id")
+      .where("user_id", "in", resetUsers)
+      .execute();
+    expect(stored).toEqual([]);
+  });
+});
