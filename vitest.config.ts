@@ -1,4 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { exitOnUnsupportedNode } from "./src/supported-node.js";
+
+// The suite refuses an unsupported Node.js with the same line as the service.
+exitOnUnsupportedNode();
 
 export default defineConfig({
   test: {

@@ -6,7 +6,9 @@ import { migrations } from "../db/migrations/index.js";
 
 // `npm run build`: the production build, for `node dist/main.js` without a TypeScript runner.
 // esbuild bundles src/, gen/ and db/migrations into one ES module per entry point; packages in
-// node_modules stay imports (the image installs them with `npm ci --omit=dev`).
+// node_modules stay imports (the image installs them with `npm ci --omit=dev`). Each entry checks
+// the Node.js version, then imports the command from a chunk (dist/chunks/): bundled into the
+// entry, the packages' imports would be linked and run before the check.
 //
 //   dist/main.js      the service             (npm start)
 //   dist/migrate.js   apply pending migrations (npm run migrate)
@@ -37,9 +39,15 @@ if (unlisted.length > 0) fail(`add to db/migrations/index.ts: ${unlisted.join(",
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { main: "src/main.ts", migrate: "src/migrate-cli.ts", token: "src/token-cli.ts" },
+  entryPoints: {
+    main: "src/bin/main.ts",
+    migrate: "src/bin/migrate.ts",
+    token: "src/bin/token.ts",
+  },
   outdir,
   bundle: true,
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   platform: "node",
   format: "esm",
   target: "node22",

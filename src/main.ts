@@ -3,6 +3,7 @@ import { createRequestHandler } from "./app.js";
 import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
+import { DataDirLockedError } from "./db/data-dir-lock.js";
 import { migrateToLatest, pendingMigrations } from "./db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "./db/open-database.js";
 import { type Events, startEvents } from "./events/events.js";
@@ -121,7 +122,7 @@ function shutDownOnSignal(parts: {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(

@@ -1,10 +1,10 @@
-import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect } from "kysely";
+import { type Dialect, Kysely, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { DatabaseConfig } from "../config.js";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { withNamedStatements } from "./named-statements.js";
 import type { Database } from "./schema.js";
 import { typeParsers } from "./timestamptz.js";
@@ -36,7 +36,8 @@ export interface DatabaseHandle {
 
 /**
  * Opens the configured database: a `pg` pool for PostgreSQL, or PGlite in its data directory.
- * Both speak the same SQL through Kysely.
+ * Both speak the same SQL through Kysely. PGlite's directory is locked for this process until the
+ * database is closed (`close()` or `db.destroy()`): a second process gets `DataDirLockedError`.
  */
 export async function openDatabase(
   config: DatabaseConfig,
@@ -77,9 +78,17 @@ export async function openDatabase(
       close: () => db.destroy(),
     };
   }
-  await mkdir(config.dataDir, { recursive: true });
-  const pglite = await PGlite.create(config.dataDir);
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const lock = await lockDataDir(config.dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(config.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  const db = new Kysely<Database>({
+    dialect: releasingOnDestroy(new PGliteDialect(pglite), lock),
+  });
   return {
     db,
     async listen(channel, onNotify) {
@@ -88,6 +97,27 @@ export async function openDatabase(
     },
     poolStats: () => undefined,
     close: () => db.destroy(),
+  };
+}
+
+/** `dialect`, whose driver releases `lock` once it has closed the database. */
+function releasingOnDestroy(dialect: Dialect, lock: DataDirLock): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver() {
+      const driver = dialect.createDriver();
+      const destroy = driver.destroy.bind(driver);
+      driver.destroy = async () => {
+        try {
+          await destroy();
+        } finally {
+          await lock.release();
+        }
+      };
+      return driver;
+    },
   };
 }
 
