@@ -56,6 +56,15 @@ const reflectedFiles = [
   file_health_v1_health,
 ];
 
+/** The request paths of every unary method served, e.g. `/realchat.profile.v1.ProfileApi/GetProfile`. */
+const unaryPaths = new Set(
+  [ProfileApi, Health, ServerReflectionV1, ServerReflectionV1Alpha].flatMap((service) =>
+    service.methods
+      .filter((method) => method.methodKind === "unary")
+      .map((method) => `/${service.typeName}/${method.name}`),
+  ),
+);
+
 /** Services that answer without a token: orchestrators and tools call them. */
 const publicServices = new Set([
   Health.typeName,
@@ -77,7 +86,7 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
           if (!rpc.grpcUnary(request, response)) rpc.connect(request, response);
         }
       : rpc.connect,
-    config.requestTimeoutMs,
+    { maxMs: config.requestTimeoutMs, isUnary: (path) => unaryPaths.has(path) },
   );
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
   const serve: RequestHandler = (request, response) => {

@@ -4,6 +4,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BatchGetProfilesRequestSchema,
+  GetProfileRequestSchema,
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { adminToken } from "./support/auth.js";
@@ -354,5 +355,78 @@ describe("calls the client reset while they waited for the database", () => {
       .where("user_id", "in", resetUsers)
       .execute();
     expect(stored).toEqual([]);
+  });
+});
+
+describe("the deadline covers the whole call, from the first byte", () => {
+  it("answers a call whose body came late and whose handler is slow at its deadline", async () => {
+    if (database.config.kind !== "postgres") throw new Error("the test needs PostgreSQL");
+    const server = await startTestServer(database.db, { requestTimeoutMs: 2000 });
+    const userId = crypto.randomUUID();
+    await grpcClient(server.baseUrl).updateProfile({ userId, displayName: "Locked" });
+    const release = await holdProfileLock(database.config.url, userId);
+    const session = http2.connect(server.baseUrl);
+    session.on("error", () => {});
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": updatePath,
+        "content-type": "application/grpc",
+        te: "trailers",
+        authorization: `Bearer ${adminToken}`,
+      });
+      const message = create(UpdateProfileRequestSchema, { userId, displayName: "Late" });
+      const body = envelope(toBinary(UpdateProfileRequestSchema, message));
+      const started = performance.now();
+      const answered = new Promise<Record<string, unknown>>((resolve) => {
+        stream.on("response", (header) => {
+          if (header["grpc-status"] !== undefined) resolve(header);
+        });
+        stream.on("trailers", resolve);
+        stream.on("data", () => {});
+        stream.on("error", () => {});
+      });
+      stream.write(body.subarray(0, 8));
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      stream.end(body.subarray(8));
+      const status = await withTimeLimit(answered, "the late call");
+      const elapsedMs = performance.now() - started;
+
+      expect(status["grpc-status"]).toBe("4");
+      // The handler's own deadline alone would answer 2 s after the body, at 3.8 s or later.
+      expect(elapsedMs).toBeLessThan(3400);
+    } finally {
+      session.close();
+      await release();
+      await server.close();
+    }
+  });
+
+  it("resets a unary answer the client never reads, at the deadline", async () => {
+    const userId = crypto.randomUUID();
+    await grpcClient(strict.baseUrl).updateProfile({ userId, displayName: "Unread" });
+    // A flow-control window of 0: the server can send headers but never a byte of the answer.
+    const session = http2.connect(strict.baseUrl, { settings: { initialWindowSize: 0 } });
+    session.on("error", () => {});
+    try {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/realchat.profile.v1.ProfileApi/GetProfile",
+        "content-type": "application/grpc",
+        te: "trailers",
+        authorization: `Bearer ${adminToken}`,
+      });
+      stream.on("error", () => {});
+      stream.end(
+        envelope(toBinary(GetProfileRequestSchema, create(GetProfileRequestSchema, { userId }))),
+      );
+      const rstCode = await withTimeLimit(
+        new Promise<number>((resolve) => stream.once("close", () => resolve(stream.rstCode))),
+        "the unread answer",
+      );
+      expect(rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.close();
+    }
   });
 });

@@ -20,28 +20,43 @@ type Response = Parameters<RequestHandler>[1];
 type Protocol = "grpc" | "grpc-web" | "connect" | "connect-stream";
 
 /**
- * Starts every RPC's deadline when its request arrives, before any of its body is read: the
- * client's (`grpc-timeout`, `connect-timeout-ms`) or `maxMs`, whichever is shorter. A call whose
- * body is still incomplete when the deadline passes, and that has not answered, is answered
- * DEADLINE_EXCEEDED in its protocol's form, and its unread body is dropped (HTTP/2: the stream is
- * closed with NO_ERROR after the answer; HTTP/1.1: the connection is closed), which frees what was
- * buffered and aborts the call's signal.
+ * Bounds every RPC by one deadline that starts when its request arrives, before any of its body
+ * is read: the client's (`grpc-timeout`, `connect-timeout-ms`) or `maxMs`, whichever is shorter.
+ * When it passes and the call has not finished:
+ * - nothing answered yet, and the body is still incomplete or the method is unary: the call is
+ *   answered DEADLINE_EXCEEDED in its protocol's form and its stream dropped (HTTP/2: closed with
+ *   NO_ERROR after the answer; HTTP/1.1: the connection closed), which frees what was buffered
+ *   and aborts the call's signal, so its handler stops waiting;
+ * - a unary answer still being written (a client that does not read it): the stream is reset
+ *   (HTTP/2 CANCEL; HTTP/1.1: the connection is destroyed), which frees the unsent bytes.
+ * Streaming methods whose request has arrived are left alone: a health Watch may last for hours.
  *
- * Why here: Connect and the direct gRPC path read the whole body before they invoke interceptors,
- * and neither ties body reading to the call's deadline, so a body that never ends held its
- * buffers forever. Calls whose body has arrived are left to the handler's own deadline (the
- * call's signal and the deadline interceptor), which answers and logs them.
+ * Why here: Connect and the direct gRPC path start their own deadlines only once the body is
+ * read, and neither bounds the writing of the answer, so a body that never ended, or an answer
+ * never read, held its buffers forever. Calls that end in time are answered by the handler's
+ * own deadline (the call's signal and the deadline interceptor), which logs them.
  */
-export function withCallDeadline(handler: RequestHandler, maxMs: number): RequestHandler {
+export function withCallDeadline(
+  handler: RequestHandler,
+  options: { readonly maxMs: number; readonly isUnary: (path: string) => boolean },
+): RequestHandler {
   return (request, response) => {
     const protocol = protocolOf(request.headers["content-type"]);
+    const unary = options.isUnary(pathOf(request.url));
     const timer = setTimeout(
-      () => expire(request, response, protocol),
-      deadlineMs(request, protocol, maxMs),
+      () => expire(request, response, protocol, unary),
+      deadlineMs(request, protocol, options.maxMs),
     );
     response.once("close", () => clearTimeout(timer));
     handler(request, response);
   };
+}
+
+/** The request target without its query (Connect GET puts the message there). */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
 }
 
 function protocolOf(contentType: string | undefined): Protocol {
@@ -61,26 +76,32 @@ function deadlineMs(request: Request, protocol: Protocol, maxMs: number): number
   return parsed.error === undefined ? (parsed.timeoutMs ?? maxMs) : maxMs;
 }
 
-function expire(request: Request, response: Response, protocol: Protocol): void {
-  if (response.headersSent || request.complete) return;
-  const error = new ConnectError(
-    "the request was not received before its deadline",
-    Code.DeadlineExceeded,
-  );
+function expire(request: Request, response: Response, protocol: Protocol, unary: boolean): void {
+  if (response.headersSent) {
+    if (unary) drop(request, http2Constants.NGHTTP2_CANCEL);
+    return;
+  }
+  if (request.complete && !unary) return;
+  const error = new ConnectError("the call ran past its deadline", Code.DeadlineExceeded);
   const { status, header, body } = answerOf(error, protocol, request.headers["content-type"] ?? "");
   if (request instanceof Http2ServerRequest) {
-    const { stream } = request;
-    stream.respond({ ":status": status, ...header }, { endStream: body === undefined });
-    if (body !== undefined) stream.end(body);
+    request.stream.respond({ ":status": status, ...header }, { endStream: body === undefined });
+    if (body !== undefined) request.stream.end(body);
     // RST_STREAM NO_ERROR once the answer is out tells the client to stop sending (RFC 9113,
     // 8.1), and frees the stream.
-    stream.close(http2Constants.NGHTTP2_NO_ERROR);
+    drop(request, http2Constants.NGHTTP2_NO_ERROR);
   } else {
     // HTTP/1.1 cannot stop a request body mid-way but by closing the connection.
     const out: Http1Answer = response;
     out.writeHead(status, { ...header, connection: "close" });
     out.end(body ?? "");
   }
+}
+
+/** Ends the call's stream with `code` (HTTP/2), or its connection (HTTP/1.1). */
+function drop(request: Request, code: number): void {
+  if (request instanceof Http2ServerRequest) request.stream.close(code);
+  else request.socket.destroy();
 }
 
 /** What an HTTP/1.1 response needs for the answer (Response is a union of both versions). */
