@@ -116,7 +116,10 @@ export async function atFixedRate(
     const due = start + n * intervalMs;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(call(n, due));
+    const started = call(n, due);
+    // A failure surfaces from Promise.all below, not as an unhandled rejection meanwhile.
+    started.catch(() => {});
+    inFlight.push(started);
   }
   await Promise.all(inFlight);
 }

@@ -142,15 +142,17 @@ async function combiningMarkBomb(ctx: AttackContext): Promise<AttackReport> {
   const r = report(
     "bomb",
     1,
-    "UpdateProfile over Connect JSON (HTTP/1.1), display_name or bio = 'a' + 65,536 × U+0301 + 65,536 × U+0316, every 10 s, 2 s deadline",
+    "UpdateProfile over Connect JSON (HTTP/1.1), display_name or bio = 'a' + 24,576 × U+0301 + 24,576 × U+0316 (96 KB), every 20 s, 2 s deadline",
     "answered within deadline + 3 s, never INTERNAL (and /healthz stays fast: see the health check)",
   );
   const ownId = crypto.randomUUID();
   const token = await ctx.tokenFor(ownId);
-  const marks = `a${"\u0301".repeat(65_536)}${"\u0316".repeat(65_536)}`;
+  // Small enough that today's quadratic normalization stalls the process for about a second per
+  // call on an idle machine, rather than freezing the whole run (256 KB took 9.8 s).
+  const marks = `a${"\u0301".repeat(24_576)}${"\u0316".repeat(24_576)}`;
   const deadlineMs = 2000;
   await atFixedRate(
-    0.1,
+    0.05,
     ctx.durationMs,
     async (n) => {
       const field = n % 2 === 0 ? "displayName" : "bio";
@@ -189,7 +191,7 @@ async function combiningMarkBomb(ctx: AttackContext): Promise<AttackReport> {
         breach(r, `answered only after ${Math.round(end - start)} ms`);
       }
       if (outcome === "INTERNAL" || outcome === "HTTP_500") breach(r, `answered ${outcome}`);
-      if (outcome === "OK") breach(r, `accepted ${field} of 131,073 characters`);
+      if (outcome === "OK") breach(r, `accepted a ${field} of ${marks.length} characters`);
     },
     ctx.stopped,
   );
@@ -312,11 +314,16 @@ async function watchFlood(ctx: AttackContext): Promise<AttackReport> {
   const r = report(
     "watch",
     4,
-    `${streams} grpc.health.v1.Health/Watch streams without a token over ${connections} connections, opened at the start and held`,
+    `${streams} grpc.health.v1.Health/Watch streams without a token over ${connections} connections, opened after a third of the run and held to its end`,
     `at most ${maxOpen} open at once (SOAK_WATCH_MAX_OPEN: unauthenticated streams are capped), never INTERNAL`,
   );
   const pools = Array.from({ length: connections }, () => createSessionPool(ctx.origin));
   const body = grpcFrame(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)));
+  // After the first third of the run, so that the RSS check sees what the streams cost.
+  const startAt = performance.now() + ctx.durationMs * 0.35;
+  while (performance.now() < startAt && !ctx.stopped()) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   let open = 0;
   let peak = 0;
   const opened: http2.ClientHttp2Stream[] = [];
@@ -389,7 +396,8 @@ async function rapidReset(ctx: AttackContext): Promise<AttackReport> {
     0.2,
     ctx.durationMs,
     async (n) => {
-      const before = await ctx.versionOf(ownId);
+      const before = await ctx.versionOf(ownId).catch(() => undefined);
+      if (before === undefined) return;
       const start = performance.now();
       const session = pool.get();
       for (let i = 0; i < burst; i++) {
@@ -409,7 +417,12 @@ async function rapidReset(ctx: AttackContext): Promise<AttackReport> {
       }
       await new Promise((resolve) => setTimeout(resolve, 1500));
       ctx.busy("reset", start, performance.now());
-      committed += Math.max(0, (await ctx.versionOf(ownId)) - before);
+      const after = await ctx.versionOf(ownId).catch(() => undefined);
+      if (after === undefined) {
+        r.notes.push(`burst ${n}: its commits could not be counted (database unreachable)`);
+        return;
+      }
+      committed += Math.max(0, after - before);
     },
     ctx.stopped,
   );
@@ -534,7 +547,7 @@ async function oddClaims(ctx: AttackContext): Promise<AttackReport> {
   const r = report(
     "claims",
     8,
-    "GetProfile over gRPC with a validly signed token whose sub is an array or a number, or whose scope is an array, every 2 s",
+    "GetProfile and UpdateProfile (of a profile the token's subject does not own) over gRPC with a validly signed token whose sub is an array or a number, or whose scope is an array, every 2 s",
     "answered UNAUTHENTICATED",
   );
   const key = new TextEncoder().encode(ctx.secret);
@@ -558,20 +571,21 @@ async function oddClaims(ctx: AttackContext): Promise<AttackReport> {
     async (n) => {
       const bad = cases[n % cases.length];
       if (bad === undefined) return;
+      const update = Math.floor(n / cases.length) % 2 === 1;
+      const options = { headers: { authorization: `Bearer ${bad.token}` }, timeoutMs: 5000 };
       const start = performance.now();
-      const outcome = await client
-        .getProfile(
-          { userId: ctx.victimUserId },
-          { headers: { authorization: `Bearer ${bad.token}` }, timeoutMs: 5000 },
-        )
-        .then(
-          () => "OK",
-          (error: unknown) => outcomeOf(error),
-        );
+      const outcome = await (update
+        ? client.updateProfile({ userId: ctx.victimUserId, bio: "claims" }, options)
+        : client.getProfile({ userId: ctx.victimUserId }, options)
+      ).then(
+        () => "OK",
+        (error: unknown) => outcomeOf(error),
+      );
       ctx.busy("claims", start, performance.now());
-      count(r, `${bad.name}: ${outcome}`);
-      ctx.answered(GET.slice(1));
-      if (outcome !== "UNAUTHENTICATED") breach(r, `${bad.name}: answered ${outcome}`);
+      const label = `${update ? "UpdateProfile" : "GetProfile"}, ${bad.name}`;
+      count(r, `${label}: ${outcome}`);
+      ctx.answered((update ? UPDATE : GET).slice(1));
+      if (outcome !== "UNAUTHENTICATED") breach(r, `${label}: answered ${outcome}`);
     },
     ctx.stopped,
   );
@@ -624,14 +638,14 @@ async function invisibleNames(ctx: AttackContext): Promise<AttackReport> {
   return r;
 }
 
-/** Item 10: one user token reading every profile, 1000 at a time, as fast as 10 calls a second. */
+/** Item 10: one user token reading every profile, 1000 at a time, 4 calls a second. */
 async function scraper(ctx: AttackContext): Promise<AttackReport> {
   const sustained = Number(process.env.SOAK_SCRAPER_ALLOWED_PER_S ?? 2000);
   const burst = Number(process.env.SOAK_SCRAPER_ALLOWED_BURST ?? 20_000);
   const r = report(
     "scraper",
     10,
-    "one user token, BatchGetProfiles of 1000 ids walking all profiles, 10 calls a second (10,000 profiles/s)",
+    "one user token, BatchGetProfiles of 1000 ids walking all profiles, 4 calls a second (4,000 profiles/s)",
     `served at most ${burst} + ${sustained}/s × elapsed profiles (SOAK_SCRAPER_ALLOWED_BURST, SOAK_SCRAPER_ALLOWED_PER_S); throttled calls get RESOURCE_EXHAUSTED with google.rpc.RetryInfo; never INTERNAL`,
   );
   const token = await ctx.tokenFor(crypto.randomUUID());
@@ -640,7 +654,7 @@ async function scraper(ctx: AttackContext): Promise<AttackReport> {
   let withoutRetryInfo = 0;
   const started = performance.now();
   await atFixedRate(
-    10,
+    4,
     ctx.durationMs,
     async (n) => {
       const first = (n * 1000) % ctx.profiles;

@@ -149,16 +149,22 @@ async function countedCalls(origin: string): Promise<Map<string, number>> {
  * end every connection to the database but the killer's.
  */
 async function storedVersion(url: string, userId: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    const { rows } = await client.query("SELECT version FROM profiles WHERE user_id = $1", [
-      userId,
-    ]);
-    return Number(rows[0]?.version ?? 0);
-  } finally {
-    await client.end().catch(() => {});
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client({ connectionString: url });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      const { rows } = await client.query("SELECT version FROM profiles WHERE user_id = $1", [
+        userId,
+      ]);
+      return Number(rows[0]?.version ?? 0);
+    } catch (error) {
+      // A database kill of the soak's own may hit this connection too: try again, a few times.
+      if (attempt === 5) throw error;
+      await sleep(500);
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 }
 
@@ -201,8 +207,11 @@ const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanUp(): Promise<void> {
   for (const undo of cleanups.splice(0).reverse()) await undo().catch(() => {});
 }
+let aborting = false;
 const abort = async (reason: string) => {
   process.stderr.write(`soak: ${reason}\n`);
+  if (aborting) return;
+  aborting = true;
   await cleanUp();
   process.exit(2);
 };
@@ -496,10 +505,14 @@ async function report(o: Outcome): Promise<number> {
   const slow = o.probes.filter((probe) => !probe.ok || probe.ms > settings.healthzMaxMs);
   const healthSummary = latencySummary(o.probes.map((probe) => probe.ms));
   if (slow.length > 0) {
+    // Attacker calls that were in flight for the whole of the slow probe, oldest first.
     const during = (probe: { at: number; ms: number }) => {
       const end = probe.at + probe.ms;
       const kinds = new Set(
-        o.busy.filter((b) => b.start < end && b.end > probe.at - 1000).map((b) => b.kind),
+        o.busy
+          .filter((b) => b.start <= probe.at && b.end >= end)
+          .sort((a, b) => a.start - b.start)
+          .map((b) => b.kind),
       );
       for (const fault of o.faults) {
         if (fault.at < end && fault.end + 2000 > probe.at) kinds.add(fault.what);
@@ -511,7 +524,7 @@ async function report(o: Outcome): Promise<number> {
       .slice(0, 5)
       .map(
         (probe) =>
-          `${probe.ok ? `${Math.round(probe.ms)} ms` : "failed"} at ${secondsOf(probe.at)} s (during: ${during(probe)})`,
+          `${probe.ok ? `${Math.round(probe.ms)} ms` : "failed"} at ${secondsOf(probe.at)} s (in flight throughout: ${during(probe)})`,
       );
     breaches.push(
       `/healthz: ${slow.length} of ${o.probes.length} probes slower than ${settings.healthzMaxMs} ms or failed, worst: ${shown.join("; ")}`,
