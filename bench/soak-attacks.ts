@@ -102,6 +102,9 @@ function breach(r: AttackReport, text: string): void {
   r.breaches[at] = `${text} (×${times})`;
 }
 
+/** Outcomes a client may produce by itself (its own deadline, a lost connection): not answers. */
+const clientSide = new Set(["DEADLINE_EXCEEDED", "UNAVAILABLE", "CANCELED", "NO_ANSWER"]);
+
 const grpcHeaders = (path: string, token: string, extra: http2.OutgoingHttpHeaders = {}) => ({
   ":path": path,
   "content-type": "application/grpc",
@@ -584,7 +587,7 @@ async function oddClaims(ctx: AttackContext): Promise<AttackReport> {
       ctx.busy("claims", start, performance.now());
       const label = `${update ? "UpdateProfile" : "GetProfile"}, ${bad.name}`;
       count(r, `${label}: ${outcome}`);
-      ctx.answered((update ? UPDATE : GET).slice(1));
+      if (!clientSide.has(outcome)) ctx.answered((update ? UPDATE : GET).slice(1));
       if (outcome !== "UNAUTHENTICATED") breach(r, `${label}: answered ${outcome}`);
     },
     ctx.stopped,
@@ -630,7 +633,7 @@ async function invisibleNames(ctx: AttackContext): Promise<AttackReport> {
         );
       ctx.busy("invisible", start, performance.now());
       count(r, `${bad.name}: ${outcome}`);
-      ctx.answered(UPDATE.slice(1));
+      if (!clientSide.has(outcome)) ctx.answered(UPDATE.slice(1));
       if (outcome !== "INVALID_ARGUMENT") breach(r, `${bad.name}: answered ${outcome}`);
     },
     ctx.stopped,
@@ -677,7 +680,7 @@ async function scraper(ctx: AttackContext): Promise<AttackReport> {
         if (outcome === "RESOURCE_EXHAUSTED" && !hasRetryInfo) withoutRetryInfo += 1;
       }
       ctx.busy("scraper", start, performance.now());
-      ctx.answered(BATCH.slice(1));
+      if (!clientSide.has(outcome)) ctx.answered(BATCH.slice(1));
       count(r, outcome);
       if (outcome === "INTERNAL") breach(r, "answered INTERNAL");
     },
