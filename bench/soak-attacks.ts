@@ -79,6 +79,7 @@ const API = "/realchat.profile.v1.ProfileApi";
 const GET = `${API}/GetProfile`;
 const UPDATE = `${API}/UpdateProfile`;
 const BATCH = `${API}/BatchGetProfiles`;
+const CHECK = "/grpc.health.v1.Health/Check";
 /** What an attacker call may take beyond its own deadline before it counts as held. */
 const SLACK_MS = 3000;
 
@@ -489,7 +490,7 @@ async function malformedBytes(ctx: AttackContext): Promise<AttackReport> {
   const r = report(
     "malformed",
     7,
-    "GetProfile with invalid UTF-8 in user_id, a truncated varint, or truncated gzip, over gRPC and Connect binary, one a second",
+    "GetProfile and Health/Check with invalid UTF-8 in a string field, a truncated varint, or truncated gzip, over gRPC and Connect binary, one a second",
     "protobuf that does not decode: INVALID_ARGUMENT without the parser's text; truncated gzip: INVALID_ARGUMENT or INTERNAL (gRPC's statuscodes.md: 'could not decompress' is INTERNAL); always answered (and counted: see the metrics check)",
   );
   const token = await ctx.tokenFor(crypto.randomUUID());
@@ -511,7 +512,9 @@ async function malformedBytes(ctx: AttackContext): Promise<AttackReport> {
     ctx.durationMs,
     async (n) => {
       const grpc = n % 2 === 0;
-      const bad = cases[Math.floor(n / 2) % cases.length];
+      // Health/Check too: no other caller uses it, so its count in /metrics must match exactly.
+      const path = Math.floor(n / 2) % 2 === 0 ? GET : CHECK;
+      const bad = cases[Math.floor(n / 4) % cases.length];
       if (bad === undefined) return;
       const frame = grpcFrame(bad.bytes);
       if (bad.gzip) frame[0] = 1;
@@ -519,20 +522,20 @@ async function malformedBytes(ctx: AttackContext): Promise<AttackReport> {
       const answer = grpc
         ? await rawCall(
             pool.get(),
-            grpcHeaders(GET, token, bad.gzip ? { "grpc-encoding": "gzip" } : {}),
+            grpcHeaders(path, token, bad.gzip ? { "grpc-encoding": "gzip" } : {}),
             frame,
             { waitMs: 10_000 },
           )
         : await rawCall(
             pool.get(),
-            connectHeaders(GET, token, bad.gzip ? { "content-encoding": "gzip" } : {}),
+            connectHeaders(path, token, bad.gzip ? { "content-encoding": "gzip" } : {}),
             bad.bytes,
             { waitMs: 10_000 },
           );
       ctx.busy("malformed", start, performance.now());
-      const label = `${grpc ? "gRPC" : "Connect binary"}, ${bad.name}`;
+      const label = `${grpc ? "gRPC" : "Connect binary"} ${path.split("/").at(-1)}, ${bad.name}`;
       count(r, `${label}: ${answer.code}`);
-      if (isAnswer(answer)) ctx.answered(GET.slice(1));
+      if (isAnswer(answer)) ctx.answered(path.slice(1));
       const allowed = bad.gzip ? ["INVALID_ARGUMENT", "INTERNAL"] : ["INVALID_ARGUMENT"];
       if (!allowed.includes(answer.code)) breach(r, `${label}: answered ${answer.code}`);
       if (!bad.gzip && parserText.test(answer.message)) {
@@ -550,8 +553,8 @@ async function oddClaims(ctx: AttackContext): Promise<AttackReport> {
   const r = report(
     "claims",
     8,
-    "GetProfile and UpdateProfile (of a profile the token's subject does not own) over gRPC with a validly signed token whose sub is an array or a number, or whose scope is an array, every 2 s",
-    "answered UNAUTHENTICATED",
+    "GetProfile and UpdateProfile (of a profile the token's subject does not own) over gRPC with a validly signed token whose sub is an array or a number, or whose scope is a number, every 2 s",
+    "answered UNAUTHENTICATED (no answer within 5 s or UNAVAILABLE is left to the load's and /healthz's checks)",
   );
   const key = new TextEncoder().encode(ctx.secret);
   const sign = (claims: Record<string, unknown>) =>
@@ -565,7 +568,7 @@ async function oddClaims(ctx: AttackContext): Promise<AttackReport> {
   const cases = [
     { name: "sub array", token: await sign({ sub: [crypto.randomUUID()] }) },
     { name: "sub number", token: await sign({ sub: 42 }) },
-    { name: "scope array", token: await sign({ sub: "svc", scope: ["profile:admin"] }) },
+    { name: "scope number", token: await sign({ sub: crypto.randomUUID(), scope: 7 }) },
   ];
   const client = createClient(ProfileApi, createGrpcTransport({ baseUrl: ctx.origin }));
   await atFixedRate(
@@ -587,7 +590,8 @@ async function oddClaims(ctx: AttackContext): Promise<AttackReport> {
       ctx.busy("claims", start, performance.now());
       const label = `${update ? "UpdateProfile" : "GetProfile"}, ${bad.name}`;
       count(r, `${label}: ${outcome}`);
-      if (!clientSide.has(outcome)) ctx.answered((update ? UPDATE : GET).slice(1));
+      if (clientSide.has(outcome)) return;
+      ctx.answered((update ? UPDATE : GET).slice(1));
       if (outcome !== "UNAUTHENTICATED") breach(r, `${label}: answered ${outcome}`);
     },
     ctx.stopped,
@@ -601,7 +605,7 @@ async function invisibleNames(ctx: AttackContext): Promise<AttackReport> {
     "invisible",
     9,
     "UpdateProfile of the caller's own profile with an invisible or forbidden display_name, or a right-to-left override in bio, every 2 s",
-    "answered INVALID_ARGUMENT",
+    "answered INVALID_ARGUMENT (no answer within 5 s or UNAVAILABLE is left to the load's and /healthz's checks)",
   );
   const ownId = crypto.randomUUID();
   const token = await ctx.tokenFor(ownId);
@@ -633,7 +637,8 @@ async function invisibleNames(ctx: AttackContext): Promise<AttackReport> {
         );
       ctx.busy("invisible", start, performance.now());
       count(r, `${bad.name}: ${outcome}`);
-      if (!clientSide.has(outcome)) ctx.answered(UPDATE.slice(1));
+      if (clientSide.has(outcome)) return;
+      ctx.answered(UPDATE.slice(1));
       if (outcome !== "INVALID_ARGUMENT") breach(r, `${bad.name}: answered ${outcome}`);
     },
     ctx.stopped,
