@@ -35,11 +35,20 @@ const variables = z.object({
   SOAK_RSS_GROWTH_MIB: positive.default(150),
   SOAK_UNAVAILABLE_WINDOW_MS: positive.default(2000),
   SOAK_DRAIN_S: positive.default(60),
+  // README "Memory": the heap flags a deployment sets to keep RSS flat; without them V8 grows its
+  // heap lazily for minutes, which the RSS check could not tell from a leak.
+  SOAK_SERVICE_NODE_OPTIONS: z
+    .string()
+    .default("--max-semi-space-size=16 --max-old-space-size=192"),
 });
 
 function readSettings() {
   const present = Object.fromEntries(
-    Object.entries(process.env).filter(([name, value]) => name.startsWith("SOAK_") && value !== ""),
+    Object.entries(process.env).filter(
+      // Empty counts as unset, except for NODE_OPTIONS, where it means none.
+      ([name, value]) =>
+        name.startsWith("SOAK_") && (value !== "" || name === "SOAK_SERVICE_NODE_OPTIONS"),
+    ),
   );
   const parsed = variables.safeParse(present);
   if (!parsed.success) {
@@ -77,6 +86,7 @@ function readSettings() {
     rssGrowthMiB: e.SOAK_RSS_GROWTH_MIB,
     unavailableWindowMs: e.SOAK_UNAVAILABLE_WINDOW_MS,
     drainS: e.SOAK_DRAIN_S,
+    serviceNodeOptions: e.SOAK_SERVICE_NODE_OPTIONS,
   };
 }
 
@@ -254,6 +264,7 @@ async function main(): Promise<number> {
       JWT_AUDIENCE: testAuth.audience,
       NATS_URL: nats.url,
       LOG_LEVEL: "info",
+      NODE_OPTIONS: settings.serviceNodeOptions,
     };
     await run("node", ["dist/migrate.js"], { env: { ...serviceEnv, LOG_LEVEL: "warn" } });
     await sql.connect();
@@ -579,7 +590,7 @@ async function report(o: Outcome): Promise<number> {
     `Soak: ${settings.seconds} s at ${settings.rate} req/s (80 % BatchGetProfiles(100), 15 % GetProfile, 5 % UpdateProfile), ${settings.profiles} profiles, ${settings.writers} writers; ${os.cpus().length} cores, Node ${process.version}`,
   );
   out(
-    `service: node dist/main.js on PostgreSQL and its own nats-server; RSS idle ${Math.round(o.idleRss)} MiB`,
+    `service: node dist/main.js (NODE_OPTIONS "${settings.serviceNodeOptions}") on PostgreSQL and its own nats-server; RSS idle ${Math.round(o.idleRss)} MiB`,
   );
   out(`faults: ${o.faults.map((fault) => `${fault.what} at ${secondsOf(fault.at)} s`).join("; ")}`);
   out(plainTable(table));
