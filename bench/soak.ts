@@ -144,7 +144,9 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: n
 
 /** Total RPCs the service counted per procedure, from its /metrics. */
 async function countedCalls(origin: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${origin}/metrics`)).text();
+  const text = await (
+    await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(30_000) })
+  ).text();
   const counted = new Map<string, number>();
   for (const match of text.matchAll(
     /^profile_rpc_requests_total\{procedure="([^"]+)",code="[^"]+"\} (\d+)/gm,
