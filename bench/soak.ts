@@ -518,14 +518,20 @@ async function report(o: Outcome): Promise<number> {
   const slow = o.probes.filter((probe) => !probe.ok || probe.ms > settings.healthzMaxMs);
   const healthSummary = latencySummary(o.probes.map((probe) => probe.ms));
   if (slow.length > 0) {
-    // Attacker calls that were in flight for the whole of the slow probe, oldest first.
+    // Attacker calls that began before the slow probe and were still running when it began,
+    // oldest first: the one that started the stall leads the list.
     const during = (probe: { at: number; ms: number }) => {
+      const earliest = new Map<string, number>();
+      for (const b of o.busy) {
+        if (b.start <= probe.at && b.end >= probe.at) {
+          earliest.set(b.kind, Math.min(earliest.get(b.kind) ?? b.start, b.start));
+        }
+      }
       const end = probe.at + probe.ms;
       const kinds = new Set(
-        o.busy
-          .filter((b) => b.start <= probe.at && b.end >= end)
-          .sort((a, b) => a.start - b.start)
-          .map((b) => b.kind),
+        [...earliest]
+          .sort((a, b) => a[1] - b[1])
+          .map(([kind, from]) => `${kind} (from ${rounded((from - probe.at) / 1000)} s)`),
       );
       for (const fault of o.faults) {
         if (fault.at < end && fault.end + 2000 > probe.at) kinds.add(fault.what);
@@ -537,7 +543,7 @@ async function report(o: Outcome): Promise<number> {
       .slice(0, 5)
       .map(
         (probe) =>
-          `${probe.ok ? `${Math.round(probe.ms)} ms` : "failed"} at ${secondsOf(probe.at)} s (in flight throughout: ${during(probe)})`,
+          `${probe.ok ? `${Math.round(probe.ms)} ms` : "failed"} at ${secondsOf(probe.at)} s (in flight: ${during(probe)})`,
       );
     breaches.push(
       `/healthz: ${slow.length} of ${o.probes.length} probes slower than ${settings.healthzMaxMs} ms or failed, worst: ${shown.join("; ")}`,
