@@ -114,6 +114,7 @@ export async function atFixedRate(
   const inFlight: Promise<void>[] = [];
   for (let n = 0; performance.now() < end && !stopped(); n++) {
     const due = start + n * intervalMs;
+    if (due >= end) break;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const started = call(n, due);
