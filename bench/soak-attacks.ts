@@ -146,7 +146,7 @@ async function combiningMarkBomb(ctx: AttackContext): Promise<AttackReport> {
   const r = report(
     "bomb",
     1,
-    "UpdateProfile over Connect JSON (HTTP/1.1), display_name or bio = 'a' + 32,768 × U+0301 + 32,768 × U+0316 (128 KB), every 30 s, 2 s deadline",
+    "UpdateProfile over Connect JSON (HTTP/1.1), display_name or bio = 'a' + 32,768 × U+0301 + 32,768 × U+0316 (128 KB), every 30 s from 5 s on, 2 s deadline",
     "answered within deadline + 3 s, never INTERNAL (and /healthz stays fast: see the health check)",
   );
   const ownId = crypto.randomUUID();
@@ -155,6 +155,8 @@ async function combiningMarkBomb(ctx: AttackContext): Promise<AttackReport> {
   // on an idle machine (256 KB took 9.8 s), rather than freezing the whole run.
   const marks = `a${"\u0301".repeat(32_768)}${"\u0316".repeat(32_768)}`;
   const deadlineMs = 2000;
+  // 5 s in, once the other attackers are under way: a stall then shows this call as its oldest.
+  await new Promise((resolve) => setTimeout(resolve, Math.min(5000, ctx.durationMs / 4)));
   await atFixedRate(
     1 / 30,
     ctx.durationMs,
@@ -389,7 +391,7 @@ async function rapidReset(ctx: AttackContext): Promise<AttackReport> {
     "reset",
     5,
     `HTTP/2 rapid reset with bodies: ${burst} UpdateProfile streams (own profile, each a new bio) sent and reset at once, every 5 s`,
-    "at most half of the reset updates committed (reset calls skip or cancel their database work)",
+    "at most 10 % of the reset updates committed (a call reset before its SQL began skips it)",
   );
   const ownId = crypto.randomUUID();
   const token = await ctx.tokenFor(ownId);
@@ -432,7 +434,7 @@ async function rapidReset(ctx: AttackContext): Promise<AttackReport> {
   );
   pool.close();
   r.notes.push(`${committed} of ${sent} reset updates were committed anyway`);
-  if (sent > 0 && committed > sent / 2) {
+  if (sent > 0 && committed > sent / 10) {
     breach(r, `${committed} of ${sent} updates reset by the client were committed anyway`);
   }
   return r;

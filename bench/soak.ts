@@ -531,6 +531,7 @@ async function report(o: Outcome): Promise<number> {
       const kinds = new Set(
         [...earliest]
           .sort((a, b) => a[1] - b[1])
+          .slice(0, 3)
           .map(([kind, from]) => `${kind} (from ${rounded((from - probe.at) / 1000)} s)`),
       );
       for (const fault of o.faults) {
