@@ -46,7 +46,6 @@ export interface LoadOptions {
   seededId(n: number): string;
   /** Tokens of users 1..writers, index 0 for user 1. */
   readonly tokens: readonly string[];
-  stopped(): boolean;
 }
 
 /** What a caller waits at most, as the service's own REQUEST_TIMEOUT_MS default. */
@@ -102,53 +101,46 @@ export async function runLegitimateLoad(options: LoadOptions) {
     return { code, body: answer.body };
   };
 
-  await atFixedRate(
-    options.ratePerSecond,
-    options.durationMs,
-    async (n, dueAt) => {
-      const slot = n % 20;
-      const writer = slot === 0 ? freeWriter() : undefined;
-      if (writer !== undefined) {
-        updating.add(writer);
-        const userId = options.seededId(writer);
-        const bio = `soak ${writer} ${n}`;
-        const { code, body } = await call(
-          n,
-          "UpdateProfile",
-          writer,
-          frame(UpdateProfileRequestSchema, { userId, bio }),
-        );
-        updating.delete(writer);
-        const version =
-          code === "OK"
-            ? Number(fromBinary(ProfileSchema, body.subarray(5)).etag.slice(1))
-            : undefined;
-        updates.push({ userId, bio, code, ...(version === undefined ? {} : { version }) });
-        calls.push({ procedure: "UpdateProfile", dueAt, endAt: performance.now(), code });
-      } else if (slot <= 3) {
-        const userId = options.seededId(random(options.profiles));
-        const { code } = await call(
-          n,
-          "GetProfile",
-          random(options.writers),
-          frame(GetProfileRequestSchema, { userId }),
-        );
-        calls.push({ procedure: "GetProfile", dueAt, endAt: performance.now(), code });
-      } else {
-        const userIds = Array.from({ length: 100 }, () =>
-          options.seededId(random(options.profiles)),
-        );
-        const { code } = await call(
-          n,
-          "BatchGetProfiles",
-          random(options.writers),
-          frame(BatchGetProfilesRequestSchema, { userIds }),
-        );
-        calls.push({ procedure: "BatchGetProfiles", dueAt, endAt: performance.now(), code });
-      }
-    },
-    options.stopped,
-  );
+  await atFixedRate(options.ratePerSecond, options.durationMs, async (n, dueAt) => {
+    const slot = n % 20;
+    const writer = slot === 0 ? freeWriter() : undefined;
+    if (writer !== undefined) {
+      updating.add(writer);
+      const userId = options.seededId(writer);
+      const bio = `soak ${writer} ${n}`;
+      const { code, body } = await call(
+        n,
+        "UpdateProfile",
+        writer,
+        frame(UpdateProfileRequestSchema, { userId, bio }),
+      );
+      updating.delete(writer);
+      const version =
+        code === "OK"
+          ? Number(fromBinary(ProfileSchema, body.subarray(5)).etag.slice(1))
+          : undefined;
+      updates.push({ userId, bio, code, ...(version === undefined ? {} : { version }) });
+      calls.push({ procedure: "UpdateProfile", dueAt, endAt: performance.now(), code });
+    } else if (slot <= 3) {
+      const userId = options.seededId(random(options.profiles));
+      const { code } = await call(
+        n,
+        "GetProfile",
+        random(options.writers),
+        frame(GetProfileRequestSchema, { userId }),
+      );
+      calls.push({ procedure: "GetProfile", dueAt, endAt: performance.now(), code });
+    } else {
+      const userIds = Array.from({ length: 100 }, () => options.seededId(random(options.profiles)));
+      const { code } = await call(
+        n,
+        "BatchGetProfiles",
+        random(options.writers),
+        frame(BatchGetProfilesRequestSchema, { userIds }),
+      );
+      calls.push({ procedure: "BatchGetProfiles", dueAt, endAt: performance.now(), code });
+    }
+  });
   for (const pool of pools) pool.close();
   return { calls, updates, messages };
 }

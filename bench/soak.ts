@@ -363,7 +363,6 @@ async function main(): Promise<number> {
       writers: settings.writers,
       seededId,
       tokens,
-      stopped: () => false,
     });
     stopped = true;
     const attackReports = await Promise.race([attacking, sleep(30_000).then(() => undefined)]);
