@@ -79,16 +79,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     });
 
   if (spec.ratePerSecond !== undefined) {
-    const intervalMs = 1000 / spec.ratePerSecond;
-    const inFlight: Promise<void>[] = [];
-    for (let n = 0; performance.now() < end; n++) {
-      const due = start + n * intervalMs;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    await atFixedRate(spec.ratePerSecond, end - start, async (n, due) => {
       const session = sessions[n % sessions.length];
-      if (session !== undefined) inFlight.push(call(session, due));
-    }
-    await Promise.all(inFlight);
+      if (session !== undefined) await call(session, due);
+    });
   } else {
     const streams = spec.streamsPerConnection ?? 1;
     await Promise.all(
@@ -101,6 +95,34 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   }
   for (const session of sessions) session.close();
   return { requests, errors, seconds: spec.durationMs / 1000, latenciesMs: latencies };
+}
+
+/**
+ * Open loop: starts `call(n, dueAt)` `ratePerSecond` times a second for `durationMs`, whatever the
+ * answers' pace, and resolves when every call has ended. `dueAt` is when call n was due
+ * (`performance.now()` time), to measure latency from (coordinated omission).
+ */
+export async function atFixedRate(
+  ratePerSecond: number,
+  durationMs: number,
+  call: (n: number, dueAt: number) => Promise<void>,
+  stopped: () => boolean = () => false,
+): Promise<void> {
+  const start = performance.now();
+  const end = start + durationMs;
+  const intervalMs = 1000 / ratePerSecond;
+  const inFlight: Promise<void>[] = [];
+  for (let n = 0; performance.now() < end && !stopped(); n++) {
+    const due = start + n * intervalMs;
+    if (due >= end) break;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const started = call(n, due);
+    // A failure surfaces from Promise.all below, not as an unhandled rejection meanwhile.
+    started.catch(() => {});
+    inFlight.push(started);
+  }
+  await Promise.all(inFlight);
 }
 
 function connect(origin: string): Promise<http2.ClientHttp2Session> {

@@ -133,12 +133,18 @@ function receivedEvent(message: {
  * Every event about `userId` the PROFILE stream holds, in stream order: what a JetStream consumer
  * would get (duplicates dropped by the stream are not there).
  */
-export async function storedEventsOf(natsUrl: string, userId: string): Promise<ReceivedEvent[]> {
+export function storedEventsOf(natsUrl: string, userId: string): Promise<ReceivedEvent[]> {
+  return storedEvents(natsUrl, `profile.*.${userId}`);
+}
+
+/** Every event in the PROFILE stream (or those on `filter`), in stream order. */
+export async function storedEvents(natsUrl: string, filter?: string): Promise<ReceivedEvent[]> {
   const nc = await connect({ servers: natsUrl });
   try {
-    const consumer = await jetstream(nc).consumers.get("PROFILE", {
-      filter_subjects: `profile.*.${userId}`,
-    });
+    const consumer = await jetstream(nc).consumers.get(
+      "PROFILE",
+      filter === undefined ? {} : { filter_subjects: filter },
+    );
     const events: ReceivedEvent[] = [];
     for (;;) {
       const message = await consumer.next({ expires: 1000 });
