@@ -256,12 +256,12 @@ async function unfinishedBodies(ctx: AttackContext): Promise<AttackReport> {
 
 /** Item 3: HTTP/1.1 connections that send "G" and nothing more; the server must close them. */
 async function slowloris(ctx: AttackContext): Promise<AttackReport> {
-  const limitS = Number(process.env.SOAK_SLOWLORIS_MAX_S ?? 100);
+  const limitS = Number(process.env.SOAK_SLOWLORIS_MAX_S ?? 20);
   const r = report(
     "slowloris",
     3,
     'TCP connection sending "G" and nothing more, one every 5 s (at most 60)',
-    `the server closes each within ${limitS} s (SOAK_SLOWLORIS_MAX_S; Node's header timeout closes at 60-90 s)`,
+    `the server closes each within ${limitS} s (SOAK_SLOWLORIS_MAX_S; HTTP_HEADERS_TIMEOUT_MS closes them at 15 s)`,
   );
   const sockets: { opened: number; closed?: number; socket: net.Socket }[] = [];
   await atFixedRate(
