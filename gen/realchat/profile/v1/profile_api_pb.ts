@@ -28,8 +28,12 @@ export type Profile = Message<"realchat.profile.v1.Profile"> & {
   userId: string;
 
   /**
-   * 1 to 64 characters, trimmed, Unicode NFC, no control or invisible formatting characters.
-   * A profile provisioned from a registration may hold "" until the user sets a name.
+   * 1 to 64 characters (code points), trimmed, Unicode NFC, with at least one visible character
+   * (a letter, digit, punctuation mark or symbol). Never in a name: control and format characters
+   * (bidi overrides, zero-width characters), line and paragraph separators, default-ignorable
+   * fillers (U+115F, U+1160, U+3164, U+FFA0, ...), blanks (U+2800), private-use characters and
+   * noncharacters; a zero-width joiner between two emoji is allowed. A profile provisioned from a
+   * registration may hold "" until the user sets a name.
    *
    * @generated from field: string display_name = 2;
    */
@@ -43,7 +47,9 @@ export type Profile = Message<"realchat.profile.v1.Profile"> & {
   avatarUrl: string;
 
   /**
-   * At most 500 characters, Unicode NFC; line breaks (\n) allowed, other control characters not.
+   * At most 500 characters, Unicode NFC; line breaks (\n) allowed, other control characters not;
+   * no bidi embeddings, overrides or isolates (U+202A-U+202E, U+2066-U+2069) and no
+   * noncharacters.
    *
    * @generated from field: string bio = 4;
    */
@@ -114,7 +120,8 @@ export type UpdateProfileRequest = Message<"realchat.profile.v1.UpdateProfileReq
   userId: string;
 
   /**
-   * New display name; cannot be "".
+   * New display name; cannot be "" (rules: Profile.display_name). Longer than 384 UTF-16 units
+   * after trimming is TOO_LONG before any normalization.
    *
    * @generated from field: optional string display_name = 2;
    */
@@ -128,7 +135,8 @@ export type UpdateProfileRequest = Message<"realchat.profile.v1.UpdateProfileReq
   avatarUrl?: string | undefined;
 
   /**
-   * New bio; "" clears it.
+   * New bio; "" clears it (rules: Profile.bio). Longer than 3000 UTF-16 units is TOO_LONG before
+   * any normalization.
    *
    * @generated from field: optional string bio = 4;
    */
@@ -203,10 +211,12 @@ export const BatchGetProfilesResponseSchema: GenMessage<BatchGetProfilesResponse
  * ProfileApi stores and serves what RealChat users show each other.
  *
  * Every RPC needs `Authorization: Bearer <JWT>` once authentication is enabled (see the README).
- * Errors use precise codes: INVALID_ARGUMENT (with google.rpc.BadRequest field violations),
- * NOT_FOUND, ABORTED (etag mismatch), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED
- * (request larger than the server's limit), UNAVAILABLE (storage down; safe to retry) and
- * DEADLINE_EXCEEDED.
+ * Errors use precise codes: INVALID_ARGUMENT (with google.rpc.BadRequest field violations; also a
+ * body that does not decode as the request message), NOT_FOUND, ABORTED (etag mismatch),
+ * UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (request larger than the server's limit,
+ * or the caller's quota of profiles read is spent: then google.rpc.RetryInfo says when to retry),
+ * UNAVAILABLE (storage down; safe to retry) and DEADLINE_EXCEEDED (the call's deadline, counted
+ * from its first byte: the client's, capped at the server's).
  *
  * @generated from service realchat.profile.v1.ProfileApi
  */
@@ -230,6 +240,8 @@ export const ProfileApi: GenService<{
    * - If nothing would change, nothing is written: `updated_at` and `etag` stay as they are.
    * - If the profile does not exist yet, it is created with the given fields.
    * - With `etag` set, the update happens only if it equals the stored etag; otherwise ABORTED.
+   * - Only the user themself (token `sub`) or a token with the `profile:admin` scope may change a
+   *   profile; anyone else gets PERMISSION_DENIED before any field is checked.
    *
    * @generated from rpc realchat.profile.v1.ProfileApi.UpdateProfile
    */
