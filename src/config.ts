@@ -103,7 +103,7 @@ export interface Config {
   readonly allowHttpAvatarUrls: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly corsAllowedOrigins: readonly string[];
-  /** Serve unary gRPC calls on the direct path (src/rpc/grpc-unary.ts) rather than Connect's. */
+  /** Serve unary gRPC calls on the direct path (connect-internals/grpc-unary.ts), not Connect's. */
   readonly grpcUnaryFastPath: boolean;
   /** How long shutdown waits for in-flight calls before closing connections. */
   readonly shutdownTimeoutMs: number;
