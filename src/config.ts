@@ -11,7 +11,7 @@ export type DatabaseConfig =
     }
   | { readonly kind: "pglite"; readonly dataDir: string };
 
-/** How bearer tokens are verified (SPEC 3). */
+/** How bearer tokens are verified (README "Who may do what"). */
 export interface AuthConfig {
   /** HS256 shared secret (RealChat's Auth). */
   readonly secret: string | undefined;
@@ -29,7 +29,7 @@ export interface AuthConfig {
   readonly development: boolean;
 }
 
-/** The event side (SPEC 6). */
+/** The event side (README "Events"). */
 export interface EventsConfig {
   /** Unset: events wait in the outbox and registrations are not consumed. */
   readonly natsUrl: string | undefined;
