@@ -7,8 +7,12 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GetProfileRequestSchema, ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { adminToken } from "./support/auth.js";
-import { grpcClient, type ProfileClient, transportsFor } from "./support/clients.js";
+import {
+  grpcClient,
+  grpcRequestHeaders,
+  type ProfileClient,
+  transportsFor,
+} from "./support/clients.js";
 import { useTestServer } from "./support/test-server.js";
 
 const fixture = useTestServer();
@@ -97,11 +101,7 @@ async function rawGrpcGetProfile(userId: string, requestId: string) {
     envelope.writeUInt32BE(message.length, 1);
     envelope.set(message, 5);
     const stream = session.request({
-      ":method": "POST",
-      ":path": "/realchat.profile.v1.ProfileApi/GetProfile",
-      "content-type": "application/grpc",
-      te: "trailers",
-      authorization: `Bearer ${adminToken}`,
+      ...grpcRequestHeaders("/realchat.profile.v1.ProfileApi/GetProfile"),
       "x-request-id": requestId,
     });
     const answer = Promise.all([once(stream, "response"), once(stream, "trailers")]);
