@@ -13,7 +13,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "@nats-io/transport-node";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
-import { decodeProfileEvent } from "../src/events/profile-events.js";
+import { decodeProfileEvent } from "../src/events/outbox/profile-events.js";
 import { bearer } from "../tests/support/clients.js";
 import { withAdminClient } from "../tests/support/databases.js";
 import { testDatabaseUrl, testNatsUrl } from "../tests/support/environment.js";

@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
-import { outboxBacklog } from "../src/events/outbox-repository.js";
+import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { grpcClient } from "./support/clients.js";
 import {
   createTestDatabase,
@@ -130,9 +130,9 @@ describe("the database goes away", () => {
 
     await proxy.stop();
     await publishToStream(nc, "auth.user.registered", registration(userId));
-    await until(() => instance.events.stats.consumed.retried >= 1);
+    await until(async () => (await instance.consumed("retried")) >= 1);
     await proxy.start();
-    await until(() => instance.events.stats.consumed.provisioned === 1, 30_000);
+    await until(async () => (await instance.consumed("provisioned")) === 1, 30_000);
 
     const row = await db.db
       .selectFrom("profiles")
@@ -170,18 +170,18 @@ describe("two instances on one database and one broker", () => {
         }),
       ),
     );
+    /** Summed over both instances. */
+    const total = async (count: (instance: TestInstance) => Promise<number>) =>
+      (await count(first)) + (await count(second));
     const handled = () =>
-      [first, second].reduce(
-        (sum, i) =>
-          sum + i.events.stats.consumed.provisioned + i.events.stats.consumed.alreadyPresent,
-        0,
-      );
-    await until(() => handled() === 100, 30_000);
+      total(async (i) => (await i.consumed("provisioned")) + (await i.consumed("already_present")));
+    await until(async () => (await handled()) === 100, 30_000);
     await until(async () => (await outboxBacklog(db.db)).pending === 0, 30_000);
 
-    const stats = [first, second].map((i) => i.events.stats);
-    expect(stats.reduce((sum, s) => sum + s.consumed.retried + s.consumed.terminated, 0)).toBe(0);
-    expect(stats.reduce((sum, s) => sum + s.published.duplicates, 0)).toBe(0);
+    expect(
+      await total(async (i) => (await i.consumed("retried")) + (await i.consumed("terminated"))),
+    ).toBe(0);
+    expect(await total((i) => i.published("duplicate"))).toBe(0);
     // Each user got a registration and an update, racing: whichever came first created the
     // profile, so every user has exactly one ProfileCreated, and an update only if it came second.
     const outboxRows = await db.db.selectFrom("outbox").select(["event_type"]).execute();
@@ -222,7 +222,7 @@ describe.each(["postgres", "pglite"] as const)("woken by notifications on %s", (
     const userId = crypto.randomUUID();
 
     await publishToStream(nc, "auth.user.registered", registration(userId));
-    await until(() => instance.events.stats.consumed.provisioned === 1);
+    await until(async () => (await instance.consumed("provisioned")) === 1);
     await instance.client.updateProfile({ userId, bio: "embedded" });
     await until(async () => (await storedEventsOf(nats.url, userId)).length === 2);
 
