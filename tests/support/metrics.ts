@@ -15,18 +15,29 @@ export async function metricValue(
   return sample?.value ?? 0;
 }
 
+/** A sample of a scraped page by name and labels (in the order the service writes them). */
+export type Sample = (name: string, labels?: Record<string, string>) => number;
+
 /**
- * The value of the sample `name{labels}` as GET /metrics shows it (labels in the order the
- * service writes them); undefined when the page has no such line.
+ * GET /metrics once, as Prometheus would; the returned function reads a sample of that page and
+ * throws when the page has no such sample.
  */
+export async function scrape(baseUrl: string): Promise<Sample> {
+  const lines = (await (await fetch(`${baseUrl}/metrics`)).text()).split("\n");
+  return (name, labels = {}) => {
+    const pairs = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
+    const prefix = pairs.length === 0 ? `${name} ` : `${name}{${pairs.join(",")}} `;
+    const line = lines.find((row) => row.startsWith(prefix));
+    if (line === undefined) throw new Error(`no ${prefix.trim()} on /metrics`);
+    return Number(line.slice(prefix.length));
+  };
+}
+
+/** One sample of a fresh scrape of GET /metrics. */
 export async function scrapedValue(
   baseUrl: string,
   name: string,
   labels: Record<string, string> = {},
-): Promise<number | undefined> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const pairs = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
-  const prefix = pairs.length === 0 ? `${name} ` : `${name}{${pairs.join(",")}} `;
-  const line = text.split("\n").find((row) => row.startsWith(prefix));
-  return line === undefined ? undefined : Number(line.slice(prefix.length));
+): Promise<number> {
+  return (await scrape(baseUrl))(name, labels);
 }
