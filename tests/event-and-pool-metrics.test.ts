@@ -3,45 +3,17 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { sql } from "kysely";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
 import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
-import {
-  createTestDatabase,
-  openThroughProxy,
-  silentLogger,
-  type TestDatabase,
-} from "./support/databases.js";
-import { startInstance, type TestInstance } from "./support/instance.js";
+import { openThroughProxy, silentLogger, type TestDatabase } from "./support/databases.js";
+import type { TestInstance } from "./support/instance.js";
 import { scrape, scrapedValue } from "./support/metrics.js";
-import { type PrivateNats, publishToStream, startNatsServer, until } from "./support/nats.js";
+import { publishToStream, until } from "./support/nats.js";
+import { useScratch } from "./support/scratch.js";
 import { startTestServer } from "./support/test-server.js";
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
-
-async function privateBroker(): Promise<PrivateNats> {
-  const nats = await startNatsServer();
-  cleanups.push(() => nats.dispose());
-  return nats;
-}
-
-async function database(): Promise<TestDatabase> {
-  const created = await createTestDatabase();
-  cleanups.push(() => created.drop());
-  return created;
-}
-
-async function instanceOn(
-  db: Pick<TestDatabase, "handle">,
-  natsUrl: string,
-): Promise<TestInstance> {
-  const started = await startInstance(db, { natsUrl });
-  cleanups.push(() => started.stop());
-  return started;
-}
+const { cleanups, privateBroker, database, instanceOn } = useScratch();
 
 const consumed = (instance: TestInstance, outcome: string) =>
   scrapedValue(instance.server.baseUrl, "profile_events_consumed_total", { outcome });
