@@ -2,11 +2,11 @@ import type { Kysely } from "kysely";
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import type { Database } from "../db/schema.js";
 import {
+  EtagMismatchError,
   type FieldViolation,
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
-  PreconditionFailedError,
 } from "../errors.js";
 import { type Profile, profileFromRow, versionOfEtag } from "./profile.js";
 import {
@@ -45,7 +45,7 @@ export type ProfileService = ReturnType<typeof createProfileService>;
 /**
  * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
  * every refusal is an InvalidArgumentError, NotFoundError, PermissionDeniedError or
- * PreconditionFailedError. An optional AbortSignal (the caller's) skips queries not yet sent once
+ * EtagMismatchError. An optional AbortSignal (the caller's) skips queries not yet sent once
  * it aborts; the call then rejects with the signal's reason.
  */
 export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptions) {
@@ -165,6 +165,6 @@ function uniqueUserIds(rawUserIds: readonly string[]): UserId[] {
   return [...unique];
 }
 
-function staleEtag(userId: UserId): PreconditionFailedError {
-  return new PreconditionFailedError(`etag does not match the stored profile of user ${userId}`);
+function staleEtag(userId: UserId): EtagMismatchError {
+  return new EtagMismatchError(`etag does not match the stored profile of user ${userId}`);
 }
