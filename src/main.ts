@@ -11,6 +11,7 @@ import { outboxBacklog } from "./events/outbox-repository.js";
 import { type Readiness, startReadiness } from "./health/readiness.js";
 import { createLogger } from "./logger.js";
 import { createMetrics } from "./observability/metrics.js";
+import { createProfileStore } from "./profile/profile-repository.js";
 import { createProfileService } from "./profile/profile-service.js";
 import { createServer, type Server } from "./server.js";
 
@@ -39,7 +40,9 @@ async function main(): Promise<void> {
     ...config.auth,
     secret: await signingSecret(config, logger),
   });
-  const profiles = createProfileService(db, { allowHttpAvatarUrls: config.allowHttpAvatarUrls });
+  const profiles = createProfileService(createProfileStore(db), {
+    allowHttpAvatarUrls: config.allowHttpAvatarUrls,
+  });
   const events = startEvents({ config: config.events, database, profiles, logger });
   const readiness = await startReadiness({
     db,

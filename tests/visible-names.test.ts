@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrations } from "../db/migrations/index.js";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { migrateToLatest } from "../src/db/migrate.js";
+import { createProfileStore } from "../src/profile/profile-repository.js";
 import { checkProfileFields } from "../src/profile/profile-rules.js";
 import { createProfileService } from "../src/profile/profile-service.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
@@ -142,7 +143,7 @@ describe("UpdateProfile over gRPC", () => {
   });
 
   it("provisioning skips an invisible display name and takes the username", async () => {
-    const profiles = createProfileService(database.db, rules);
+    const profiles = createProfileService(createProfileStore(database.db), rules);
     const userId = crypto.randomUUID();
 
     await profiles.provisionProfile(userId, ["\u3164\u3164", "ada"]);

@@ -1,5 +1,6 @@
 import type { EventsConfig } from "../../src/config.js";
 import { type Events, startEvents } from "../../src/events/events.js";
+import { createProfileStore } from "../../src/profile/profile-repository.js";
 import { createProfileService } from "../../src/profile/profile-service.js";
 import { grpcClient, type ProfileClient } from "./clients.js";
 import { silentLogger, type TestDatabase } from "./databases.js";
@@ -28,7 +29,7 @@ export async function startInstance(
       ...events,
     },
     database: database.handle,
-    profiles: createProfileService(database.db, { allowHttpAvatarUrls: false }),
+    profiles: createProfileService(createProfileStore(database.db), { allowHttpAvatarUrls: false }),
     logger: silentLogger,
   });
   return {

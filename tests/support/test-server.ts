@@ -8,6 +8,7 @@ import type { Database } from "../../src/db/schema.js";
 import { outboxBacklog } from "../../src/events/outbox-repository.js";
 import { type Readiness, startReadiness } from "../../src/health/readiness.js";
 import { createMetrics } from "../../src/observability/metrics.js";
+import { createProfileStore } from "../../src/profile/profile-repository.js";
 import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
 import { createProfileService } from "../../src/profile/profile-service.js";
 import { createServer, type RequestHandler, type ServerOptions } from "../../src/server.js";
@@ -57,7 +58,7 @@ export async function createTestAppDependencies(
   });
   return {
     config: appConfig,
-    profiles: createProfileService(db, { allowHttpAvatarUrls }),
+    profiles: createProfileService(createProfileStore(db), { allowHttpAvatarUrls }),
     logger: silentLogger,
     verifyToken,
     readiness,
