@@ -15,7 +15,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: [unitTests] },
+        test: {
+          name: "unit",
+          include: [unitTests],
+          // Pure code and no shared state: one module graph in threads halves the start-up cost.
+          pool: "threads",
+          isolate: false,
+        },
       },
       {
         extends: true,
