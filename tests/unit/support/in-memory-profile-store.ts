@@ -21,7 +21,8 @@ export interface InMemoryProfileStore extends ProfileStore {
  * Keeps profiles as the repository's statements do: a change that sets the stored values writes
  * nothing; each effective change bumps the version by one and moves `updatedAt` to `now()`; a
  * change with `expectedVersion` applies only to that version and never creates; an aborted signal
- * rejects with its reason before anything is read or written.
+ * rejects with its reason before anything is read or written. `findMany` answers in the reverse of
+ * the order asked, as a database may answer in any.
  */
 export function createInMemoryProfileStore(
   now: () => Date = () => new Date(),
@@ -61,7 +62,8 @@ export function createInMemoryProfileStore(
     },
     async findMany(userIds, signal) {
       enter("findMany", signal);
-      return userIds.flatMap((userId) => profiles.get(userId) ?? []);
+      // Reversed: the order of the answer is the service's job, not the store's.
+      return userIds.flatMap((userId) => profiles.get(userId) ?? []).reverse();
     },
     async apply({ userId, fields, expectedVersion }, signal) {
       enter("apply", signal);
