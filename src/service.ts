@@ -11,6 +11,7 @@ import { outboxBacklog } from "./events/outbox/outbox-repository.js";
 import { type Readiness, startReadiness } from "./health/readiness.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { createProfileStore } from "./profile/profile-repository.js";
 import { createProfileService, type ProfileService } from "./profile/profile-service.js";
 import { createServer, type RequestHandler } from "./server.js";
 
@@ -86,7 +87,7 @@ export async function createService(
     const verifyToken =
       overrides.verifyToken ??
       createTokenVerifier({ ...config.auth, secret: await signingSecret(config, logger) });
-    const profiles = createProfileService(db, {
+    const profiles = createProfileService(createProfileStore(db), {
       allowHttpAvatarUrls: config.allowHttpAvatarUrls,
     });
     const metrics = createMetrics({

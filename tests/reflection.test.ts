@@ -18,6 +18,7 @@ import {
   ProfileApi,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { createProfileApiHandlers } from "../src/profile/profile-handlers.js";
+import { createProfileStore } from "../src/profile/profile-repository.js";
 import { createProfileService } from "../src/profile/profile-service.js";
 import { createAuthGate } from "../src/rpc/auth-gate.js";
 import { createErrorInterceptor } from "../src/rpc/error-interceptor.js";
@@ -45,7 +46,9 @@ beforeAll(async () => {
   // does not, as in production.
   const handler = connectNodeAdapter({
     routes: (router) => {
-      const profiles = createProfileService(database.db, { allowHttpAvatarUrls: false });
+      const profiles = createProfileService(createProfileStore(database.db), {
+        allowHttpAvatarUrls: false,
+      });
       router.service(ProfileApi, createProfileApiHandlers(profiles));
       registerReflection(router, [file_realchat_profile_v1_profile_api, file_health_v1_health]);
     },
