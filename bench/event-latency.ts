@@ -1,10 +1,9 @@
 // npm run bench:events: how long after UpdateProfile answers its ProfileUpdated reaches a
 // subscriber, measured against the broker's own publish-to-receive time in the same run.
 //
-// Starts the service as a child process on a fresh PostgreSQL database and the NATS at
-// TEST_NATS_URL, makes BENCH_UPDATES (default 1000) sequential updates of one user, and for each
+// Starts the service in this process (createService, as npm start does) on a fresh PostgreSQL
+// database and the NATS at TEST_NATS_URL, makes BENCH_UPDATES (default 1000) sequential updates of one user, and for each
 // times the RPC and the arrival of its event on a core NATS subscription.
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -13,11 +12,12 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "@nats-io/transport-node";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
-import { decodeProfileEvent } from "../src/events/profile-events.js";
+import { loadConfig } from "../src/config.js";
+import { decodeProfileEvent } from "../src/events/outbox/profile-events.js";
+import { createService, type Service } from "../src/service.js";
 import { bearer } from "../tests/support/clients.js";
 import { withAdminClient } from "../tests/support/databases.js";
 import { testDatabaseUrl, testNatsUrl } from "../tests/support/environment.js";
-import { freePort } from "../tests/support/nats.js";
 import { latencySummary } from "./stats.js";
 
 const updates = Number(process.env.BENCH_UPDATES ?? 1000);
@@ -27,22 +27,20 @@ const dbName = `bench_events_${randomBytes(4).toString("hex")}`;
 await withAdminClient((client) => client.query(`CREATE DATABASE ${dbName}`));
 const serviceDbUrl = new URL(testDatabaseUrl);
 serviceDbUrl.pathname = `/${dbName}`;
-const port = await freePort();
-let service: ChildProcess | undefined;
+let service: Service | undefined;
 
 try {
-  service = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: {
-      ...process.env,
-      PORT: String(port),
+  service = await createService(
+    loadConfig({
+      PORT: "0",
       HOST: "127.0.0.1",
       DATABASE_URL: serviceDbUrl.toString(),
       JWT_SECRET: secret,
       NATS_URL: testNatsUrl,
       LOG_LEVEL: "error",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+    }),
+  );
+  const { port } = service.address;
   const userId = crypto.randomUUID();
   const token = await signHs256Token({
     secret,
@@ -81,15 +79,8 @@ try {
       ? Promise.resolve()
       : new Promise<void>((resolve) => waiters.set(version, resolve));
 
-  // Wait for the service: the first update creates the profile; its event says events flow.
-  for (;;) {
-    try {
-      await client.updateProfile({ userId, displayName: "Bench" });
-      break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  // The first update creates the profile; its event says events flow.
+  await client.updateProfile({ userId, displayName: "Bench" });
   await arrivalOf(1n);
 
   // Baseline: the broker's own publish-to-receive time for a message of the same size.
@@ -125,7 +116,8 @@ try {
     conditions: {
       updates,
       mode: "sequential: one update in flight, the next after its event arrived",
-      service: "tsx src/main.ts, PostgreSQL, relay woken by NOTIFY, protobuf events",
+      service:
+        "createService in the bench's process, PostgreSQL, relay woken by NOTIFY, protobuf events",
       broker: testNatsUrl,
     },
     ms: {
@@ -143,7 +135,6 @@ try {
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`results written to ${file}`);
 } finally {
-  service?.kill("SIGTERM");
-  if (service !== undefined) await new Promise((resolve) => service?.once("exit", resolve));
+  await service?.stop();
   await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
 }

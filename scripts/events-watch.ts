@@ -4,7 +4,7 @@ import {
   ProfileCreatedSchema,
   ProfileUpdatedSchema,
 } from "../gen/realchat/profile/v1/profile_events_pb.js";
-import { decodeProfileEvent } from "../src/events/profile-events.js";
+import { decodeProfileEvent } from "../src/events/outbox/profile-events.js";
 
 // `npm run events:watch [-- <subject>]`: prints every profile event on NATS_URL (default
 // nats://127.0.0.1:4222) as one JSON line, until Ctrl-C. Subject defaults to `profile.>`.

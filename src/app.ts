@@ -75,7 +75,7 @@ const publicServices = new Set([
 /**
  * Wires the RPC side (ProfileApi, health, reflection; authentication, telemetry, error mapping,
  * quotas, deadlines), the plain HTTP endpoints (/healthz, /readyz, /metrics) and CORS, as one request
- * handler that does not listen anywhere (see server.ts), so tests and main.ts serve it alike.
+ * handler that does not listen anywhere (see server.ts); createService (service.ts) serves it.
  */
 export function createRequestHandler(dependencies: AppDependencies): RequestHandler {
   const { config, readiness, metrics } = dependencies;

@@ -163,7 +163,9 @@ const environment = z.object({
   DATA_DIR: z.string().default("./data"),
   MIGRATE_ON_START: boolean.default(true),
   REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(10_000),
-  MAX_REQUEST_BYTES: integer(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  // The largest valid request (1000 ids in JSON, or a bio of 3000 escaped UTF-16 units) is under
+  // 40 KB; a low cap bounds what unfinished bodies can hold (streams × connections × this).
+  MAX_REQUEST_BYTES: integer(1024, 64 * 1024 * 1024).default(64 * 1024),
   ALLOW_HTTP_AVATAR_URLS: boolean.default(false),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),

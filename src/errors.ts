@@ -19,9 +19,12 @@ export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
 }
 
-/** An optimistic-concurrency precondition (etag) did not hold; nothing was changed. */
-export class PreconditionFailedError extends Error {
-  override readonly name = "PreconditionFailedError";
+/**
+ * The etag sent with a change does not name the stored version (a concurrent change came first,
+ * or the etag is none of ours); nothing was changed. The caller reads again and retries.
+ */
+export class EtagMismatchError extends Error {
+  override readonly name = "EtagMismatchError";
 }
 
 /** The caller did not prove who they are (no, malformed, expired or unverifiable credentials). */

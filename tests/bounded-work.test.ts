@@ -1,7 +1,8 @@
 // Issue 10, item 1: one UpdateProfile with a display name of "a" and 524,000 combining marks held
 // the event loop for 159 s, because NFC ran on the whole raw value before any length check and the
 // field rules ran before the permission check. Now the raw length is bounded before NFC and a
-// stranger's call is refused before any rule runs.
+// stranger's call is refused before any rule runs. The bound itself, against the rules alone:
+// tests/unit/raw-length-bound.test.ts.
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +10,6 @@ import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import {
   BIO_MAX_LENGTH,
-  checkProfileFields,
   DISPLAY_NAME_MAX_LENGTH,
   RAW_UNITS_PER_CODE_POINT,
 } from "../src/profile/profile-rules.js";
@@ -17,52 +17,6 @@ import { tokenFor } from "./support/auth.js";
 import { bearer } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-
-const rules = { allowHttpAvatarUrls: false };
-
-/** Every code point but the surrogates, as strings. */
-function* everyCodePoint(): Generator<string> {
-  for (let code = 0; code <= 0x10ffff; code++) {
-    if (code < 0xd800 || code > 0xdfff) yield String.fromCodePoint(code);
-  }
-}
-
-describe("the raw-length bound", () => {
-  it("admits the longest raw form of every valid value (recomputed over this Node's Unicode)", () => {
-    // W(y): the most UTF-16 units of a code point whose canonical decomposition holds y.
-    const widest = new Map<string, number>();
-    for (const char of everyCodePoint()) {
-      for (const part of char.normalize("NFD")) {
-        widest.set(part, Math.max(widest.get(part) ?? 0, char.length));
-      }
-    }
-    // Per code point of a normalized value, the most units its raw form can hold.
-    let most = 0;
-    for (const char of everyCodePoint()) {
-      if (char.normalize("NFC") !== char) continue;
-      let units = 0;
-      for (const part of char.normalize("NFD")) units += widest.get(part) ?? 0;
-      most = Math.max(most, units);
-    }
-
-    expect(most).toBeLessThanOrEqual(RAW_UNITS_PER_CODE_POINT);
-  });
-
-  it.each([
-    ["U+16126 decomposed (6 units per code point)", "\u{16126}"],
-    ["U+1F82 decomposed (4 units per code point)", "\u1F82"],
-  ])("accepts a display name and a bio of the limit made of %s", (_, char) => {
-    const displayName = `A${char.repeat(DISPLAY_NAME_MAX_LENGTH - 1)}`;
-    const bio = char.repeat(BIO_MAX_LENGTH);
-
-    const checked = checkProfileFields(
-      { displayName: displayName.normalize("NFD"), bio: bio.normalize("NFD") },
-      rules,
-    );
-
-    expect(checked).toEqual({ ok: true, fields: { displayName, bio } });
-  });
-});
 
 // ---------------------------------------------------------------------------------------------
 // The worst inputs over the real server, while a loop watches /healthz

@@ -2,52 +2,16 @@
 // Each test runs its own nats-server (so it may stop it) and its own database.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/open-database.js";
-import { outboxBacklog } from "../src/events/outbox-repository.js";
+import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { grpcClient } from "./support/clients.js";
-import {
-  createTestDatabase,
-  openThroughProxy,
-  silentLogger,
-  type TestDatabase,
-} from "./support/databases.js";
-import { startInstance, type TestInstance } from "./support/instance.js";
-import {
-  type PrivateNats,
-  publishToStream,
-  startNatsServer,
-  storedEventsOf,
-  until,
-} from "./support/nats.js";
+import { openThroughProxy, silentLogger } from "./support/databases.js";
+import type { TestInstance } from "./support/instance.js";
+import { publishToStream, startNatsServer, storedEventsOf, until } from "./support/nats.js";
+import { useScratch } from "./support/scratch.js";
 
-/** Everything a test started, stopped after it whatever happens. */
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
-
-async function privateBroker(): Promise<PrivateNats> {
-  const nats = await startNatsServer();
-  cleanups.push(() => nats.dispose());
-  return nats;
-}
-
-async function database(kind: "postgres" | "pglite" = "postgres"): Promise<TestDatabase> {
-  const created = await createTestDatabase(kind);
-  cleanups.push(() => created.drop());
-  return created;
-}
-
-async function instanceOn(
-  db: Pick<TestDatabase, "db" | "handle">,
-  natsUrl: string,
-  encoding: "protobuf" | "json" = "protobuf",
-): Promise<TestInstance> {
-  const started = await startInstance(db, { natsUrl, encoding });
-  cleanups.push(() => started.stop());
-  return started;
-}
+const { cleanups, privateBroker, database, instanceOn } = useScratch();
 
 const registration = (userId: string) => JSON.stringify({ user_id: userId, username: "new" });
 
@@ -122,7 +86,7 @@ describe("the database goes away", () => {
     const { proxy, handle: throughProxy } = await openThroughProxy(db.config);
     cleanups.push(() => proxy.stop());
     cleanups.push(() => throughProxy.close());
-    const instance = await instanceOn({ db: throughProxy.db, handle: throughProxy }, nats.url);
+    const instance = await instanceOn({ handle: throughProxy }, nats.url);
     await until(() => instance.events.state() === "connected");
     const nc = await connect({ servers: nats.url });
     cleanups.push(() => nc.close());
@@ -130,9 +94,9 @@ describe("the database goes away", () => {
 
     await proxy.stop();
     await publishToStream(nc, "auth.user.registered", registration(userId));
-    await until(() => instance.events.stats.consumed.retried >= 1);
+    await until(async () => (await instance.consumed("retried")) >= 1);
     await proxy.start();
-    await until(() => instance.events.stats.consumed.provisioned === 1, 30_000);
+    await until(async () => (await instance.consumed("provisioned")) === 1, 30_000);
 
     const row = await db.db
       .selectFrom("profiles")
@@ -154,7 +118,7 @@ describe("two instances on one database and one broker", () => {
       logger: silentLogger,
     });
     cleanups.push(() => secondDb.close());
-    const second = await instanceOn({ db: secondDb.db, handle: secondDb }, nats.url);
+    const second = await instanceOn({ handle: secondDb }, nats.url);
     await until(() => second.events.state() === "connected");
     const nc = await connect({ servers: nats.url });
     cleanups.push(() => nc.close());
@@ -170,18 +134,18 @@ describe("two instances on one database and one broker", () => {
         }),
       ),
     );
+    /** Summed over both instances. */
+    const total = async (count: (instance: TestInstance) => Promise<number>) =>
+      (await count(first)) + (await count(second));
     const handled = () =>
-      [first, second].reduce(
-        (sum, i) =>
-          sum + i.events.stats.consumed.provisioned + i.events.stats.consumed.alreadyPresent,
-        0,
-      );
-    await until(() => handled() === 100, 30_000);
+      total(async (i) => (await i.consumed("provisioned")) + (await i.consumed("already_present")));
+    await until(async () => (await handled()) === 100, 30_000);
     await until(async () => (await outboxBacklog(db.db)).pending === 0, 30_000);
 
-    const stats = [first, second].map((i) => i.events.stats);
-    expect(stats.reduce((sum, s) => sum + s.consumed.retried + s.consumed.terminated, 0)).toBe(0);
-    expect(stats.reduce((sum, s) => sum + s.published.duplicates, 0)).toBe(0);
+    expect(
+      await total(async (i) => (await i.consumed("retried")) + (await i.consumed("terminated"))),
+    ).toBe(0);
+    expect(await total((i) => i.published("duplicate"))).toBe(0);
     // Each user got a registration and an update, racing: whichever came first created the
     // profile, so every user has exactly one ProfileCreated, and an update only if it came second.
     const outboxRows = await db.db.selectFrom("outbox").select(["event_type"]).execute();
@@ -196,7 +160,7 @@ describe("EVENTS_ENCODING=json", () => {
   it("publishes proto3 JSON with Content-Type application/json", async () => {
     const nats = await privateBroker();
     const db = await database();
-    const instance = await instanceOn(db, nats.url, "json");
+    const instance = await instanceOn(db, nats.url, { encoding: "json" });
     await until(() => instance.events.state() === "connected");
     const userId = crypto.randomUUID();
 
@@ -214,15 +178,14 @@ describe.each(["postgres", "pglite"] as const)("woken by notifications on %s", (
     const nats = await privateBroker();
     const db = await database(kind);
     // A poll far longer than the test: only LISTEN/NOTIFY can wake the relay in time.
-    const instance = await startInstance(db, { natsUrl: nats.url, outboxPollIntervalMs: 600_000 });
-    cleanups.push(() => instance.stop());
+    const instance = await instanceOn(db, nats.url, { outboxPollIntervalMs: 600_000 });
     await until(() => instance.events.state() === "connected");
     const nc = await connect({ servers: nats.url });
     cleanups.push(() => nc.close());
     const userId = crypto.randomUUID();
 
     await publishToStream(nc, "auth.user.registered", registration(userId));
-    await until(() => instance.events.stats.consumed.provisioned === 1);
+    await until(async () => (await instance.consumed("provisioned")) === 1);
     await instance.client.updateProfile({ userId, bio: "embedded" });
     await until(async () => (await storedEventsOf(nats.url, userId)).length === 2);
 

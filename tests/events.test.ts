@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UserRegisteredSchema } from "../gen/realchat/auth/v1/user_events_pb.js";
 import type { ProfileUpdated } from "../gen/realchat/profile/v1/profile_events_pb.js";
-import { outboxBacklog } from "../src/events/outbox-repository.js";
+import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { testNatsUrl } from "./support/environment.js";
 import { startInstance, type TestInstance } from "./support/instance.js";
@@ -39,10 +39,10 @@ afterAll(async () => {
 });
 
 const json = (value: unknown) => JSON.stringify(value);
-const consumed = () => {
-  const { provisioned, alreadyPresent, terminated } = instance.events.stats.consumed;
-  return provisioned + alreadyPresent + terminated;
-};
+const consumed = async () =>
+  (await instance.consumed("provisioned")) +
+  (await instance.consumed("already_present")) +
+  (await instance.consumed("terminated"));
 const storedRow = (userId: string) =>
   database.db.selectFrom("profiles").selectAll().where("user_id", "=", userId).executeTakeFirst();
 /** Waits until the relay has published every outbox row. */
@@ -52,11 +52,11 @@ const outboxDrained = () => until(async () => (await outboxBacklog(database.db))
 async function publishAndSettle(
   messages: Array<{ subject: string; data: string | Uint8Array; contentType?: string }>,
 ) {
-  const before = consumed();
+  const before = await consumed();
   for (const { subject, data, contentType } of messages) {
     await publishToStream(nc, subject, data, contentType);
   }
-  await until(() => consumed() >= before + messages.length);
+  await until(async () => (await consumed()) >= before + messages.length);
 }
 
 describe("provisioning from UserRegistered", () => {
@@ -154,10 +154,10 @@ describe("provisioning from UserRegistered", () => {
 
   it("acknowledges other auth.user events without touching profiles", async () => {
     const userId = crypto.randomUUID();
-    const ignoredBefore = instance.events.stats.consumed.ignored;
+    const ignoredBefore = await instance.consumed("ignored");
 
     await publishToStream(nc, "auth.user.deleted", json({ user_id: userId }));
-    await until(() => instance.events.stats.consumed.ignored > ignoredBefore);
+    await until(async () => (await instance.consumed("ignored")) > ignoredBefore);
 
     expect(await storedRow(userId)).toBeUndefined();
   });
@@ -178,14 +178,14 @@ describe("poison messages", () => {
     "terminates %s, counts it, and still processes the next message",
     async (_, data, contentType) => {
       const userId = crypto.randomUUID();
-      const terminatedBefore = instance.events.stats.consumed.terminated;
+      const terminatedBefore = await instance.consumed("terminated");
 
       await publishAndSettle([
         { subject: "auth.user.registered", data, contentType },
         { subject: "auth.user.registered", data: json({ user_id: userId, username: "next" }) },
       ]);
 
-      expect(instance.events.stats.consumed.terminated).toBe(terminatedBefore + 1);
+      expect(await instance.consumed("terminated")).toBe(terminatedBefore + 1);
       expect((await storedRow(userId))?.display_name).toBe("next");
     },
   );
@@ -256,7 +256,7 @@ describe("a relay that crashed between publishing and marking", () => {
     await instance.client.updateProfile({ userId, displayName: "Once" });
     await until(() => watcher.of(userId).length === 1);
     await outboxDrained();
-    const duplicatesBefore = instance.events.stats.published.duplicates;
+    const duplicatesBefore = await instance.published("duplicate");
 
     // The state a crash right after the broker's ack leaves behind: published, never marked.
     await database.db
@@ -264,7 +264,7 @@ describe("a relay that crashed between publishing and marking", () => {
       .set({ published_at: null })
       .where("user_id", "=", userId)
       .execute();
-    await until(() => instance.events.stats.published.duplicates === duplicatesBefore + 1);
+    await until(async () => (await instance.published("duplicate")) === duplicatesBefore + 1);
 
     const [first, again] = watcher.of(userId);
     expect(again?.msgId).toBe(first?.msgId);

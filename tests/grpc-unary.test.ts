@@ -16,18 +16,14 @@ import {
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { createRpcHandlers, type RpcHandlers } from "../src/app.js";
-import type { Metrics } from "../src/observability/metrics.js";
 import type { RequestHandler } from "../src/server.js";
 import { adminToken } from "./support/auth.js";
 import { grpcClient } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
+import { metricValue } from "./support/metrics.js";
 import { until } from "./support/nats.js";
 import { holdProfileLock } from "./support/row-lock.js";
-import {
-  createTestAppDependencies,
-  listenForTests,
-  type TestServer,
-} from "./support/test-server.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
 
 // The direct unary gRPC path (src/connect-internals/grpc-unary.ts) must answer every request exactly as
 // Connect's gRPC handler does. Each case goes, byte for byte, to a server with only the direct path
@@ -36,18 +32,17 @@ import {
 
 const maxRequestBytes = 4096;
 let database: TestDatabase;
-let direct: TestServer & { readonly metrics: Metrics };
-let connect: TestServer & { readonly metrics: Metrics };
+let direct: TestServer;
+let connect: TestServer;
 const storedUser = crypto.randomUUID();
 const unknownUser = crypto.randomUUID();
 
-async function startWith(handler: (handlers: RpcHandlers) => RequestHandler) {
-  const dependencies = await createTestAppDependencies(database.db, { maxRequestBytes });
-  const server = await listenForTests(
-    handler(createRpcHandlers(dependencies)),
-    dependencies.readiness,
+function startWith(handler: (handlers: RpcHandlers) => RequestHandler) {
+  return startTestServer(
+    database.db,
+    { maxRequestBytes },
+    { requestHandler: (dependencies) => handler(createRpcHandlers(dependencies)) },
   );
-  return { ...server, metrics: dependencies.metrics };
 }
 
 beforeAll(async () => {
@@ -404,14 +399,9 @@ describe("a client that goes away during a call", () => {
   });
 });
 
-async function canceledUpdates(server: { readonly metrics: Metrics }): Promise<number> {
-  const counter = server.metrics.registry.getSingleMetric("profile_rpc_requests_total");
-  if (counter === undefined) throw new Error("profile_rpc_requests_total is not registered");
-  const { values } = await counter.get();
-  const canceled = values.find(
-    ({ labels }) =>
-      labels.procedure === "realchat.profile.v1.ProfileApi/UpdateProfile" &&
-      labels.code === "Canceled",
-  );
-  return canceled?.value ?? 0;
+function canceledUpdates(server: TestServer): Promise<number> {
+  return metricValue(server.service.metrics, "profile_rpc_requests_total", {
+    procedure: "realchat.profile.v1.ProfileApi/UpdateProfile",
+    code: "Canceled",
+  });
 }

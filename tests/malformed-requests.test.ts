@@ -14,16 +14,11 @@ import {
   GetProfileRequestSchema,
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { createRequestHandler } from "../src/app.js";
 import type { Metrics } from "../src/observability/metrics.js";
 import { adminToken } from "./support/auth.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { until } from "./support/nats.js";
-import {
-  createTestAppDependencies,
-  listenForTests,
-  type TestServer,
-} from "./support/test-server.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
 
 let database: TestDatabase;
 let server: TestServer;
@@ -33,13 +28,9 @@ const logLines: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const dependencies = await createTestAppDependencies(database.db);
   const logger = pino({ level: "info" }, { write: (line) => logLines.push(JSON.parse(line)) });
-  metrics = dependencies.metrics;
-  server = await listenForTests(
-    createRequestHandler({ ...dependencies, logger }),
-    dependencies.readiness,
-  );
+  server = await startTestServer(database.db, {}, { logger });
+  metrics = server.service.metrics;
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 // Issue 10, item 9: names that render as nothing (Hangul fillers, the braille blank, combining
 // marks alone), noncharacters and private-use characters were accepted as display names, and bidi
-// overrides in bios. The service refuses them, the CHECK constraints refuse them too, and the
-// migration that added the constraints mends the rows stored before it.
+// overrides in bios. The service refuses them (each case against the rules alone:
+// tests/unit/visible-names.test.ts), the CHECK constraints refuse them too, and the migration that
+// added the constraints mends the rows stored before it.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "kysely";
 import { Migrator } from "kysely/migration";
@@ -10,68 +11,17 @@ import { migrations } from "../db/migrations/index.js";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import { checkProfileFields } from "../src/profile/profile-rules.js";
-import { createProfileService } from "../src/profile/profile-service.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
+import {
+  acceptedBios,
+  acceptedDisplayNames,
+  refusedBios,
+  refusedDisplayNames,
+} from "./support/visible-name-cases.js";
 
 const rules = { allowHttpAvatarUrls: false };
-
-const refusedDisplayNames: [what: string, name: string, reason: string][] = [
-  ["a Hangul filler U+3164 alone", "\u3164", "FORBIDDEN_CHARACTER"],
-  [
-    "the Hangul choseong and jungseong fillers U+115F U+1160",
-    "\u115F\u1160",
-    "FORBIDDEN_CHARACTER",
-  ],
-  ["a halfwidth Hangul filler U+FFA0", "\uFFA0", "FORBIDDEN_CHARACTER"],
-  ["a braille blank U+2800", "\u2800", "FORBIDDEN_CHARACTER"],
-  ["a musical null notehead U+1D159", "\u{1D159}", "FORBIDDEN_CHARACTER"],
-  ["a name padded with a Hangul filler", "Ada\u3164", "FORBIDDEN_CHARACTER"],
-  ["a name padded with a braille blank", "\u2800Ada", "FORBIDDEN_CHARACTER"],
-  ["a combining grapheme joiner", "A\u034FB", "FORBIDDEN_CHARACTER"],
-  ["a Khmer inherent vowel U+17B4", "\u17B4", "FORBIDDEN_CHARACTER"],
-  ["a soft hyphen", "Ad\u00ADa", "FORBIDDEN_CHARACTER"],
-  ["the noncharacter U+FFFF", "Ada\uFFFF", "FORBIDDEN_CHARACTER"],
-  ["the noncharacter U+FDD0", "Ada\uFDD0", "FORBIDDEN_CHARACTER"],
-  ["the noncharacter U+1FFFE", "Ada\u{1FFFE}", "FORBIDDEN_CHARACTER"],
-  ["a private-use character U+E000", "Ada\uE000", "FORBIDDEN_CHARACTER"],
-  ["a private-use character U+F8FF", "\uF8FF", "FORBIDDEN_CHARACTER"],
-  ["a supplementary private-use character U+F0000", "Ada\u{F0000}", "FORBIDDEN_CHARACTER"],
-  ["a supplementary private-use character U+10FFFD", "Ada\u{10FFFD}", "FORBIDDEN_CHARACTER"],
-  ["a tag character", "Ada\u{E0041}", "FORBIDDEN_CHARACTER"],
-  ["combining marks alone", "\u0301\u0302\u0303", "INVISIBLE"],
-  ["combining marks between spaces", " \u0301 \u0316 ", "INVISIBLE"],
-  ["Arabic marks alone", "\u064B\u064C\u064D", "INVISIBLE"],
-  ["an enclosing mark alone", "\u20DD", "INVISIBLE"],
-  ["a variation selector alone", "\uFE0F", "INVISIBLE"],
-];
-
-const refusedBios: [what: string, bio: string][] = [
-  ["a right-to-left override", "hello \u202Eevil"],
-  ["a left-to-right embedding", "\u202Ahello"],
-  ["a pop directional formatting", "hello\u202C"],
-  ["a right-to-left isolate", "a\u2067b\u2069"],
-  ["a first strong isolate", "\u2068x"],
-  ["the noncharacter U+FFFE", "hello\uFFFE"],
-  ["the noncharacter U+10FFFF", "hello\u{10FFFF}"],
-];
-
-const acceptedDisplayNames: [what: string, name: string][] = [
-  ["an emoji ZWJ sequence", "Ada 👩‍💻"],
-  ["an emoji with a variation selector and a joiner", "🏳️‍🌈"],
-  ["a name with a combining mark (normalized)", "Zoe\u0308"],
-  ["Hangul syllables", "한글"],
-  ["a Mongolian letter with a free variation selector", "\u1820\u180B"],
-  ["a symbol with a text variation selector", "\u263A\uFE0E"],
-  ["a single punctuation mark", "?"],
-];
-
-const acceptedBios: [what: string, bio: string][] = [
-  ["right-to-left text without controls", "שלום world"],
-  ["left-to-right and right-to-left marks", "a\u200Eb\u200Fc"],
-  ["a private-use character (icon fonts)", "made with \uF8FF"],
-];
 
 /** The code and the BadRequest reasons of a call that must fail. */
 async function refusal(call: Promise<unknown>): Promise<string> {
@@ -103,51 +53,31 @@ describe("UpdateProfile over gRPC", () => {
     await database?.drop();
   });
 
-  it.each(refusedDisplayNames)(
-    "refuses a display_name of %s with INVALID_ARGUMENT",
-    async (_, displayName, reason) => {
-      const userId = crypto.randomUUID();
+  // Each case against the rules alone: tests/unit/visible-names.test.ts. Here, that the server
+  // applies them: one case of each list over the wire.
+  it("refuses a display_name the rules refuse (a Hangul filler alone) with INVALID_ARGUMENT and the rule's reason", async () => {
+    const outcome = await refusal(
+      client.updateProfile({ userId: crypto.randomUUID(), displayName: "\u3164" }),
+    );
 
-      const outcome = await refusal(client.updateProfile({ userId, displayName }));
-
-      expect(outcome).toBe(`InvalidArgument display_name: ${reason}`);
-    },
-  );
-
-  it.each(refusedBios)(
-    "refuses a bio with %s with INVALID_ARGUMENT FORBIDDEN_CHARACTER",
-    async (_, bio) => {
-      const userId = crypto.randomUUID();
-
-      const outcome = await refusal(client.updateProfile({ userId, bio }));
-
-      expect(outcome).toBe("InvalidArgument bio: FORBIDDEN_CHARACTER");
-    },
-  );
-
-  it.each(acceptedDisplayNames)("still accepts a display_name of %s", async (_, displayName) => {
-    const userId = crypto.randomUUID();
-
-    const profile = await client.updateProfile({ userId, displayName });
-
-    expect(profile.displayName).toBe(displayName.normalize("NFC"));
+    expect(outcome).toBe("InvalidArgument display_name: FORBIDDEN_CHARACTER");
   });
 
-  it.each(acceptedBios)("still accepts a bio with %s", async (_, bio) => {
-    const userId = crypto.randomUUID();
+  it("refuses a bio with a right-to-left override with INVALID_ARGUMENT FORBIDDEN_CHARACTER", async () => {
+    const outcome = await refusal(
+      client.updateProfile({ userId: crypto.randomUUID(), bio: "hello \u202Eevil" }),
+    );
 
-    const profile = await client.updateProfile({ userId, bio });
-
-    expect(profile.bio).toBe(bio);
+    expect(outcome).toBe("InvalidArgument bio: FORBIDDEN_CHARACTER");
   });
 
-  it("provisioning skips an invisible display name and takes the username", async () => {
-    const profiles = createProfileService(database.db, rules);
-    const userId = crypto.randomUUID();
+  it("stores an accepted display name with a combining mark NFC-normalized", async () => {
+    const profile = await client.updateProfile({
+      userId: crypto.randomUUID(),
+      displayName: "Zoe\u0308",
+    });
 
-    await profiles.provisionProfile(userId, ["\u3164\u3164", "ada"]);
-
-    expect((await profiles.getProfile(userId)).displayName).toBe("ada");
+    expect(profile.displayName).toBe("Zo\u00EB");
   });
 });
 

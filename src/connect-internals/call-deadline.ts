@@ -14,6 +14,7 @@ import {
 } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import type { RequestHandler } from "../server.js";
+import { plainHeadersOf } from "./grpc-unary.js";
 
 type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
@@ -142,12 +143,4 @@ function answerOf(
         body: errorToJsonBytes(error, undefined),
       };
   }
-}
-
-function plainHeadersOf(headers: Headers): Record<string, string> {
-  const result: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    result[name] = value;
-  });
-  return result;
 }

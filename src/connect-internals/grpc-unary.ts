@@ -257,7 +257,8 @@ function headerValue(value: string | string[] | undefined): string | null {
   return typeof value === "string" ? value : value.join(", ");
 }
 
-function plainHeadersOf(headers: Headers): Record<string, string> {
+/** A fetch `Headers` object as the plain record Node's HTTP/2 API takes. */
+export function plainHeadersOf(headers: Headers): Record<string, string> {
   const result: Record<string, string> = {};
   headers.forEach((value, name) => {
     result[name] = value;

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { EventBusState, EventStats } from "../events/events.js";
-import type { OutboxBacklog } from "../events/outbox-repository.js";
+import { consumeOutcomes, type EventMetrics, publishResults } from "../events/event-metrics.js";
+import type { OutboxBacklog } from "../events/outbox/outbox-repository.js";
 import { withTimeLimit } from "../time-limit.js";
 
 /** Where the gauges read their values at scrape time; absent parts are not exported. */
@@ -8,7 +8,6 @@ export interface MetricSources {
   /** PostgreSQL pool occupancy (none for PGlite). */
   readonly pool?: () => { total: number; idle: number; waiting: number } | undefined;
   readonly outboxBacklog?: () => Promise<OutboxBacklog>;
-  readonly events?: () => { stats: EventStats; state: EventBusState };
 }
 
 export interface Metrics {
@@ -17,6 +16,8 @@ export interface Metrics {
   rpcStarted(procedure: string): (code: string, seconds: number) => void;
   /** Counts a call refused by the caller's quota; `callerKind` is "user" or "service". */
   rateLimited(procedure: string, callerKind: string): void;
+  /** Where the event side counts what it publishes and consumes. */
+  readonly events: EventMetrics;
 }
 
 /** Longest a scrape waits for the outbox query. */
@@ -107,45 +108,26 @@ export function createMetrics(sources: MetricSources): Metrics {
     });
   }
 
-  const { events } = sources;
-  if (events !== undefined) {
-    counterFromTotals(registers, {
-      name: "profile_events_consumed_total",
-      help: "Registration events consumed, by outcome.",
-      label: "outcome",
-      totals: () => {
-        const { consumed } = events().stats;
-        return {
-          provisioned: consumed.provisioned,
-          already_present: consumed.alreadyPresent,
-          terminated: consumed.terminated,
-          retried: consumed.retried,
-          ignored: consumed.ignored,
-        };
-      },
-    });
-    counterFromTotals(registers, {
-      name: "profile_events_published_total",
-      help: "Outbox publish attempts, by result (a duplicate was already in the stream).",
-      label: "result",
-      totals: () => {
-        const { published } = events().stats;
-        return {
-          published: published.published - published.duplicates,
-          duplicate: published.duplicates,
-          failed: published.failures,
-        };
-      },
-    });
-    new Gauge({
-      name: "profile_event_bus_up",
-      help: "1 while connected to NATS with streams, relay and consumer running.",
-      registers,
-      collect() {
-        this.set(events().state === "connected" ? 1 : 0);
-      },
-    });
-  }
+  const consumed = new Counter({
+    name: "profile_events_consumed_total",
+    help: "Registration events consumed, by outcome.",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
+  // Every label value is exported from the start, at 0.
+  for (const outcome of consumeOutcomes) consumed.inc({ outcome }, 0);
+  const published = new Counter({
+    name: "profile_events_published_total",
+    help: "Outbox publish attempts, by result (a duplicate was already in the stream).",
+    labelNames: ["result"] as const,
+    registers,
+  });
+  for (const result of publishResults) published.inc({ result }, 0);
+  const busUp = new Gauge({
+    name: "profile_event_bus_up",
+    help: "1 while connected to NATS with streams, relay and consumer running.",
+    registers,
+  });
 
   return {
     registry,
@@ -160,30 +142,10 @@ export function createMetrics(sources: MetricSources): Metrics {
     rateLimited(procedure, callerKind) {
       rateLimited.inc({ procedure, caller_kind: callerKind });
     },
-  };
-}
-
-/**
- * A counter that follows running totals kept elsewhere: each scrape adds what they grew by.
- * Every label value is exported from the start, at 0.
- */
-function counterFromTotals(
-  registers: Registry[],
-  spec: { name: string; help: string; label: string; totals: () => Record<string, number> },
-): void {
-  const seen = new Map<string, number>();
-  const counter = new Counter({
-    name: spec.name,
-    help: spec.help,
-    labelNames: [spec.label],
-    registers,
-    collect() {
-      for (const [value, total] of Object.entries(spec.totals())) {
-        const grown = total - (seen.get(value) ?? 0);
-        if (grown > 0) this.inc({ [spec.label]: value }, grown);
-        seen.set(value, total);
-      }
+    events: {
+      published: (result) => published.inc({ result }),
+      consumed: (outcome) => consumed.inc({ outcome }),
+      busUp: (up) => busUp.set(up ? 1 : 0),
     },
-  });
-  for (const value of Object.keys(spec.totals())) counter.inc({ [spec.label]: value }, 0);
+  };
 }

@@ -4,7 +4,7 @@ import {
   BatchGetProfilesResponseSchema,
   type ProfileApi,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
-import { callerOf } from "../rpc/auth-gate.js";
+import { callerOf } from "../auth/caller-context.js";
 import { toProfileMessage } from "./profile-message.js";
 import type { ProfileService } from "./profile-service.js";
 

@@ -1,13 +1,48 @@
 import { type Kysely, sql } from "kysely";
 import type { Database, ProfileRow } from "../db/schema.js";
+import { etagOf, type Profile } from "./profile.js";
 import type { ProfileFields } from "./profile-rules.js";
+import type { ProfileChange, ProfileStore } from "./profile-store.js";
 import type { UserId } from "./user-id.js";
 
-// All SQL for the profiles table. Functions take the Kysely instance (or a transaction) first.
+// All SQL for the profiles table, and the ProfileStore the profile service uses on top of it.
+// Functions take the Kysely instance (or a transaction) first.
 // The optional `signal` is the call's: once it aborts (the client reset or left, the deadline
 // passed) a query still waiting for a pooled connection is never sent, and the connection goes
 // back unused; one already sent runs to its end (statements are short and bounded by the
 // statement timeout, and cancelling one costs a second connection).
+
+/** The profile store on this database: the statements below, their rows mapped to profiles. */
+export function createProfileStore(db: Kysely<Database>): ProfileStore {
+  return {
+    async find(userId, signal) {
+      const row = await findProfile(db, userId, signal);
+      return row === undefined ? undefined : profileFromRow(row);
+    },
+    async findMany(userIds, signal) {
+      return (await findProfiles(db, userIds, signal)).map(profileFromRow);
+    },
+    async apply(change, signal) {
+      const row = await applyProfileChange(db, change, signal);
+      return row === undefined ? undefined : profileFromRow(row);
+    },
+    createIfMissing: (userId, displayName) => insertProfileIfMissing(db, userId, displayName),
+  };
+}
+
+/** A profiles row (or its JSON snapshot with dates restored) as the domain sees it. */
+export function profileFromRow(row: ProfileRow): Profile {
+  return {
+    userId: row.user_id as UserId,
+    displayName: row.display_name,
+    avatarUrl: row.avatar_url,
+    bio: row.bio,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
+    etag: etagOf(row.version),
+  };
+}
 
 /**
  * What every query returns, named rather than `*`: statements run prepared (named-statements.ts),
@@ -56,14 +91,6 @@ export async function findProfiles(
     .select(profileColumns)
     .where("user_id", "=", (eb) => eb.fn.any(eb.val(userIds)))
     .execute({ signal });
-}
-
-export interface ProfileChange {
-  readonly userId: UserId;
-  /** The fields to set; at least one present, already normalized and checked. */
-  readonly fields: ProfileFields;
-  /** Apply only if the stored version is this one (and then never create the profile). */
-  readonly expectedVersion?: number;
 }
 
 /**

@@ -1,21 +1,14 @@
-import type { Kysely } from "kysely";
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
-import type { Database } from "../db/schema.js";
 import {
+  EtagMismatchError,
   type FieldViolation,
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
-  PreconditionFailedError,
 } from "../errors.js";
-import { type Profile, profileFromRow, versionOfEtag } from "./profile.js";
-import {
-  applyProfileChange,
-  findProfile,
-  findProfiles,
-  insertProfileIfMissing,
-} from "./profile-repository.js";
+import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./profile-rules.js";
+import type { ProfileStore } from "./profile-store.js";
 import { malformedUserId, parseUserId, type UserId } from "./user-id.js";
 
 /** Most ids one BatchGetProfiles call may ask for. */
@@ -45,16 +38,16 @@ export type ProfileService = ReturnType<typeof createProfileService>;
 /**
  * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
  * every refusal is an InvalidArgumentError, NotFoundError, PermissionDeniedError or
- * PreconditionFailedError. An optional AbortSignal (the caller's) skips queries not yet sent once
- * it aborts; the call then rejects with the signal's reason.
+ * EtagMismatchError. An optional AbortSignal (the caller's) is passed to the store, which skips
+ * queries not yet sent once it aborts; the call then rejects with the signal's reason.
  */
-export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptions) {
+export function createProfileService(store: ProfileStore, rules: FieldRuleOptions) {
   return {
     async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);
-      const row = await findProfile(db, userId, signal);
-      if (row === undefined) throw new NotFoundError(`no profile for user ${userId}`);
-      return profileFromRow(row);
+      const profile = await store.find(userId, signal);
+      if (profile === undefined) throw new NotFoundError(`no profile for user ${userId}`);
+      return profile;
     },
 
     async batchGetProfiles(
@@ -62,14 +55,14 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
       signal?: AbortSignal,
     ): Promise<BatchResult> {
       const userIds = uniqueUserIds(rawUserIds);
-      const rows = userIds.length === 0 ? [] : await findProfiles(db, userIds, signal);
-      const found = new Map(rows.map((row) => [row.user_id, row]));
+      const stored = userIds.length === 0 ? [] : await store.findMany(userIds, signal);
+      const found = new Map(stored.map((profile) => [profile.userId, profile]));
       const profiles: Profile[] = [];
       const missingUserIds: UserId[] = [];
       for (const userId of userIds) {
-        const row = found.get(userId);
-        if (row === undefined) missingUserIds.push(userId);
-        else profiles.push(profileFromRow(row));
+        const profile = found.get(userId);
+        if (profile === undefined) missingUserIds.push(userId);
+        else profiles.push(profile);
       }
       return { profiles, missingUserIds };
     },
@@ -89,7 +82,7 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
           break;
         }
       }
-      return insertProfileIfMissing(db, userId, displayName);
+      return store.createIfMissing(userId, displayName);
     },
 
     async updateProfile(command: UpdateCommand): Promise<Profile> {
@@ -114,14 +107,14 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
 
       const hasChanges = Object.values(fields).some((value) => value !== undefined);
       const changed = hasChanges
-        ? await applyProfileChange(db, { userId, fields, expectedVersion }, command.signal)
+        ? await store.apply({ userId, fields, expectedVersion }, command.signal)
         : undefined;
-      if (changed !== undefined) return profileFromRow(changed);
+      if (changed !== undefined) return changed;
 
       // Nothing was written: either the values are already stored, or the etag did not match.
-      // The row read here may be newer than the one the statement saw; a concurrent change then
+      // The profile read here may be newer than the one the change saw; a concurrent change then
       // shows up as a stale etag, which is what it is.
-      const current = await findProfile(db, userId, command.signal);
+      const current = await store.find(userId, command.signal);
       if (current === undefined) {
         if (etag !== undefined) throw staleEtag(userId);
         throw new NotFoundError(`no profile for user ${userId}`);
@@ -129,7 +122,7 @@ export function createProfileService(db: Kysely<Database>, rules: FieldRuleOptio
       if (expectedVersion !== undefined && current.version !== expectedVersion) {
         throw staleEtag(userId);
       }
-      return profileFromRow(current);
+      return current;
     },
   };
 }
@@ -165,6 +158,6 @@ function uniqueUserIds(rawUserIds: readonly string[]): UserId[] {
   return [...unique];
 }
 
-function staleEtag(userId: UserId): PreconditionFailedError {
-  return new PreconditionFailedError(`etag does not match the stored profile of user ${userId}`);
+function staleEtag(userId: UserId): EtagMismatchError {
+  return new EtagMismatchError(`etag does not match the stored profile of user ${userId}`);
 }

@@ -1,4 +1,3 @@
-import type { ProfileRow } from "../db/schema.js";
 import type { UserId } from "./user-id.js";
 
 /** A user's profile as the domain sees it. */
@@ -16,7 +15,7 @@ export interface Profile {
 }
 
 /** The etag clients see for a profile version. */
-function etagOf(version: number): string {
+export function etagOf(version: number): string {
   return `v${version}`;
 }
 
@@ -28,17 +27,4 @@ export function versionOfEtag(etag: string): number | undefined {
   const digits = /^v([1-9][0-9]{0,9})$/.exec(etag)?.[1];
   const version = Number(digits);
   return digits !== undefined && version <= MAX_VERSION ? version : undefined;
-}
-
-export function profileFromRow(row: ProfileRow): Profile {
-  return {
-    userId: row.user_id as UserId,
-    displayName: row.display_name,
-    avatarUrl: row.avatar_url,
-    bio: row.bio,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-    etag: etagOf(row.version),
-  };
 }

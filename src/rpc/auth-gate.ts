@@ -1,12 +1,7 @@
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
-import type { Caller } from "../auth/caller.js";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { kCaller } from "../auth/caller-context.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
-import { toConnectError } from "./error-interceptor.js";
-
-/** The verified caller of the current call; set by the auth gate before the handler runs. */
-export const kCaller = createContextKey<Caller | undefined>(undefined, {
-  description: "the authenticated caller",
-});
+import { toConnectError } from "./connect-errors.js";
 
 const bearer = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i;
 
@@ -41,11 +36,4 @@ export function createAuthGate(options: {
       throw toConnectError(error);
     }
   };
-}
-
-/** The caller the gate verified; a handler behind the gate always has one. */
-export function callerOf(context: HandlerContext): Caller {
-  const caller = context.values.get(kCaller);
-  if (caller === undefined) throw new ConnectError("missing bearer token", Code.Unauthenticated);
-  return caller;
 }

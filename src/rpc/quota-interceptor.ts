@@ -6,8 +6,8 @@ import {
   BatchGetProfilesRequestSchema,
   UpdateProfileRequestSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { kCaller } from "../auth/caller-context.js";
 import type { QuotaConfig } from "../config.js";
-import { kCaller } from "./auth-gate.js";
 import { createQuotaBuckets } from "./quota-buckets.js";
 
 /** User tokens have no scope; service tokens have one (e.g. `profile:admin`). */

@@ -8,8 +8,8 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { kCaller } from "../auth/caller-context.js";
 import type { Metrics } from "../observability/metrics.js";
-import { kCaller } from "./auth-gate.js";
 
 /** Echoed back on every response; taken from the request when it carries a sane one. */
 const REQUEST_ID_HEADER = "x-request-id";

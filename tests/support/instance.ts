@@ -1,8 +1,9 @@
 import type { EventsConfig } from "../../src/config.js";
-import { type Events, startEvents } from "../../src/events/events.js";
-import { createProfileService } from "../../src/profile/profile-service.js";
+import type { ConsumeOutcome, PublishResult } from "../../src/events/event-metrics.js";
+import type { Events } from "../../src/events/events.js";
 import { grpcClient, type ProfileClient } from "./clients.js";
-import { silentLogger, type TestDatabase } from "./databases.js";
+import type { TestDatabase } from "./databases.js";
+import { metricValue } from "./metrics.js";
 import { startTestServer, type TestServer } from "./test-server.js";
 
 /** One whole service instance: the RPC server and the event side, on a test database. */
@@ -11,33 +12,37 @@ export interface TestInstance {
   readonly events: Events;
   /** A gRPC client with an admin token. */
   readonly client: ProfileClient;
+  /** How many consumed messages had this outcome (`profile_events_consumed_total`). */
+  consumed(outcome: ConsumeOutcome): Promise<number>;
+  /** How many publishes had this result (`profile_events_published_total`). */
+  published(result: PublishResult): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function startInstance(
-  database: Pick<TestDatabase, "db" | "handle">,
+  database: Pick<TestDatabase, "handle">,
   events: Partial<EventsConfig> & Pick<EventsConfig, "natsUrl">,
 ): Promise<TestInstance> {
-  const server = await startTestServer(database.db);
-  const running = startEvents({
-    config: {
-      encoding: "protobuf",
-      createStreams: true,
-      outboxPollIntervalMs: 250,
-      outboxRetentionSeconds: 3600,
-      ...events,
+  const server = await startTestServer(
+    database.handle,
+    {},
+    {
+      events: {
+        encoding: "protobuf",
+        createStreams: true,
+        outboxPollIntervalMs: 250,
+        outboxRetentionSeconds: 3600,
+        ...events,
+      },
     },
-    database: database.handle,
-    profiles: createProfileService(database.db, { allowHttpAvatarUrls: false }),
-    logger: silentLogger,
-  });
+  );
+  const { metrics } = server.service;
   return {
     server,
-    events: running,
+    events: server.service.events,
     client: grpcClient(server.baseUrl),
-    async stop() {
-      await running.stop();
-      await server.close();
-    },
+    consumed: (outcome) => metricValue(metrics, "profile_events_consumed_total", { outcome }),
+    published: (result) => metricValue(metrics, "profile_events_published_total", { result }),
+    stop: () => server.close(),
   };
 }

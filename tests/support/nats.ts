@@ -11,7 +11,7 @@ import type {
   ProfileCreated,
   ProfileUpdated,
 } from "../../gen/realchat/profile/v1/profile_events_pb.js";
-import { decodeProfileEvent } from "../../src/events/profile-events.js";
+import { decodeProfileEvent } from "../../src/events/outbox/profile-events.js";
 
 /** A nats-server of the test's own, on a free port with its own store, that it may stop. */
 export interface PrivateNats {

@@ -1,16 +1,19 @@
 import type { Kysely } from "kysely";
+import type { Logger } from "pino";
 import { afterAll, beforeAll } from "vitest";
-import { type AppConfig, type AppDependencies, createRequestHandler } from "../../src/app.js";
+import type { AppConfig } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
-import { loadConfig } from "../../src/config.js";
-import { pendingMigrations } from "../../src/db/migrate.js";
+import {
+  type Config,
+  defaultConnectionConfig,
+  type EventsConfig,
+  loadConfig,
+} from "../../src/config.js";
+import type { DatabaseHandle } from "../../src/db/open-database.js";
 import type { Database } from "../../src/db/schema.js";
-import { outboxBacklog } from "../../src/events/outbox-repository.js";
-import { type Readiness, startReadiness } from "../../src/health/readiness.js";
-import { createMetrics } from "../../src/observability/metrics.js";
 import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
-import { createProfileService } from "../../src/profile/profile-service.js";
-import { createServer, type RequestHandler, type ServerOptions } from "../../src/server.js";
+import type { ServerOptions } from "../../src/server.js";
+import { createService, type Service, type ServiceOverrides } from "../../src/service.js";
 import { testTokenVerifier } from "./auth.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./databases.js";
 import { testGrpcUnaryFastPath } from "./environment.js";
@@ -32,67 +35,75 @@ export const defaultTestConfig: TestServerConfig = {
   healthWatchMaxStreams: deploymentDefaults.healthWatchMaxStreams,
 };
 
+/** How a test server is built, besides its RPC configuration. */
+export interface TestServerOptions extends ServerOptions {
+  /** Silent unless given. */
+  readonly logger?: Logger;
+  /** The event side's settings; off (no NATS_URL) unless given. Needs a DatabaseHandle. */
+  readonly events?: Partial<EventsConfig>;
+  readonly requestHandler?: ServiceOverrides["requestHandler"];
+}
+
 export interface TestServer {
   /** e.g. http://127.0.0.1:41234 */
   readonly baseUrl: string;
   readonly port: number;
-  readonly readiness: Readiness;
+  /** The running service's parts: readiness, metrics, events, … */
+  readonly service: Service;
   /** Closes gracefully: in-flight calls get `graceMs` (default 1 s) to finish. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** What the app is built from in tests: the given database, a silent logger, test tokens. */
-export async function createTestAppDependencies(
-  db: Kysely<Database>,
-  config: Partial<TestServerConfig> = {},
-  verifyToken: TokenVerifier = testTokenVerifier,
-): Promise<AppDependencies> {
-  const { allowHttpAvatarUrls, ...appConfig } = { ...defaultTestConfig, ...config };
-  const readiness = await startReadiness({
-    db,
-    pendingMigrations: () => pendingMigrations(db),
-    eventState: () => "disabled",
-    intervalMs: 250,
-    logger: silentLogger,
-  });
-  return {
-    config: appConfig,
-    profiles: createProfileService(db, { allowHttpAvatarUrls }),
-    logger: silentLogger,
-    verifyToken,
-    readiness,
-    metrics: createMetrics({ outboxBacklog: () => outboxBacklog(db) }),
-  };
-}
-
-/** The real server on a free port of 127.0.0.1, over the given (already migrated) database. */
+/**
+ * The real service (src/service.ts) on a free port of 127.0.0.1, over the given (already
+ * migrated) database, which the test closes itself.
+ */
 export async function startTestServer(
-  db: Kysely<Database>,
+  database: Kysely<Database> | DatabaseHandle,
   config: Partial<TestServerConfig> = {},
-  serverOptions: ServerOptions = {},
+  options: TestServerOptions = {},
   verifyToken: TokenVerifier = testTokenVerifier,
 ): Promise<TestServer> {
-  const dependencies = await createTestAppDependencies(db, config, verifyToken);
-  return listenForTests(createRequestHandler(dependencies), dependencies.readiness, serverOptions);
-}
-
-/** Serves `handler` on a free port of 127.0.0.1; closing it stops `readiness` too. */
-export async function listenForTests(
-  handler: RequestHandler,
-  readiness: Readiness,
-  serverOptions: ServerOptions = {},
-): Promise<TestServer> {
-  const server = createServer(handler, serverOptions);
-  const { port } = await server.listen(0, "127.0.0.1");
-  const scheme = serverOptions.tls === undefined ? "http" : "https";
+  const service = await createService(serviceConfig(config, options), {
+    database: "listen" in database ? database : withoutNotifications(database),
+    verifyToken,
+    logger: options.logger ?? silentLogger,
+    readinessIntervalMs: 250,
+    requestHandler: options.requestHandler,
+  });
+  const { port } = service.address;
+  const scheme = options.tls === undefined ? "http" : "https";
   return {
     baseUrl: `${scheme}://127.0.0.1:${port}`,
     port,
-    readiness,
-    async close(graceMs = 1000) {
-      readiness.stop();
-      await server.close(graceMs);
-    },
+    service,
+    close: (graceMs = 1000) => service.stop(graceMs),
+  };
+}
+
+/** The service's configuration in tests: the deployment's defaults, and what the test sets. */
+function serviceConfig(config: Partial<TestServerConfig>, options: TestServerOptions): Config {
+  return {
+    ...deploymentDefaults,
+    ...defaultTestConfig,
+    ...config,
+    port: 0,
+    host: "127.0.0.1",
+    migrateOnStart: false,
+    tls: options.tls,
+    connections: { ...defaultConnectionConfig, ...options.limits },
+    events: { ...deploymentDefaults.events, natsUrl: undefined, ...options.events },
+  };
+}
+
+/** A bare Kysely instance as a handle, for a server without the event side. */
+function withoutNotifications(db: Kysely<Database>): DatabaseHandle {
+  return {
+    db,
+    listen: () =>
+      Promise.reject(new Error("the event side needs a DatabaseHandle: pass database.handle")),
+    poolStats: () => undefined,
+    close: () => db.destroy(),
   };
 }
 

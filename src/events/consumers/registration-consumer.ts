@@ -1,22 +1,10 @@
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
-import { InvalidArgumentError } from "../errors.js";
-import type { ProfileService } from "../profile/profile-service.js";
+import { InvalidArgumentError } from "../../errors.js";
+import type { ProfileService } from "../../profile/profile-service.js";
+import type { EventMetrics } from "../event-metrics.js";
+import { type BackoffPolicy, backoffMs, retryUntilStopped } from "../retry.js";
 import { decodeUserRegistered } from "./user-registered.js";
-
-/** Outcomes of consumed registration events, by name. */
-export interface ConsumerStats {
-  /** A default profile was created. */
-  provisioned: number;
-  /** The profile existed already (repeated event, or UpdateProfile came first). */
-  alreadyPresent: number;
-  /** The message can never succeed (undecodable, bad user id): terminated. */
-  terminated: number;
-  /** Processing failed (database down): redelivered later. */
-  retried: number;
-  /** Another `auth.user.*` event, acknowledged without use. */
-  ignored: number;
-}
 
 export interface RegistrationConsumer {
   /** Stops pulling; resolves when the message in hand is settled. */
@@ -28,7 +16,10 @@ const REGISTRATION_SUBJECTS: ReadonlySet<string> = new Set([
   "auth.user.registered",
   "auth.user.created",
 ]);
-const MAX_REDELIVERY_DELAY_MS = 60_000;
+/** Redelivery delays of a registration that failed: 1 s, 2 s, … 60 s. */
+const REDELIVERY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000 };
+/** Pause before pulling again after the message stream broke off. */
+const RESUME_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 1000 };
 
 /**
  * Provisions a default profile for every UserRegistered (and `auth.user.created`) message pulled
@@ -40,16 +31,16 @@ export function startRegistrationConsumer(options: {
   readonly getConsumer: () => Promise<Consumer>;
   readonly profiles: ProfileService;
   readonly logger: Logger;
-  readonly stats: ConsumerStats;
+  readonly metrics: Pick<EventMetrics, "consumed">;
 }): RegistrationConsumer {
-  const { profiles, logger, stats } = options;
-  let stopped = false;
+  const { profiles, logger, metrics } = options;
+  const stopping = new AbortController();
   let stopCurrent = () => {};
 
   const handle = async (message: JsMsg) => {
     if (!REGISTRATION_SUBJECTS.has(message.subject)) {
       message.ack();
-      stats.ignored += 1;
+      metrics.consumed("ignored");
       return;
     }
     const decoded = decodeUserRegistered(message.data, message.headers?.get("Content-Type"));
@@ -57,18 +48,14 @@ export function startRegistrationConsumer(options: {
     try {
       const created = await profiles.provisionProfile(decoded.userId, decoded.nameCandidates);
       message.ack();
-      if (created) stats.provisioned += 1;
-      else stats.alreadyPresent += 1;
+      metrics.consumed(created ? "provisioned" : "already_present");
     } catch (error) {
       if (error instanceof InvalidArgumentError) {
         return terminate(message, `invalid user_id ${JSON.stringify(decoded.userId)}`);
       }
-      const delayMs = Math.min(
-        MAX_REDELIVERY_DELAY_MS,
-        1000 * 2 ** (message.info.deliveryCount - 1),
-      );
+      const delayMs = backoffMs(REDELIVERY_BACKOFF, message.info.deliveryCount - 1);
       message.nak(delayMs);
-      stats.retried += 1;
+      metrics.consumed("retried");
       logger.warn(
         { err: error, subject: message.subject, delivery: message.info.deliveryCount, delayMs },
         "registration not processed; redelivery requested",
@@ -78,32 +65,32 @@ export function startRegistrationConsumer(options: {
 
   const terminate = (message: JsMsg, reason: string) => {
     message.term(reason);
-    stats.terminated += 1;
+    metrics.consumed("terminated");
     logger.warn(
       { subject: message.subject, seq: message.seq, reason },
       "registration event terminated",
     );
   };
 
-  const run = async () => {
-    while (!stopped) {
-      try {
-        const consumer = await options.getConsumer();
-        const messages = await consumer.consume({ max_messages: 64 });
-        stopCurrent = () => void messages.stop();
-        if (stopped) messages.stop();
-        for await (const message of messages) await handle(message);
-      } catch (error) {
-        if (!stopped) logger.warn({ err: error }, "registration consumer interrupted; resuming");
-      }
-      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+  /** Pulls until stopped; a message stream that ends or breaks off is opened again. */
+  const consumeUntilStopped = async () => {
+    const consumer = await options.getConsumer();
+    const messages = await consumer.consume({ max_messages: 64 });
+    stopCurrent = () => void messages.stop();
+    if (stopping.signal.aborted) messages.stop();
+    for await (const message of messages) await handle(message);
+    if (!stopping.signal.aborted) throw new Error("the message stream ended");
   };
-  const running = run();
+  const running = retryUntilStopped(consumeUntilStopped, {
+    signal: stopping.signal,
+    backoff: RESUME_BACKOFF,
+    onFailure: (error) =>
+      logger.warn({ err: error }, "registration consumer interrupted; resuming"),
+  });
 
   return {
     async stop() {
-      stopped = true;
+      stopping.abort();
       stopCurrent();
       await running;
     },

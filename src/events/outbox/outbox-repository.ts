@@ -1,9 +1,26 @@
 import { type Kysely, sql } from "kysely";
-import type { Database, OutboxRow } from "../db/schema.js";
+import type { DatabaseHandle } from "../../db/open-database.js";
+import type { Database, OutboxRow } from "../../db/schema.js";
+import type { OutboxStore } from "./outbox-relay.js";
 
-// All SQL for the outbox table. Rows are written by triggers on `profiles` (db/migrations).
+// All SQL for the outbox table. Rows are written by triggers on `profiles` (db/migrations), which
+// also send NOTIFY profile_outbox.
 
 const byId = (ids: readonly string[]) => sql<boolean>`id = any(${sql.val(ids)}::bigint[])`;
+
+/** The relay's outbox store on PostgreSQL or PGlite. */
+export function createOutboxStore(database: DatabaseHandle): OutboxStore {
+  const { db } = database;
+  return {
+    claim: (limit, leaseSeconds) => claimOutboxRows(db, limit, leaseSeconds),
+    markPublished: (ids) => markPublished(db, ids),
+    releaseLeases: (ids) => releaseLeases(db, ids),
+    markFailed: (id, error, retryAfterMs) => markFailed(db, id, error, retryAfterMs),
+    retryAllNow: () => retryAllNow(db),
+    purgePublished: (retentionSeconds) => purgePublished(db, retentionSeconds),
+    onNewRows: (onNotify) => database.listen("profile_outbox", onNotify),
+  };
+}
 
 /**
  * Leases up to `limit` unpublished rows that are due, oldest first, for `leaseSeconds`, and
@@ -12,7 +29,7 @@ const byId = (ids: readonly string[]) => sql<boolean>`id = any(${sql.val(ids)}::
  * one user are never published out of order, even by several relays at once. `FOR UPDATE SKIP
  * LOCKED` keeps concurrent relays from claiming the same row.
  */
-export async function claimOutboxRows(
+async function claimOutboxRows(
   db: Kysely<Database>,
   limit: number,
   leaseSeconds: number,
@@ -48,7 +65,7 @@ export async function claimOutboxRows(
 }
 
 /** `UPDATE outbox SET published_at = now(), lease_until = NULL WHERE id = any($1)` */
-export async function markPublished(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+async function markPublished(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await db
     .updateTable("outbox")
@@ -58,13 +75,13 @@ export async function markPublished(db: Kysely<Database>, ids: readonly string[]
 }
 
 /** Gives leased rows back unattempted (an earlier event of their user failed). */
-export async function releaseLeases(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
+async function releaseLeases(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await db.updateTable("outbox").set({ lease_until: null }).where(byId(ids)).execute();
 }
 
 /** Records a failed publish; the row is due again after `retryAfterMs`. */
-export async function markFailed(
+async function markFailed(
   db: Kysely<Database>,
   id: string,
   error: string,
@@ -83,7 +100,7 @@ export async function markFailed(
 }
 
 /** Makes every waiting row due now: the broker is back, no need to sit out the backoff. */
-export async function retryAllNow(db: Kysely<Database>): Promise<void> {
+async function retryAllNow(db: Kysely<Database>): Promise<void> {
   await db
     .updateTable("outbox")
     .set({ next_attempt_at: sql<Date>`now()` })
@@ -93,10 +110,7 @@ export async function retryAllNow(db: Kysely<Database>): Promise<void> {
 }
 
 /** Deletes rows published more than `retentionSeconds` ago; returns how many. */
-export async function purgePublished(
-  db: Kysely<Database>,
-  retentionSeconds: number,
-): Promise<number> {
+async function purgePublished(db: Kysely<Database>, retentionSeconds: number): Promise<number> {
   const result = await db
     .deleteFrom("outbox")
     .where("published_at", "<", sql<Date>`now() - make_interval(secs => ${retentionSeconds})`)

@@ -1,14 +1,7 @@
 import type { Logger } from "pino";
-import type { DatabaseHandle } from "../db/open-database.js";
-import type { OutboxRow } from "../db/schema.js";
-import {
-  claimOutboxRows,
-  markFailed,
-  markPublished,
-  purgePublished,
-  releaseLeases,
-  retryAllNow,
-} from "./outbox-repository.js";
+import type { OutboxRow } from "../../db/schema.js";
+import type { EventMetrics } from "../event-metrics.js";
+import { type BackoffPolicy, backoffMs } from "../retry.js";
 import { type EventEncoding, eventFromOutboxRow, type OutgoingEvent } from "./profile-events.js";
 
 /** Sends one event to the broker and waits for its acknowledgement. */
@@ -19,14 +12,28 @@ export interface EventPublisher {
   isConnected(): boolean;
 }
 
-export interface RelayStats {
-  published: number;
-  duplicates: number;
-  failures: number;
+/** Where the relay finds the events to publish and records what became of them. */
+export interface OutboxStore {
+  /**
+   * Leases up to `limit` due, unpublished rows for `leaseSeconds`, in id order, never one behind
+   * an earlier unpublished row of the same user that it does not return too.
+   */
+  claim(limit: number, leaseSeconds: number): Promise<OutboxRow[]>;
+  markPublished(ids: readonly string[]): Promise<void>;
+  /** Gives leased rows back unattempted (an earlier event of their user failed). */
+  releaseLeases(ids: readonly string[]): Promise<void>;
+  /** Records a failed publish; the row is due again after `retryAfterMs`. */
+  markFailed(id: string, error: string, retryAfterMs: number): Promise<void>;
+  /** Makes every waiting row due now. */
+  retryAllNow(): Promise<void>;
+  /** Deletes rows published more than `retentionSeconds` ago; returns how many. */
+  purgePublished(retentionSeconds: number): Promise<number>;
+  /** Calls `onNotify` when rows are added, until the returned function is called. */
+  onNewRows(onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 export interface OutboxRelayOptions {
-  readonly database: DatabaseHandle;
+  readonly store: OutboxStore;
   readonly publisher: EventPublisher;
   readonly encoding: EventEncoding;
   /** Fallback when a notification is missed (another instance, a lost LISTEN connection). */
@@ -34,12 +41,10 @@ export interface OutboxRelayOptions {
   /** Published rows older than this are deleted. */
   readonly retentionSeconds: number;
   readonly logger: Logger;
-  readonly stats: RelayStats;
+  readonly metrics: Pick<EventMetrics, "published">;
 }
 
 export interface OutboxRelay {
-  /** Starts a publishing round now, or right after the current one. */
-  wake(): void;
   /** Ends the backoff of every waiting row and publishes them (the broker is back). */
   retryNow(): Promise<void>;
   /** Stops waking up and waits for the round in progress. */
@@ -50,7 +55,8 @@ const BATCH_SIZE = 200;
 /** A claimed row is left alone by other relays this long; a crashed relay's rows come back after. */
 const LEASE_SECONDS = 30;
 const PURGE_INTERVAL_MS = 60_000;
-const MAX_BACKOFF_MS = 30_000;
+/** 0.5 s, 1 s, 2 s, … up to 30 s, with ±20 % jitter so relays do not retry in step. */
+const PUBLISH_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
 
 /**
  * Publishes outbox rows to the broker: wakes on the `profile_outbox` notification, and polls.
@@ -60,8 +66,7 @@ const MAX_BACKOFF_MS = 30_000;
  * again later with the same `Nats-Msg-Id`, which the broker drops as a duplicate.
  */
 export async function startOutboxRelay(options: OutboxRelayOptions): Promise<OutboxRelay> {
-  const { database, publisher, logger, stats } = options;
-  const { db } = database;
+  const { store, publisher, logger, metrics } = options;
   let stopped = false;
   let round: Promise<void> | undefined;
   let again = false;
@@ -71,16 +76,15 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
       try {
         const { duplicate } = await publisher.publish(eventFromOutboxRow(row, options.encoding));
         published.push(row.id);
-        stats.published += 1;
-        if (duplicate) stats.duplicates += 1;
+        metrics.published(duplicate ? "duplicate" : "published");
       } catch (error) {
-        stats.failures += 1;
-        const retryAfterMs = backoffMs(row.attempts);
+        metrics.published("failed");
+        const retryAfterMs = backoffMs(PUBLISH_BACKOFF, row.attempts);
         logger.warn(
           { err: error, eventId: row.event_id, attempts: row.attempts + 1, retryAfterMs },
           "event publish failed; will retry",
         );
-        await markFailed(db, row.id, String(error), retryAfterMs);
+        await store.markFailed(row.id, String(error), retryAfterMs);
         released.push(...rows.slice(index + 1).map((later) => later.id));
         return;
       }
@@ -89,7 +93,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
 
   const publishRound = async () => {
     while (!stopped && publisher.isConnected()) {
-      const rows = await claimOutboxRows(db, BATCH_SIZE, LEASE_SECONDS);
+      const rows = await store.claim(BATCH_SIZE, LEASE_SECONDS);
       if (rows.length === 0) return;
       const published: string[] = [];
       const released: string[] = [];
@@ -98,8 +102,8 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
           publishUserRows(userRows, published, released),
         ),
       );
-      await markPublished(db, published);
-      await releaseLeases(db, released);
+      await store.markPublished(published);
+      await store.releaseLeases(released);
       if (published.length === 0) return;
     }
   };
@@ -123,22 +127,21 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
 
   const purge = async () => {
     try {
-      const purged = await purgePublished(db, options.retentionSeconds);
+      const purged = await store.purgePublished(options.retentionSeconds);
       if (purged > 0) logger.debug({ purged }, "purged published outbox rows");
     } catch (error) {
       logger.warn({ err: error }, "outbox purge failed");
     }
   };
 
-  const unlisten = await database.listen("profile_outbox", wake);
+  const unlisten = await store.onNewRows(wake);
   const poll = setInterval(wake, options.pollIntervalMs);
   const purgeTimer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   wake();
 
   return {
-    wake,
     async retryNow() {
-      await retryAllNow(db);
+      await store.retryAllNow();
       wake();
     },
     async stop() {
@@ -159,10 +162,4 @@ function groupByUser(rows: readonly OutboxRow[]): Map<string, OutboxRow[]> {
     else userRows.push(row);
   }
   return byUser;
-}
-
-/** 0.5 s, 1 s, 2 s, … up to 30 s, with ±20 % jitter so relays do not retry in step. */
-function backoffMs(previousAttempts: number): number {
-  const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** previousAttempts);
-  return Math.round(base * (0.8 + Math.random() * 0.4));
 }

@@ -13,10 +13,10 @@ import {
   ProfileCreatedSchema,
   type ProfileUpdated,
   ProfileUpdatedSchema,
-} from "../../gen/realchat/profile/v1/profile_events_pb.js";
-import type { OutboxRow } from "../db/schema.js";
-import { profileFromRow } from "../profile/profile.js";
-import { toProfileMessage } from "../profile/profile-message.js";
+} from "../../../gen/realchat/profile/v1/profile_events_pb.js";
+import type { OutboxRow } from "../../db/schema.js";
+import { toProfileMessage } from "../../profile/profile-message.js";
+import { profileFromRow } from "../../profile/profile-repository.js";
 
 /** How events are encoded on the wire (`EVENTS_ENCODING`). */
 export type EventEncoding = "protobuf" | "json";

@@ -2,7 +2,7 @@ import { fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import {
   type UserRegistered,
   UserRegisteredSchema,
-} from "../../gen/realchat/auth/v1/user_events_pb.js";
+} from "../../../gen/realchat/auth/v1/user_events_pb.js";
 
 /** What provisioning needs from a registration event, or why the message can never be used. */
 export type DecodedRegistration =

@@ -1,0 +1,31 @@
+/** What became of one outbox row handed to the broker (`duplicate`: the stream had it already). */
+export const publishResults = ["published", "duplicate", "failed"] as const;
+export type PublishResult = (typeof publishResults)[number];
+
+/**
+ * What became of one consumed `auth.user.*` message: a default profile was `provisioned`; it was
+ * `already_present` (repeated event, or UpdateProfile came first); `terminated`, as it can never
+ * succeed (undecodable, bad user id); `retried`, as processing failed (database down) and it is
+ * redelivered later; or `ignored`, another `auth.user.*` event acknowledged without use.
+ */
+export const consumeOutcomes = [
+  "provisioned",
+  "already_present",
+  "terminated",
+  "retried",
+  "ignored",
+] as const;
+export type ConsumeOutcome = (typeof consumeOutcomes)[number];
+
+/**
+ * Where the event side counts what it does, as it happens (src/observability/metrics.ts
+ * implements it with Prometheus counters and a gauge).
+ */
+export interface EventMetrics {
+  /** The relay handed a row to the broker with this result. */
+  published(result: PublishResult): void;
+  /** The registration consumer settled a message with this outcome. */
+  consumed(outcome: ConsumeOutcome): void;
+  /** The bus is up (connected, streams set up, relay and consumer running) or not. */
+  busUp(up: boolean): void;
+}

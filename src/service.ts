@@ -1,0 +1,166 @@
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { type AppDependencies, createRequestHandler } from "./app.js";
+import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
+import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.js";
+import type { Config } from "./config.js";
+import { migrateToLatest, pendingMigrations } from "./db/migrate.js";
+import { type DatabaseHandle, openDatabase } from "./db/open-database.js";
+import { type Events, startEvents } from "./events/events.js";
+import { outboxBacklog } from "./events/outbox/outbox-repository.js";
+import { type Readiness, startReadiness } from "./health/readiness.js";
+import { createLogger } from "./logger.js";
+import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { createProfileStore } from "./profile/profile-repository.js";
+import { createProfileService, type ProfileService } from "./profile/profile-service.js";
+import { createServer, type RequestHandler } from "./server.js";
+
+/** What a caller (a test, a benchmark) brings instead of what the configuration would build. */
+export interface ServiceOverrides {
+  /**
+   * An open database, used instead of opening `config.database`. Its owner closes it: `stop()`
+   * leaves it open.
+   */
+  readonly database?: DatabaseHandle;
+  readonly verifyToken?: TokenVerifier;
+  readonly logger?: Logger;
+  /** How often readiness checks the database; 2 s by default. */
+  readonly readinessIntervalMs?: number;
+  /** Builds the request handler from the wired parts; `createRequestHandler` by default. */
+  readonly requestHandler?: (dependencies: AppDependencies) => RequestHandler;
+}
+
+/** The started service: its parts, for a caller that looks inside, and one way to stop it. */
+export interface Service {
+  /** Where the server listens (the port chosen when `config.port` is 0). */
+  readonly address: AddressInfo;
+  readonly database: DatabaseHandle;
+  readonly profiles: ProfileService;
+  readonly events: Events;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /**
+   * Shuts down in order: readiness turns false at once, the listener closes and in-flight calls
+   * get `graceMs` (default SHUTDOWN_TIMEOUT_MS) to finish, the event side stops and drains its
+   * broker connection, then the database closes (unless it was given). Calling it again waits for
+   * the same shutdown.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** How often readiness checks the database. */
+const READINESS_INTERVAL_MS = 2000;
+
+/**
+ * The composition root: builds the whole service from its configuration (the database, migrated
+ * if MIGRATE_ON_START, token verification, the profile service, the event side, readiness,
+ * metrics, the request handler and the server) and starts listening. `npm start`, the tests and
+ * the benchmarks all start the service here, each overriding only what it must.
+ */
+export async function createService(
+  config: Config,
+  overrides: ServiceOverrides = {},
+): Promise<Service> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const ownsDatabase = overrides.database === undefined;
+  const database =
+    overrides.database ??
+    (await openDatabase(config.database, {
+      statementTimeoutMs: config.statementTimeoutMs,
+      logger,
+    }));
+  const cleanups: Array<() => Promise<void>> = [];
+  if (ownsDatabase) cleanups.push(() => database.close());
+  try {
+    const { db } = database;
+    if (ownsDatabase && config.database.kind === "pglite") {
+      logger.warn(
+        { dataDir: config.database.dataDir },
+        "using embedded PGlite: one instance only; set DATABASE_URL for PostgreSQL",
+      );
+    }
+    if (config.migrateOnStart) {
+      const applied = await migrateToLatest(db);
+      logger.info({ applied }, "database schema up to date");
+    }
+    const verifyToken =
+      overrides.verifyToken ??
+      createTokenVerifier({ ...config.auth, secret: await signingSecret(config, logger) });
+    const profiles = createProfileService(createProfileStore(db), {
+      allowHttpAvatarUrls: config.allowHttpAvatarUrls,
+    });
+    const metrics = createMetrics({
+      pool: database.poolStats,
+      outboxBacklog: () => outboxBacklog(db),
+    });
+    const events = startEvents({
+      config: config.events,
+      database,
+      profiles,
+      logger,
+      metrics: metrics.events,
+    });
+    cleanups.unshift(() => events.stop());
+    const readiness = await startReadiness({
+      db,
+      pendingMigrations: () => pendingMigrations(db),
+      eventState: events.state,
+      intervalMs: overrides.readinessIntervalMs ?? READINESS_INTERVAL_MS,
+      logger,
+    });
+    cleanups.unshift(async () => readiness.stop());
+    const handler = (overrides.requestHandler ?? createRequestHandler)({
+      config,
+      profiles,
+      logger,
+      verifyToken,
+      readiness,
+      metrics,
+    });
+    const server = createServer(handler, { tls: config.tls, limits: config.connections });
+    const address = await server.listen(config.port, config.host);
+    logger.info(
+      { address: address.address, port: address.port, tls: config.tls !== undefined },
+      "profile service listening",
+    );
+
+    let stopped: Promise<void> | undefined;
+    const stop = async (graceMs: number) => {
+      readiness.markShuttingDown();
+      await server.close(graceMs);
+      await events.stop();
+      readiness.stop();
+      if (ownsDatabase) await database.close();
+    };
+    return {
+      address,
+      database,
+      profiles,
+      events,
+      readiness,
+      metrics,
+      logger,
+      stop(graceMs = config.shutdownTimeoutMs) {
+        stopped ??= stop(graceMs);
+        return stopped;
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+    throw error;
+  }
+}
+
+/** JWT_SECRET, or in embedded development mode the generated one (with a loud warning). */
+async function signingSecret(config: Config, logger: Logger): Promise<string | undefined> {
+  if (!config.auth.development || config.database.kind !== "pglite") return config.auth.secret;
+  const secret = await loadOrCreateDevelopmentSecret(config.database.dataDir);
+  logger.warn(
+    { dataDir: config.database.dataDir },
+    "DEVELOPMENT CREDENTIALS: no JWT_SECRET or JWT_JWKS_URL set, tokens are verified with a " +
+      "secret generated in the data directory; get one with `npm run token -- <user-id>`. " +
+      "Never run like this in production.",
+  );
+  return secret;
+}
