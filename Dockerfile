@@ -8,10 +8,10 @@ WORKDIR /app
 # --ignore-scripts: the build needs no install script (esbuild finds its binary through its
 # platform package).
 COPY package.json package-lock.json ./
-COPY patches patches
-# Our small patches to dependencies (patches/, see bench/README.md) are applied by hand here,
-# since install scripts are off.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package
+COPY src/connect-internals/patches src/connect-internals/patches
+# Our patches to Connect (src/connect-internals/README.md) are applied by running package.json's
+# postinstall by hand, since install scripts are off.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm run postinstall
 COPY tsconfig.json ./
 COPY scripts/build.ts scripts/
 COPY db db

@@ -13,17 +13,17 @@ import {
 import { file_realchat_profile_v1_profile_events } from "../gen/realchat/profile/v1/profile_events_pb.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
+import { withCallDeadline } from "./connect-internals/call-deadline.js";
+import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./connect-internals/grpc-unary.js";
 import { createHealthHandlers } from "./health/health-handlers.js";
-import { createHttpEndpoints } from "./health/http-endpoints.js";
 import type { Readiness } from "./health/readiness.js";
+import { createHttpEndpoints } from "./http/http-endpoints.js";
 import type { Metrics } from "./observability/metrics.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
 import type { ProfileService } from "./profile/profile-service.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
-import { withCallDeadline } from "./rpc/call-deadline.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
-import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./rpc/grpc-unary.js";
 import { createQuotaInterceptor } from "./rpc/quota-interceptor.js";
 import { registerReflection } from "./rpc/reflection.js";
 import { createTelemetry } from "./rpc/telemetry.js";
@@ -147,7 +147,8 @@ export function createRpcHandlers({
     requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),
     acceptCompression: [compressionGzip, compressionBrotli],
     readMaxBytes: config.maxRequestBytes,
-    // Longer client deadlines are capped at this (patches/), never refused or overflowed.
+    // Longer client deadlines are capped at this, never refused or overflowed
+    // (connect-internals/patches/).
     maxTimeoutMs: config.requestTimeoutMs,
     // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
     jsonOptions: { alwaysEmitImplicit: true },

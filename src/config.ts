@@ -11,7 +11,7 @@ export type DatabaseConfig =
     }
   | { readonly kind: "pglite"; readonly dataDir: string };
 
-/** How bearer tokens are verified (SPEC 3). */
+/** How bearer tokens are verified (README "Who may do what"). */
 export interface AuthConfig {
   /** HS256 shared secret (RealChat's Auth). */
   readonly secret: string | undefined;
@@ -29,7 +29,7 @@ export interface AuthConfig {
   readonly development: boolean;
 }
 
-/** The event side (SPEC 6). */
+/** The event side (README "Events"). */
 export interface EventsConfig {
   /** Unset: events wait in the outbox and registrations are not consumed. */
   readonly natsUrl: string | undefined;
@@ -103,7 +103,7 @@ export interface Config {
   readonly allowHttpAvatarUrls: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly corsAllowedOrigins: readonly string[];
-  /** Serve unary gRPC calls on the direct path (src/rpc/grpc-unary.ts) rather than Connect's. */
+  /** Serve unary gRPC calls on the direct path (connect-internals/grpc-unary.ts), not Connect's. */
   readonly grpcUnaryFastPath: boolean;
   /** How long shutdown waits for in-flight calls before closing connections. */
   readonly shutdownTimeoutMs: number;

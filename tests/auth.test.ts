@@ -1,4 +1,4 @@
-// Who may do what (SPEC 3): bearer tokens verified by the auth gate, owner-only updates.
+// README "Who may do what": bearer tokens verified by the auth gate, owner-only updates.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClient } from "@connectrpc/connect";

@@ -1,18 +1,22 @@
-// Our patches to @connectrpc/connect and @connectrpc/connect-node (patches/, applied by
-// patch-package on install): a call that ends normally aborts its signals with a shared reason
-// instead of constructing a DOMException each time. Without the patches this test fails.
+// Our patches to @connectrpc/connect and @connectrpc/connect-node (src/connect-internals/patches/,
+// applied by patch-package on install): a call that ends normally aborts its signals with a shared
+// reason instead of constructing a DOMException each time, and a call that ends for a reason (its
+// deadline, an error) still aborts with that reason. Without the patches this test fails.
 
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createHandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { grpcClient, transportsFor } from "./support/clients.js";
+import { transportsFor } from "./support/clients.js";
 import { useTestServer } from "./support/test-server.js";
 
 const fixture = useTestServer();
 
-/** The server-side code the patches change; the client's own aborts are not ours. */
+/**
+ * The server-side code the patches change, in either build (ES module or CommonJS); the client's
+ * own aborts are not ours.
+ */
 const patchedSites =
-  /@connectrpc\/(connect\/dist\/esm\/implementation|connect-node\/dist\/esm\/node-universal-handler)\.js/;
+  /@connectrpc\/(connect\/dist\/(esm|cjs)\/implementation|connect-node\/dist\/(esm|cjs)\/node-universal-handler)\.js/;
 
 /** Runs `work` while counting server-side AbortController.abort() calls made without a reason. */
 async function reasonlessAborts(work: () => Promise<unknown>): Promise<number> {
@@ -51,15 +55,47 @@ describe("patched Connect", () => {
       expect(count).toBe(0);
     },
   );
+});
 
-  it("still reports a client's deadline as the abort reason", async () => {
-    const error = await grpcClient(fixture.server.baseUrl)
-      .batchGetProfiles({ userIds: [crypto.randomUUID()] }, { timeoutMs: 1 })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
+// Both serving paths build every call's context with Connect's (patched) createHandlerContext;
+// these check it directly, since a client's own deadline timer would hide what the server does.
+describe("a call context of patched Connect", () => {
+  const init = {
+    service: ProfileApi,
+    method: ProfileApi.method.getProfile,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: "/realchat.profile.v1.ProfileApi/GetProfile",
+  };
+
+  it("aborts at the call's deadline with DEADLINE_EXCEEDED as the reason", async () => {
+    const context = createHandlerContext({ ...init, timeoutMs: 20 });
+    await new Promise<void>((resolve, reject) => {
+      const stalled = setTimeout(() => reject(new Error("not aborted within 10 s")), 10_000);
+      context.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(stalled);
+          resolve();
+        },
+        { once: true },
       );
+    });
 
-    expect(String(error)).toMatch(/deadline|timed out|canceled/i);
+    expect(context.signal.reason).toBeInstanceOf(ConnectError);
+    expect((context.signal.reason as ConnectError).code).toBe(Code.DeadlineExceeded);
+  });
+
+  it("keeps the reason a call ends with, and shares one reason among calls that end without", () => {
+    const failed = createHandlerContext(init);
+    const reason = new ConnectError("the client went away", Code.Canceled);
+    failed.abort(reason);
+    const [first, second] = [createHandlerContext(init), createHandlerContext(init)];
+    first.abort();
+    second.abort();
+
+    expect(failed.signal.reason).toBe(reason);
+    expect(first.signal.reason).toBeInstanceOf(DOMException);
+    expect(first.signal.reason).toBe(second.signal.reason);
   });
 });

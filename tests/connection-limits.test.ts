@@ -7,6 +7,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionConfig } from "../src/config.js";
+import type { ServerOptions } from "../src/server.js";
 import { adminToken } from "./support/auth.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { connectRawHttp2, errorCodeOf, frameType } from "./support/raw-http2.js";
@@ -295,24 +296,32 @@ describe("HTTP/2 connection bounds", () => {
 
 describe("connection cap", () => {
   it("closes connections beyond MAX_CONNECTIONS unanswered and keeps serving the open ones", async () => {
-    const held = await Promise.all(
-      Array.from({ length: limits.maxConnections ?? 0 }, () => sessionWithWatch(server.baseUrl)),
-    );
+    // A server of its own: until it has seen them close, the connections this test fills it
+    // with would refuse the next test's.
+    const capped = await startTestServer(database.db, {}, { limits });
+    try {
+      const held = await Promise.all(
+        Array.from({ length: limits.maxConnections ?? 0 }, () => sessionWithWatch(capped.baseUrl)),
+      );
 
-    const refused = await answerToStalledRequest(
-      await connected(server.port),
-      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-    );
-    const status = await statusOf(held[0], "/healthz");
-    for (const session of held) session.destroy();
+      const refused = await answerToStalledRequest(
+        await connected(capped.port),
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+      );
+      const status = await statusOf(held[0], "/healthz");
+      for (const session of held) session.destroy();
 
-    expect(refused).toBe("");
-    expect(status).toBe(200);
+      expect(refused).toBe("");
+      expect(status).toBe(200);
+    } finally {
+      await capped.close();
+    }
   });
 });
 
 describe("TLS port", () => {
   let tlsServer: TestServer;
+  let tlsOptions: ServerOptions;
   let ca: Buffer;
   let dir: string;
   beforeAll(async () => {
@@ -329,18 +338,18 @@ describe("TLS port", () => {
       { stdio: "ignore" },
     );
     ca = readFileSync(certFile);
-    tlsServer = await startTestServer(database.db, {}, { tls: { certFile, keyFile }, limits });
+    tlsOptions = { tls: { certFile, keyFile }, limits };
+    tlsServer = await startTestServer(database.db, {}, tlsOptions);
   });
   afterAll(async () => {
     await tlsServer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const tlsConnected = (alpn: string) =>
+  const tlsConnected = (alpn: string, port = tlsServer.port) =>
     new Promise<tls.TLSSocket>((resolve, reject) => {
-      const socket = tls.connect(
-        { port: tlsServer.port, host: "127.0.0.1", ca, ALPNProtocols: [alpn] },
-        () => resolve(socket),
+      const socket = tls.connect({ port, host: "127.0.0.1", ca, ALPNProtocols: [alpn] }, () =>
+        resolve(socket),
       );
       socket.once("error", reject);
     });
@@ -377,17 +386,23 @@ describe("TLS port", () => {
   });
 
   it("closes connections beyond MAX_CONNECTIONS before the handshake", async () => {
-    const held = await Promise.all(
-      Array.from({ length: limits.maxConnections ?? 0 }, () =>
-        sessionWithWatch(tlsServer.baseUrl, { ca }),
-      ),
-    );
+    // A server of its own, as for the plain port's cap.
+    const capped = await startTestServer(database.db, {}, tlsOptions);
+    try {
+      const held = await Promise.all(
+        Array.from({ length: limits.maxConnections ?? 0 }, () =>
+          sessionWithWatch(capped.baseUrl, { ca }),
+        ),
+      );
 
-    const refused = tlsConnected("http/1.1");
-    await expect(refused).rejects.toThrow();
-    const status = await statusOf(held[0], "/healthz");
-    for (const session of held) session.destroy();
+      const refused = tlsConnected("http/1.1", capped.port);
+      await expect(refused).rejects.toThrow();
+      const status = await statusOf(held[0], "/healthz");
+      for (const session of held) session.destroy();
 
-    expect(status).toBe(200);
+      expect(status).toBe(200);
+    } finally {
+      await capped.close();
+    }
   });
 });

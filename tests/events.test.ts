@@ -1,4 +1,4 @@
-// Events over the machine's NATS (SPEC 6): provisioning from UserRegistered, and every profile
+// README "Events", over the machine's NATS: provisioning from UserRegistered, and every profile
 // change announced through the outbox. Tests that stop the broker are in events-resilience.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { jetstreamManager } from "@nats-io/jetstream";

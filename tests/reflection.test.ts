@@ -4,28 +4,19 @@ import { promisify } from "node:util";
 import { fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createClient } from "@connectrpc/connect";
-import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { describe, expect, it } from "vitest";
 import {
   ServerReflection,
   type ServerReflectionRequestSchema,
   type ServerReflectionResponse,
 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { file_health_v1_health } from "../gen/health/v1/health_pb.js";
-import {
-  file_realchat_profile_v1_profile_api,
-  ProfileApi,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { createProfileApiHandlers } from "../src/profile/profile-handlers.js";
-import { createProfileStore } from "../src/profile/profile-repository.js";
-import { createProfileService } from "../src/profile/profile-service.js";
-import { createAuthGate } from "../src/rpc/auth-gate.js";
-import { createErrorInterceptor } from "../src/rpc/error-interceptor.js";
-import { registerReflection } from "../src/rpc/reflection.js";
-import { createServer, type Server } from "../src/server.js";
-import { adminToken, testTokenVerifier } from "./support/auth.js";
-import { createTestDatabase, type TestDatabase } from "./support/databases.js";
+import { adminToken } from "./support/auth.js";
+import { useTestServer } from "./support/test-server.js";
+
+// Reflection as the service serves it: beside ProfileApi, which needs a token while reflection
+// does not.
 
 type ReflectionRequestInit = MessageInitShape<typeof ServerReflectionRequestSchema>;
 
@@ -36,42 +27,14 @@ const reflectionServices = [
   "grpc.reflection.v1alpha.ServerReflection",
 ];
 
-let database: TestDatabase;
-let server: Server;
-let baseUrl: string;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  // The app's handler with reflection beside ProfileApi, which needs a token while reflection
-  // does not, as in production.
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      const profiles = createProfileService(createProfileStore(database.db), {
-        allowHttpAvatarUrls: false,
-      });
-      router.service(ProfileApi, createProfileApiHandlers(profiles));
-      registerReflection(router, [file_realchat_profile_v1_profile_api, file_health_v1_health]);
-    },
-    // Maps the domain's NotFoundError to NOT_FOUND, as the app does.
-    interceptors: [createErrorInterceptor()],
-    requestGate: createAuthGate({
-      verifyToken: testTokenVerifier,
-      publicServices: new Set(reflectionServices),
-    }),
-  });
-  server = createServer(handler);
-  const { port } = await server.listen(0, "127.0.0.1");
-  baseUrl = `http://127.0.0.1:${port}`;
-});
-
-afterAll(async () => {
-  await server?.close(1000);
-  await database?.drop();
-});
+const fixture = useTestServer();
 
 /** Sends `requests` on one v1 reflection stream (no token) and collects the responses. */
 async function reflect(...requests: ReflectionRequestInit[]): Promise<ServerReflectionResponse[]> {
-  const client = createClient(ServerReflection, createGrpcTransport({ baseUrl }));
+  const client = createClient(
+    ServerReflection,
+    createGrpcTransport({ baseUrl: fixture.server.baseUrl }),
+  );
   const responses: ServerReflectionResponse[] = [];
   for await (const response of client.serverReflectionInfo(streamOf(requests))) {
     responses.push(response);
@@ -110,7 +73,10 @@ describe("reflection over a Connect gRPC client", () => {
   });
 
   it("lists ProfileApi and both reflection services over v1alpha", async () => {
-    const client = createClient(ServerReflectionV1alpha, createGrpcTransport({ baseUrl }));
+    const client = createClient(
+      ServerReflectionV1alpha,
+      createGrpcTransport({ baseUrl: fixture.server.baseUrl }),
+    );
     const names: string[] = [];
     const stream = streamOf([{ messageRequest: { case: "listServices" as const, value: "*" } }]);
     for await (const response of client.serverReflectionInfo(stream)) {
@@ -228,7 +194,12 @@ describe("buf curl without the proto files", () => {
   it.each(["grpc-v1", "grpc-v1alpha"])(
     "lists ProfileApi's methods through %s reflection",
     async (protocol) => {
-      const { stdout } = await curl("--reflect-protocol", protocol, "--list-methods", baseUrl);
+      const { stdout } = await curl(
+        "--reflect-protocol",
+        protocol,
+        "--list-methods",
+        fixture.server.baseUrl,
+      );
 
       expect(stdout.split("\n")).toContain("realchat.profile.v1.ProfileApi/GetProfile");
     },
@@ -240,7 +211,7 @@ describe("buf curl without the proto files", () => {
       `Authorization: Bearer ${adminToken}`,
       "-d",
       JSON.stringify({ user_id: crypto.randomUUID() }),
-      `${baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`,
+      `${fixture.server.baseUrl}/realchat.profile.v1.ProfileApi/GetProfile`,
     );
 
     const failure = await call.then(

@@ -1,10 +1,23 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { transportsFor } from "./support/clients.js";
+import { grpcClient, transportsFor } from "./support/clients.js";
 import { useTestServer } from "./support/test-server.js";
 
 const fixture = useTestServer();
+
+/** Generous: the database's clock and the test's are the same machine's. */
+const clockSlackMs = 5 * 60_000;
+
+/** A new profile, made over gRPC: what the reading tests below fetch over each transport. */
+function storedProfile(displayName: string, bio: string) {
+  return grpcClient(fixture.server.baseUrl).updateProfile({
+    userId: crypto.randomUUID(),
+    displayName,
+    bio,
+  });
+}
 
 describe.each(Object.keys(transportsFor("http://unused")))("over %s", (name) => {
   const client = () => {
@@ -12,27 +25,40 @@ describe.each(Object.keys(transportsFor("http://unused")))("over %s", (name) => 
     if (transport === undefined) throw new Error(`no transport ${name}`);
     return createClient(ProfileApi, transport);
   };
-  const userId = crypto.randomUUID();
 
   it("UpdateProfile creates the profile and returns it whole", async () => {
+    const userId = crypto.randomUUID();
     const profile = await client().updateProfile({ userId, displayName: "Ada", bio: "hello" });
 
     expect(profile).toMatchObject({ userId, displayName: "Ada", avatarUrl: "", bio: "hello" });
     expect(profile.etag).not.toBe("");
-    expect(profile.createdAt).toBeDefined();
+    if (profile.createdAt === undefined) throw new Error("no created_at");
+    expect(profile.updatedAt).toEqual(profile.createdAt);
+    expect(Math.abs(timestampDate(profile.createdAt).getTime() - Date.now())).toBeLessThan(
+      clockSlackMs,
+    );
   });
 
-  it("GetProfile returns the stored profile", async () => {
-    const profile = await client().getProfile({ userId: userId.toUpperCase() });
+  it("GetProfile returns the stored profile, for an id in any letter case", async () => {
+    const stored = await storedProfile("Grace", "compilers");
 
-    expect(profile).toMatchObject({ userId, displayName: "Ada", bio: "hello" });
+    const profile = await client().getProfile({ userId: stored.userId.toUpperCase() });
+
+    expect(profile).toEqual(stored);
   });
 
-  it("BatchGetProfiles returns found and missing ids", async () => {
+  it("BatchGetProfiles returns the found profiles in request order and the missing ids", async () => {
+    const [first, second] = [
+      await storedProfile("Alan", "machines"),
+      await storedProfile("Barbara", "abstractions"),
+    ];
     const missing = crypto.randomUUID();
-    const response = await client().batchGetProfiles({ userIds: [missing, userId] });
 
-    expect(response.profiles.map((p) => p.userId)).toEqual([userId]);
+    const response = await client().batchGetProfiles({
+      userIds: [missing, second.userId, first.userId, second.userId],
+    });
+
+    expect(response.profiles).toEqual([second, first]);
     expect(response.missingUserIds).toEqual([missing]);
   });
 

@@ -23,8 +23,9 @@ export type CheckedFields =
 
 /**
  * Normalizes the present fields (NFC, trimmed display name) and checks them against the field
- * rules (SPEC 2). Lengths count Unicode code points. The work is bounded whatever the input: raw
- * values longer than any valid one are refused before they are normalized.
+ * rules stated in README "The API" and the proto's field comments. Lengths count Unicode code
+ * points. The work is bounded whatever the input: raw values longer than any valid one are
+ * refused before they are normalized.
  */
 export function checkProfileFields(input: ProfileFields, options: FieldRuleOptions): CheckedFields {
   const violations: FieldViolation[] = [];

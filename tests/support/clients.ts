@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from "node:http2";
 import {
   type Client,
   Code,
@@ -67,4 +68,22 @@ export function codeOf(call: Promise<unknown>): Promise<string> {
     () => "OK",
     (error: unknown) => Code[ConnectError.from(error).code],
   );
+}
+
+/**
+ * The request headers of a unary gRPC call to `path` (e.g. `/realchat.profile.v1.ProfileApi/GetProfile`)
+ * sent with Node's own HTTP/2 client, for tests that look at the raw answer; `token` as above.
+ */
+export function grpcRequestHeaders(
+  path: string,
+  token: TestToken = adminToken,
+): OutgoingHttpHeaders {
+  const authorization = token === null ? {} : { authorization: `Bearer ${token}` };
+  return {
+    ":method": "POST",
+    ":path": path,
+    "content-type": "application/grpc",
+    te: "trailers",
+    ...authorization,
+  };
 }

@@ -1,8 +1,8 @@
-/** PostgreSQL server the tests create their databases on (SPEC 8). */
+/** PostgreSQL server the tests create their databases on (README "Tests"). */
 export const testDatabaseUrl =
   process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
-/** NATS with JetStream the event tests use (SPEC 8). */
+/** NATS with JetStream the event tests use (README "Tests"). */
 export const testNatsUrl = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 /**

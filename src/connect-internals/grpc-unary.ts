@@ -137,7 +137,7 @@ function createCallServer(
       await requestGate?.(context);
       if (compression.error !== undefined) throw compression.error;
       if (timeout.error !== undefined) throw timeout.error;
-      // Connect's own (patched, see patches/) functions, so both paths give the same codes:
+      // Connect's own (patched, see ./patches/) functions, so both paths give the same codes:
       // INTERNAL "decompression failed" (gRPC's status code table), and INVALID_ARGUMENT with no
       // parser text for bytes that are not the request message (as connect-go answers).
       const envelope = await envelopeDecompress(await body, compression.request, readMaxBytes);

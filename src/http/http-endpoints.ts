@@ -1,6 +1,6 @@
+import type { Readiness } from "../health/readiness.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { RequestHandler } from "../server.js";
-import type { Readiness } from "./readiness.js";
 
 type Request = Parameters<RequestHandler>[0];
 /** What these endpoints need of a response, HTTP/1.1 or HTTP/2 alike. */
