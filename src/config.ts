@@ -191,7 +191,8 @@ const environment = z.object({
   LOG_LEVEL: logLevel.default("info"),
   QUOTA_USER_PROFILES_PER_SECOND: integer(0, 10_000_000).default(2000),
   QUOTA_USER_PROFILES_BURST: integer(1, 100_000_000).default(20_000),
-  QUOTA_SERVICE_PROFILES_PER_SECOND: integer(0, 10_000_000).default(50_000),
+  // Service tokens are our own backends: no limit unless an operator sets one.
+  QUOTA_SERVICE_PROFILES_PER_SECOND: integer(0, 10_000_000).default(0),
   QUOTA_SERVICE_PROFILES_BURST: integer(1, 100_000_000).default(500_000),
   QUOTA_UPDATE_COST: integer(1, 1_000_000).default(100),
   HEALTH_WATCH_MAX_STREAMS: integer(1, 1_000_000).default(1000),

@@ -22,7 +22,7 @@ describe("quota configuration", () => {
 
     expect(config.quotas).toEqual({
       user: { perSecond: 2000, burst: 20_000 },
-      service: { perSecond: 50_000, burst: 500_000 },
+      service: { perSecond: 0, burst: 500_000 },
       updateCost: 100,
     });
     expect(config.healthWatchMaxStreams).toBe(1000);
