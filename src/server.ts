@@ -17,6 +17,8 @@ export interface ServerOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Connection-level bounds; each one missing takes its production default. */
   readonly limits?: Partial<ConnectionConfig> | undefined;
+  /** Told of every connection closed unread because `maxConnections` were open. */
+  readonly onConnectionRefused?: () => void;
 }
 
 export interface Server {
@@ -122,6 +124,8 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
   }
   // Node closes connections over the cap as soon as it accepts them, before any byte is read.
   listener.maxConnections = limits.maxConnections;
+  const { onConnectionRefused } = options;
+  if (onConnectionRefused !== undefined) listener.on("drop", () => onConnectionRefused());
 
   return {
     listen(port, host) {

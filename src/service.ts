@@ -118,7 +118,11 @@ export async function createService(
       readiness,
       metrics,
     });
-    const server = createServer(handler, { tls: config.tls, limits: config.connections });
+    const server = createServer(handler, {
+      tls: config.tls,
+      limits: config.connections,
+      onConnectionRefused: metrics.connectionRefused,
+    });
     const address = await server.listen(config.port, config.host);
     logger.info(
       { address: address.address, port: address.port, tls: config.tls !== undefined },

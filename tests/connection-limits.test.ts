@@ -100,6 +100,21 @@ async function sessionWithWatch(
   return session;
 }
 
+/** The body of a GET over an open session. */
+function bodyOf(session: http2.ClientHttp2Session | undefined, path: string): Promise<string> {
+  if (session === undefined) throw new Error("no session");
+  const stream = session.request({ ":path": path });
+  stream.setEncoding("utf8");
+  let body = "";
+  stream.on("data", (chunk: string) => {
+    body += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    stream.once("end", () => resolve(body));
+    stream.once("error", reject);
+  });
+}
+
 function statusOf(session: http2.ClientHttp2Session | undefined, path: string): Promise<number> {
   if (session === undefined) throw new Error("no session");
   const stream = session.request({ ":path": path });
@@ -309,10 +324,13 @@ describe("connection cap", () => {
         "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
       );
       const status = await statusOf(held[0], "/healthz");
+      const metrics = await bodyOf(held[0], "/metrics");
       for (const session of held) session.destroy();
 
       expect(refused).toBe("");
       expect(status).toBe(200);
+      // Operators see refusals: the listener's 'drop' events are counted.
+      expect(metrics).toMatch(/^profile_connections_refused_total 1$/m);
     } finally {
       await capped.close();
     }

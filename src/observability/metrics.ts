@@ -16,6 +16,8 @@ export interface Metrics {
   rpcStarted(procedure: string): (code: string, seconds: number) => void;
   /** Counts a call refused by the caller's quota; `callerKind` is "user" or "service". */
   rateLimited(procedure: string, callerKind: string): void;
+  /** Counts a connection closed unread because MAX_CONNECTIONS were open. */
+  connectionRefused(): void;
   /** Where the event side counts what it publishes and consumes. */
   readonly events: EventMetrics;
 }
@@ -56,6 +58,12 @@ export function createMetrics(sources: MetricSources): Metrics {
     name: "profile_rate_limited_total",
     help: "Calls refused with RESOURCE_EXHAUSTED by the caller's quota, by procedure and kind of caller.",
     labelNames: ["procedure", "caller_kind"] as const,
+    registers,
+  });
+
+  const refusedConnections = new Counter({
+    name: "profile_connections_refused_total",
+    help: "Connections closed as soon as they were accepted, because MAX_CONNECTIONS were open.",
     registers,
   });
 
@@ -142,6 +150,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     rateLimited(procedure, callerKind) {
       rateLimited.inc({ procedure, caller_kind: callerKind });
     },
+    connectionRefused: () => refusedConnections.inc(),
     events: {
       published: (result) => published.inc({ result }),
       consumed: (outcome) => consumed.inc({ outcome }),
