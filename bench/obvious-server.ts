@@ -11,13 +11,12 @@ const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto",
   keepCase: true,
 });
 const pool = new pg.Pool({ connectionString: process.argv[3], max: 10 });
-const columns = "user_id, display_name, avatar_url, bio, version, created_at, updated_at";
-interface Row {
-  user_id: string;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
+type Row = { user_id: string; version: number; created_at: Date; updated_at: Date };
+const select = async (name: string, where: string, value: unknown) => {
+  const text = `select user_id, display_name, avatar_url, bio, version, created_at, updated_at
+    from profiles where ${where}`;
+  return (await pool.query<Row>({ name, text, values: [value] })).rows;
+};
 const timestamp = (date: Date) => {
   const seconds = Math.floor(date.getTime() / 1000);
   return { seconds, nanos: (date.getTime() - seconds * 1000) * 1_000_000 };
@@ -28,46 +27,32 @@ const profile = (row: Row) => ({
   updated_at: timestamp(row.updated_at),
   etag: `v${row.version}`,
 });
-type Reply = grpc.sendUnaryData<object>;
+const unary =
+  <Request>(handle: (request: Request) => Promise<object>) =>
+  (call: grpc.ServerUnaryCall<Request, object>, callback: grpc.sendUnaryData<object>) =>
+    handle(call.request).then((answer) => callback(null, answer), callback);
 
 const server = new grpc.Server();
 server.addService(definition["realchat.profile.v1.ProfileApi"] as protoLoader.ServiceDefinition, {
-  GetProfile: ({ request }: { request: { user_id: string } }, callback: Reply) =>
-    pool
-      .query<Row>({
-        name: "get_profile",
-        text: `select ${columns} from profiles where user_id = $1::uuid`,
-        values: [request.user_id],
-      })
-      .then(({ rows: [row] }) =>
-        row === undefined
-          ? callback({
-              code: grpc.status.NOT_FOUND,
-              details: `no profile for user ${request.user_id}`,
-            })
-          : callback(null, profile(row)),
-      )
-      .catch((error: Error) => callback(error)),
-  BatchGetProfiles: ({ request }: { request: { user_ids: string[] } }, callback: Reply) => {
-    const ids = [...new Set(request.user_ids.map((id) => id.toLowerCase()))];
-    pool
-      .query<Row>({
-        name: "batch_get_profiles",
-        text: `select ${columns} from profiles where user_id = any($1::uuid[])`,
-        values: [ids],
-      })
-      .then(({ rows }) => {
-        const found = new Map(rows.map((row) => [row.user_id, row]));
-        callback(null, {
-          profiles: ids.flatMap((id) => {
-            const row = found.get(id);
-            return row === undefined ? [] : [profile(row)];
-          }),
-          missing_user_ids: ids.filter((id) => !found.has(id)),
-        });
-      })
-      .catch((error: Error) => callback(error));
-  },
+  GetProfile: unary(async ({ user_id }: { user_id: string }) => {
+    const [row] = await select("get_profile", "user_id = $1::uuid", user_id);
+    if (row !== undefined) return profile(row);
+    throw Object.assign(new Error(`no profile for user ${user_id}`), {
+      code: grpc.status.NOT_FOUND,
+    });
+  }),
+  BatchGetProfiles: unary(async ({ user_ids }: { user_ids: string[] }) => {
+    const ids = [...new Set(user_ids.map((id) => id.toLowerCase()))];
+    const rows = await select("batch_get_profiles", "user_id = any($1::uuid[])", ids);
+    const found = new Map(rows.map((row) => [row.user_id, row]));
+    return {
+      profiles: ids.flatMap((id) => {
+        const row = found.get(id);
+        return row === undefined ? [] : [profile(row)];
+      }),
+      missing_user_ids: ids.filter((id) => !found.has(id)),
+    };
+  }),
 });
 server.bindAsync(
   `127.0.0.1:${process.argv[2] ?? "50051"}`,
