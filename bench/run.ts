@@ -1,5 +1,6 @@
 // npm run bench: BatchGetProfiles, GetProfile and UpdateProfile against the limits the service
-// cannot beat, measured in the same run on the same machine (see bench/README.md).
+// cannot beat and the obvious server, measured in the same run on the same machine (see
+// bench/README.md).
 import { deepStrictEqual } from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
