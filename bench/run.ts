@@ -1,5 +1,7 @@
 // npm run bench: BatchGetProfiles, GetProfile and UpdateProfile against the limits the service
-// cannot beat, measured in the same run on the same machine (see bench/README.md).
+// cannot beat and the obvious server, measured in the same run on the same machine (see
+// bench/README.md).
+import { deepStrictEqual } from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -7,6 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
 import {
   BatchGetProfilesRequestSchema,
@@ -49,6 +53,8 @@ interface Row {
   readonly errors: number;
 }
 const rows: Row[] = [];
+/** How the rows of bench/obvious-server.ts are named. */
+const obviousServer = "obvious server (grpc-js + pg)";
 const record = (row: Row) => {
   rows.push(row);
   process.stderr.write(`  ${row.scenario} [${row.driver}, ${row.load}]: ${row.rps} req/s\n`);
@@ -229,6 +235,56 @@ async function failedCalls(origin: string, procedure: string): Promise<number> {
   return failed;
 }
 
+/**
+ * Requires the obvious server (bench/obvious-server.ts) to answer like the service, or its rows
+ * would measure something else: a @grpc/grpc-js client (protobufjs, no code shared with the
+ * service) sends both the same calls and compares the decoded answers, or status codes.
+ */
+async function requireSameAnswers(
+  service: string,
+  obvious: string,
+  token: string,
+  calls: ReadonlyArray<readonly [method: string, request: object]>,
+): Promise<void> {
+  const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto", {
+    includeDirs: [path.join(import.meta.dirname, "..", "proto")],
+    keepCase: true,
+    longs: String,
+    defaults: true,
+  });
+  const methods = definition["realchat.profile.v1.ProfileApi"] as protoLoader.ServiceDefinition;
+  const ask = (origin: string, method: string, request: object) => {
+    const client = new grpc.Client(new URL(origin).host, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    const { path: methodPath, requestSerialize, responseDeserialize } = methods[method] ?? {};
+    if (methodPath === undefined || requestSerialize === undefined) {
+      throw new Error(`no method ${method} in the proto`);
+    }
+    return new Promise<unknown>((resolve) => {
+      client.makeUnaryRequest(
+        methodPath,
+        requestSerialize,
+        responseDeserialize as (bytes: Buffer) => unknown,
+        request,
+        metadata,
+        { deadline: Date.now() + 10_000 },
+        (error, response) => {
+          client.close();
+          resolve(error === null ? response : { code: grpc.status[error.code] });
+        },
+      );
+    });
+  };
+  for (const [index, [method, request]] of calls.entries()) {
+    deepStrictEqual(
+      await ask(obvious, method, request),
+      await ask(service, method, request),
+      `the obvious server answers ${method} (check ${index + 1}) unlike the service`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   await requireTool("h2load", "apt-get install nghttp2-client");
   await requireTool("pgbench", "apt-get install postgresql-client");
@@ -245,6 +301,7 @@ async function main(): Promise<void> {
   let service: ChildProcess | undefined;
   let reference: ChildProcess | undefined;
   let connectOnly: ChildProcess | undefined;
+  let obvious: ChildProcess | undefined;
   const connectOnlyOrigin = `http://127.0.0.1:${port + 1}`;
   try {
     process.stderr.write(`seeding ${settings.profiles} profiles\n`);
@@ -294,7 +351,8 @@ async function main(): Promise<void> {
     });
     const auth = { authorization: `Bearer ${token}` };
     const api = `${origin}/realchat.profile.v1.ProfileApi`;
-    const getBody = message(GetProfileRequestSchema, { userId: randomId() });
+    const getId = randomId();
+    const getBody = message(GetProfileRequestSchema, { userId: getId });
     const batchIds = new Set<string>();
     while (batchIds.size < 100) batchIds.add(randomId());
     const batchBody = message(BatchGetProfilesRequestSchema, { userIds: [...batchIds] });
@@ -302,6 +360,31 @@ async function main(): Promise<void> {
       message(UpdateProfileRequestSchema, { userId: idOf(1 + (i % 1000)), bio: `bench ${i}` }),
     );
     const closedLoop = `${streams} streams`;
+    // The obvious server (bench/README.md), on the same database, idle except for its rows; it
+    // must answer like the service first: found, missing, duplicate and upper-case ids.
+    const obviousOrigin = `http://127.0.0.1:${port + 2}`;
+    obvious = spawn(
+      "node",
+      [
+        "--import",
+        "tsx",
+        "bench/obvious-server.ts",
+        new URL(obviousOrigin).port,
+        `${serviceDbUrl}`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await untilReady(obvious);
+    const missingId = idOf(settings.profiles + 1);
+    await requireSameAnswers(origin, obviousOrigin, token, [
+      ["GetProfile", { user_id: getId }],
+      ["GetProfile", { user_id: missingId }],
+      ["BatchGetProfiles", { user_ids: [...batchIds] }],
+      [
+        "BatchGetProfiles",
+        { user_ids: [idOf(2), missingId, idOf(1).toUpperCase(), idOf(2), idOf(1), missingId] },
+      ],
+    ]);
     /** grpc.health.v1.Health/Check: no database, no token, the least a server does per call. */
     const measureTrivialCall = async (at: string, scenario: string) => {
       const result = await h2load(
@@ -338,6 +421,20 @@ async function main(): Promise<void> {
           (await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`)) -
           before;
         record({ scenario, driver: "h2load", load: closedLoop, ...result, errors });
+        // The same h2load row against the obvious server, right after ours. It has no metrics:
+        // its errors are h2load's failed requests (requireSameAnswers checked its answers).
+        const baseline = await h2load(
+          `${obviousOrigin}/realchat.profile.v1.ProfileApi/${procedure}`,
+          body,
+          {},
+        );
+        record({
+          scenario: `${scenario}, ${obviousServer}`,
+          driver: "h2load",
+          load: closedLoop,
+          ...baseline,
+          errors: baseline.failed,
+        });
       }
       const updates = await runLoad({
         ...load,
@@ -377,6 +474,8 @@ async function main(): Promise<void> {
     service = undefined;
     await stop(connectOnly);
     connectOnly = undefined;
+    await stop(obvious);
+    obvious = undefined;
 
     const columns = "user_id, display_name, avatar_url, bio, version, created_at, updated_at";
     const ids = [...batchIds].map((id) => `"${id}"`).join(",");
@@ -426,6 +525,7 @@ async function main(): Promise<void> {
   } finally {
     await stop(service);
     await stop(connectOnly);
+    await stop(obvious);
     await stop(reference);
     await psql(
       new URL(settings.databaseUrl).pathname.slice(1),
@@ -467,6 +567,16 @@ function report(rss: { peakMiB: number; endMiB: number; afterRound: number[] }):
       ">= 0.5",
     ],
     ["service peak RSS (MiB)", rss.peakMiB, "< 250"],
+    [
+      "GetProfile, ours / obvious server",
+      ratio(get, find(`GetProfile, ${obviousServer}`)),
+      ">= 2.0",
+    ],
+    [
+      "BatchGetProfiles (100 ids), ours / obvious server",
+      ratio(batch, find(`BatchGetProfiles (100 ids), ${obviousServer}`)),
+      ">= 3.0",
+    ],
   ] as const;
   const meets = (value: number, target: string) => {
     const [op, bound] = target.split(" ") as [string, string];
