@@ -1,8 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http2 from "node:http2";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -15,6 +11,7 @@ import { adminToken } from "./support/auth.js";
 import { bearer, codeOf, grpcClient, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
+import { createTestCertificate, type TestCertificate } from "./support/tls.js";
 
 let database: TestDatabase;
 
@@ -151,40 +148,16 @@ describe("CORS", () => {
 describe("TLS", () => {
   let server: TestServer;
   let ca: Buffer;
-  let dir: string;
+  let certificate: TestCertificate | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "profile-tls-"));
-    const keyFile = path.join(dir, "key.pem");
-    const certFile = path.join(dir, "cert.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        keyFile,
-        "-out",
-        certFile,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    ca = readFileSync(certFile);
+    certificate = createTestCertificate();
+    const { certFile, keyFile } = certificate;
+    ca = certificate.ca;
     server = await startTestServer(database.db, {}, { tls: { certFile, keyFile } });
   });
   afterAll(async () => {
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    certificate?.remove();
   });
 
   it.each([
