@@ -9,7 +9,7 @@ import { grpcRequestHeaders } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { connectRawHttp2, errorCodeOf, frameType } from "./support/raw-http2.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { createTestCertificate, type TestCertificate } from "./support/tls.js";
+import { useTestCertificate } from "./support/tls.js";
 
 // Short limits, so that a stalled connection is told from a closed one within a test; every
 // timing assertion below is a generous "not stalled" bound, many times the limit.
@@ -331,26 +331,22 @@ describe("connection cap", () => {
 });
 
 describe("TLS port", () => {
+  const certificate = useTestCertificate();
   let tlsServer: TestServer;
   let tlsOptions: ServerOptions;
-  let ca: Buffer;
-  let certificate: TestCertificate | undefined;
   beforeAll(async () => {
-    certificate = createTestCertificate();
-    const { certFile, keyFile } = certificate;
-    ca = certificate.ca;
-    tlsOptions = { tls: { certFile, keyFile }, limits };
+    tlsOptions = { tls: certificate.files, limits };
     tlsServer = await startTestServer(database.db, {}, tlsOptions);
   });
   afterAll(async () => {
     await tlsServer?.close();
-    certificate?.remove();
   });
 
   const tlsConnected = (alpn: string, port = tlsServer.port) =>
     new Promise<tls.TLSSocket>((resolve, reject) => {
-      const socket = tls.connect({ port, host: "127.0.0.1", ca, ALPNProtocols: [alpn] }, () =>
-        resolve(socket),
+      const socket = tls.connect(
+        { port, host: "127.0.0.1", ca: certificate.ca, ALPNProtocols: [alpn] },
+        () => resolve(socket),
       );
       socket.once("error", reject);
     });
@@ -368,7 +364,7 @@ describe("TLS port", () => {
   });
 
   it("advertises the stream cap over h2", async () => {
-    const settings = await advertisedSettings(tlsServer.baseUrl, { ca });
+    const settings = await advertisedSettings(tlsServer.baseUrl, { ca: certificate.ca });
 
     expect(settings.maxConcurrentStreams).toBe(5);
   });
@@ -387,7 +383,7 @@ describe("TLS port", () => {
     try {
       const held = await Promise.all(
         Array.from({ length: limits.maxConnections ?? 0 }, () =>
-          sessionWithWatch(capped.baseUrl, { ca }),
+          sessionWithWatch(capped.baseUrl, { ca: certificate.ca }),
         ),
       );
 

@@ -13,7 +13,7 @@ import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
 import { avatarUrlArb, bioArb, displayNameArb, fieldsArb } from "./support/field-arbitraries.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestServer } from "./support/test-server.js";
 
 // The field rules through the server and the database: every outcome is the one the rules
 // predict, and the CHECK constraints hold. The rules alone: tests/unit/field-rules.property.test.ts.
@@ -119,19 +119,13 @@ async function expectEveryStoredRowToPassTheRules(db: TestDatabase): Promise<voi
 // ---------------------------------------------------------------------------------------------
 
 describe("UpdateProfile with arbitrary text over gRPC", () => {
+  const fixture = useTestServer();
   let database: TestDatabase;
-  let server: TestServer;
   let client: ProfileClient;
 
-  beforeAll(async () => {
-    database = await createTestDatabase("postgres");
-    server = await startTestServer(database.db);
-    client = grpcClient(server.baseUrl);
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
+  beforeAll(() => {
+    database = fixture.database;
+    client = grpcClient(fixture.server.baseUrl);
   });
 
   it("an arbitrary display_name is stored normalized or refused as INVALID_ARGUMENT, and stored rows pass the rules", async () => {

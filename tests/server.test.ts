@@ -11,7 +11,7 @@ import { adminToken } from "./support/auth.js";
 import { bearer, codeOf, grpcClient, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
-import { createTestCertificate, type TestCertificate } from "./support/tls.js";
+import { useTestCertificate } from "./support/tls.js";
 
 let database: TestDatabase;
 
@@ -146,18 +146,13 @@ describe("CORS", () => {
 });
 
 describe("TLS", () => {
+  const certificate = useTestCertificate();
   let server: TestServer;
-  let ca: Buffer;
-  let certificate: TestCertificate | undefined;
   beforeAll(async () => {
-    certificate = createTestCertificate();
-    const { certFile, keyFile } = certificate;
-    ca = certificate.ca;
-    server = await startTestServer(database.db, {}, { tls: { certFile, keyFile } });
+    server = await startTestServer(database.db, {}, { tls: certificate.files });
   });
   afterAll(async () => {
     await server?.close();
-    certificate?.remove();
   });
 
   it.each([
@@ -166,7 +161,7 @@ describe("TLS", () => {
       () =>
         createGrpcTransport({
           baseUrl: server.baseUrl,
-          nodeOptions: { ca },
+          nodeOptions: { ca: certificate.ca },
           interceptors: bearer(adminToken),
         }),
     ],
@@ -176,7 +171,7 @@ describe("TLS", () => {
         createConnectTransport({
           baseUrl: server.baseUrl,
           httpVersion: "1.1",
-          nodeOptions: { ca },
+          nodeOptions: { ca: certificate.ca },
           interceptors: bearer(adminToken),
         }),
     ],
@@ -186,7 +181,7 @@ describe("TLS", () => {
         createGrpcWebTransport({
           baseUrl: server.baseUrl,
           httpVersion: "1.1",
-          nodeOptions: { ca },
+          nodeOptions: { ca: certificate.ca },
           interceptors: bearer(adminToken),
         }),
     ],
@@ -202,7 +197,7 @@ describe("TLS", () => {
   });
 
   it("negotiates h2 by ALPN", async () => {
-    const session = http2.connect(server.baseUrl, { ca });
+    const session = http2.connect(server.baseUrl, { ca: certificate.ca });
     const protocol = await new Promise<string | undefined>((resolve, reject) => {
       session.once("connect", () => resolve(session.alpnProtocol));
       session.once("error", reject);

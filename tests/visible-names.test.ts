@@ -13,7 +13,7 @@ import { migrateToLatest } from "../src/db/migrate.js";
 import { checkProfileFields } from "../src/profile/profile-rules.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
 import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestServer } from "./support/test-server.js";
 import {
   acceptedBios,
   acceptedDisplayNames,
@@ -38,19 +38,11 @@ async function refusal(call: Promise<unknown>): Promise<string> {
 }
 
 describe("UpdateProfile over gRPC", () => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
   let client: ProfileClient;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    server = await startTestServer(database.db);
-    client = grpcClient(server.baseUrl);
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
+  beforeAll(() => {
+    client = grpcClient(fixture.server.baseUrl);
   });
 
   // Each case against the rules alone: tests/unit/visible-names.test.ts. Here, that the server
