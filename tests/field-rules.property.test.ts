@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Profile as ProfileMessage } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { findProfile } from "../src/profile/profile-repository.js";
 import {
@@ -11,7 +11,7 @@ import {
 } from "../src/profile/profile-rules.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
-import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
+import { storageKinds, type TestDatabase, useTestDatabase } from "./support/databases.js";
 import { avatarUrlArb, bioArb, displayNameArb, fieldsArb } from "./support/field-arbitraries.js";
 import { useTestServer } from "./support/test-server.js";
 
@@ -237,19 +237,11 @@ const refusedByTheDatabase: [column: "display_name" | "avatar_url" | "bio", valu
 ];
 
 describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const fixture = useTestDatabase(kind);
 
   const insertRaw = (column: string, value: string) =>
     sql`INSERT INTO profiles (user_id, ${sql.ref(column)}) VALUES (${newUserId()}, ${value})`.execute(
-      database.db,
+      fixture.database.db,
     );
 
   it("accept a row that follows every field rule", async () => {
@@ -257,10 +249,12 @@ describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
 
     await sql`INSERT INTO profiles (user_id, display_name, avatar_url, bio)
       VALUES (${userId}, ${"Ada 👩‍💻"}, ${"https://example.com/a.png"}, ${"line\nbreak é"})`.execute(
-      database.db,
+      fixture.database.db,
     );
 
-    expect(await findProfile(database.db, userId)).toMatchObject({ display_name: "Ada 👩‍💻" });
+    expect(await findProfile(fixture.database.db, userId)).toMatchObject({
+      display_name: "Ada 👩‍💻",
+    });
   });
 
   it.each(refusedByTheDatabase)("refuse %s = %j inserted with raw SQL", async (column, value) => {
