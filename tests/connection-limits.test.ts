@@ -1,17 +1,15 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http2 from "node:http2";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionConfig } from "../src/config.js";
 import type { ServerOptions } from "../src/server.js";
 import { adminToken } from "./support/auth.js";
+import { grpcRequestHeaders } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { connectRawHttp2, errorCodeOf, frameType } from "./support/raw-http2.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestCertificate } from "./support/tls.js";
 
 // Short limits, so that a stalled connection is told from a closed one within a test; every
 // timing assertion below is a generous "not stalled" bound, many times the limit.
@@ -78,6 +76,29 @@ async function answerToStalledRequest(socket: net.Socket | tls.TLSSocket, bytes:
   return answer;
 }
 
+/** Opens a health watch of all services on `session`, sending no token. */
+function openWatch(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
+  const stream = session.request(grpcRequestHeaders(watchPath, null));
+  stream.end(emptyGrpcMessage);
+  return stream;
+}
+
+/** The SETTINGS the server at `baseUrl` advertises to a new HTTP/2 connection. */
+async function advertisedSettings(
+  baseUrl: string,
+  options: http2.SecureClientSessionOptions = {},
+): Promise<http2.Settings> {
+  const session = http2.connect(baseUrl, options);
+  try {
+    return await new Promise<http2.Settings>((resolve, reject) => {
+      session.once("remoteSettings", resolve);
+      session.once("error", reject);
+    });
+  } finally {
+    session.close();
+  }
+}
+
 /** An HTTP/2 connection kept busy (so never idle) by an open health watch. */
 async function sessionWithWatch(
   baseUrl: string,
@@ -85,14 +106,8 @@ async function sessionWithWatch(
 ): Promise<http2.ClientHttp2Session> {
   const session = http2.connect(baseUrl, options);
   session.on("error", () => {});
-  const stream = session.request({
-    ":method": "POST",
-    ":path": watchPath,
-    "content-type": "application/grpc",
-    te: "trailers",
-  });
+  const stream = openWatch(session);
   stream.on("error", () => {});
-  stream.end(emptyGrpcMessage);
   await new Promise((resolve, reject) => {
     stream.once("data", resolve);
     stream.once("close", () => reject(new Error(`watch closed: ${stream.rstCode}`)));
@@ -162,12 +177,7 @@ describe("HTTP/1.1 timeouts on the one-port server", () => {
 
 describe("HTTP/2 stream cap", () => {
   it("advertises SETTINGS_MAX_CONCURRENT_STREAMS", async () => {
-    const session = http2.connect(server.baseUrl);
-    const settings = await new Promise<http2.Settings>((resolve, reject) => {
-      session.once("remoteSettings", resolve);
-      session.once("error", reject);
-    });
-    session.close();
+    const settings = await advertisedSettings(server.baseUrl);
 
     expect(settings.maxConcurrentStreams).toBe(5);
   });
@@ -178,13 +188,7 @@ describe("HTTP/2 stream cap", () => {
     session.on("error", () => {});
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => {
-        const stream = session.request({
-          ":method": "POST",
-          ":path": watchPath,
-          "content-type": "application/grpc",
-          te: "trailers",
-        });
-        stream.end(emptyGrpcMessage);
+        const stream = openWatch(session);
         stream.on("error", () => {});
         return new Promise<string>((resolve) => {
           stream.once("data", () => resolve("served"));
@@ -204,12 +208,9 @@ describe("HTTP/2 stream cap", () => {
     const connection = await connectRawHttp2(server.port);
     for (let i = 0; i < 50; i++) {
       connection.headers(1 + 2 * i, {
-        ":method": "POST",
         ":scheme": "http",
-        ":path": "/realchat.profile.v1.ProfileApi/UpdateProfile",
         ":authority": "127.0.0.1",
-        "content-type": "application/grpc",
-        te: "trailers",
+        ...grpcRequestHeaders("/realchat.profile.v1.ProfileApi/UpdateProfile", null),
       });
       connection.data(1 + 2 * i, Buffer.from([0, 0, 0, 0x10, 0]));
     }
@@ -265,13 +266,7 @@ describe("HTTP/2 connection bounds", () => {
     session.once("goaway", () => {
       goaway = true;
     });
-    const stream = session.request({
-      ":method": "POST",
-      ":path": watchPath,
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    stream.end(emptyGrpcMessage);
+    const stream = openWatch(session);
     await new Promise((resolve) => stream.once("data", resolve));
 
     await new Promise((resolve) => setTimeout(resolve, 4 * (limits.http2IdleTimeoutMs ?? 0)));
@@ -291,11 +286,9 @@ describe("HTTP/2 connection bounds", () => {
     // Bounded: nghttp2's own brake (1000 resets in a burst) stops a client well before this.
     for (let opened = 0; lastStreamTaken === undefined && !session.destroyed && opened < 3000; ) {
       for (let i = 0; i < 20 && !session.destroyed; i++, opened++) {
-        const stream = session.request({
-          ":method": "POST",
-          ":path": "/realchat.profile.v1.ProfileApi/GetProfile",
-          "content-type": "application/grpc",
-        });
+        const stream = session.request(
+          grpcRequestHeaders("/realchat.profile.v1.ProfileApi/GetProfile", null),
+        );
         stream.on("error", () => {});
         stream.write(Buffer.from([0, 0, 0, 0, 2, 0x0a]));
         stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -338,36 +331,22 @@ describe("connection cap", () => {
 });
 
 describe("TLS port", () => {
+  const certificate = useTestCertificate();
   let tlsServer: TestServer;
   let tlsOptions: ServerOptions;
-  let ca: Buffer;
-  let dir: string;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "profile-limits-tls-"));
-    const keyFile = path.join(dir, "key.pem");
-    const certFile = path.join(dir, "cert.pem");
-    execFileSync(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-        ...["-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1"],
-        ...["-addext", "subjectAltName=IP:127.0.0.1"],
-      ],
-      { stdio: "ignore" },
-    );
-    ca = readFileSync(certFile);
-    tlsOptions = { tls: { certFile, keyFile }, limits };
+    tlsOptions = { tls: certificate.files, limits };
     tlsServer = await startTestServer(database.db, {}, tlsOptions);
   });
   afterAll(async () => {
     await tlsServer?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const tlsConnected = (alpn: string, port = tlsServer.port) =>
     new Promise<tls.TLSSocket>((resolve, reject) => {
-      const socket = tls.connect({ port, host: "127.0.0.1", ca, ALPNProtocols: [alpn] }, () =>
-        resolve(socket),
+      const socket = tls.connect(
+        { port, host: "127.0.0.1", ca: certificate.ca, ALPNProtocols: [alpn] },
+        () => resolve(socket),
       );
       socket.once("error", reject);
     });
@@ -385,12 +364,7 @@ describe("TLS port", () => {
   });
 
   it("advertises the stream cap over h2", async () => {
-    const session = http2.connect(tlsServer.baseUrl, { ca });
-    const settings = await new Promise<http2.Settings>((resolve, reject) => {
-      session.once("remoteSettings", resolve);
-      session.once("error", reject);
-    });
-    session.close();
+    const settings = await advertisedSettings(tlsServer.baseUrl, { ca: certificate.ca });
 
     expect(settings.maxConcurrentStreams).toBe(5);
   });
@@ -409,7 +383,7 @@ describe("TLS port", () => {
     try {
       const held = await Promise.all(
         Array.from({ length: limits.maxConnections ?? 0 }, () =>
-          sessionWithWatch(capped.baseUrl, { ca }),
+          sessionWithWatch(capped.baseUrl, { ca: certificate.ca }),
         ),
       );
 

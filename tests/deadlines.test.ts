@@ -8,7 +8,14 @@ import {
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { adminToken } from "./support/auth.js";
-import { grpcClient } from "./support/clients.js";
+import {
+  type RawAnswer as Answer,
+  answerOf,
+  grpcEnvelope as envelope,
+  grpcClient,
+  grpcRequestHeaders,
+  plainHeaders,
+} from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { until } from "./support/nats.js";
 import { holdProfileLock } from "./support/row-lock.js";
@@ -41,20 +48,10 @@ const updatePath = "/realchat.profile.v1.ProfileApi/UpdateProfile";
 /** Generous: the answer is due after half a second. */
 const answerWithinMs = 10_000;
 
-interface RawAnswer {
-  readonly status: number;
-  readonly header: Record<string, string>;
-  readonly trailer: Record<string, string>;
-  readonly body: Buffer;
+/** An answer, and when its stream or connection closed. */
+interface RawAnswer extends Answer {
   /** Settles once the server has closed the stream (HTTP/2) or the connection (HTTP/1.1). */
   readonly closed: Promise<void>;
-}
-
-/** gRPC's length-prefixed message. */
-function envelope(message: Uint8Array): Buffer {
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(message.length, 1);
-  return Buffer.concat([prefix, message]);
 }
 
 /** A BatchGetProfiles message of `count` ids, as its binary bytes. */
@@ -92,30 +89,14 @@ function overHttp2(
 ): Promise<RawAnswer> {
   const session = http2.connect(baseUrl);
   session.on("error", () => {});
+  // The header names the protocol: its content-type replaces gRPC's.
   const stream = session.request(
-    { ":method": "POST", ":path": batchGetPath, te: "trailers", ...header },
+    { ...grpcRequestHeaders(batchGetPath, null), ...header },
     { endStream: false },
   );
   const closed = new Promise<void>((resolve) => stream.once("close", () => resolve()));
   void closed.then(() => session.close());
-  const answer = new Promise<RawAnswer>((resolve, reject) => {
-    let status = 0;
-    let responseHeader: Record<string, string> = {};
-    let trailer: Record<string, string> = {};
-    const chunks: Buffer[] = [];
-    stream.on("response", (received) => {
-      status = Number(received[":status"]);
-      responseHeader = plain(received);
-    });
-    stream.on("trailers", (received) => {
-      trailer = plain(received);
-    });
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("end", () =>
-      resolve({ status, header: responseHeader, trailer, body: Buffer.concat(chunks), closed }),
-    );
-    stream.on("error", reject);
-  });
+  const answer = answerOf(stream).then((received) => ({ ...received, closed }));
   if (end) stream.end(body);
   else stream.write(body);
   return withTimeLimit(answer, "HTTP/2 call");
@@ -143,8 +124,8 @@ function overHttp1(
       response.on("end", () =>
         resolve({
           status: response.statusCode ?? 0,
-          header: plain(response.headers),
-          trailer: plain(response.trailers),
+          header: plainHeaders(response.headers),
+          trailer: plainHeaders(response.trailers),
           body: Buffer.concat(chunks),
           closed,
         }),
@@ -155,15 +136,6 @@ function overHttp1(
   if (end) request.end(body);
   else request.write(body);
   return withTimeLimit(answer, "HTTP/1.1 call");
-}
-
-function plain(headers: NodeJS.Dict<string | string[]>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    result[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return result;
 }
 
 /** The grpc-status a gRPC or gRPC-Web answer carries, from its trailers or its trailer frame. */
@@ -322,13 +294,7 @@ describe("calls the client reset while they waited for the database", () => {
     session.on("error", () => {});
     const resetUsers = Array.from({ length: 20 }, () => crypto.randomUUID());
     const streams = resetUsers.map((userId) => {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": updatePath,
-        "content-type": "application/grpc",
-        te: "trailers",
-        authorization: `Bearer ${adminToken}`,
-      });
+      const stream = session.request(grpcRequestHeaders(updatePath));
       stream.on("error", () => {});
       const message = create(UpdateProfileRequestSchema, { userId, displayName: "Reset" });
       stream.end(envelope(toBinary(UpdateProfileRequestSchema, message)));
@@ -368,13 +334,7 @@ describe("the deadline covers the whole call, from the first byte", () => {
     const session = http2.connect(server.baseUrl);
     session.on("error", () => {});
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": updatePath,
-        "content-type": "application/grpc",
-        te: "trailers",
-        authorization: `Bearer ${adminToken}`,
-      });
+      const stream = session.request(grpcRequestHeaders(updatePath));
       const message = create(UpdateProfileRequestSchema, { userId, displayName: "Late" });
       const body = envelope(toBinary(UpdateProfileRequestSchema, message));
       const started = performance.now();
@@ -409,13 +369,9 @@ describe("the deadline covers the whole call, from the first byte", () => {
     const session = http2.connect(strict.baseUrl, { settings: { initialWindowSize: 0 } });
     session.on("error", () => {});
     try {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": "/realchat.profile.v1.ProfileApi/GetProfile",
-        "content-type": "application/grpc",
-        te: "trailers",
-        authorization: `Bearer ${adminToken}`,
-      });
+      const stream = session.request(
+        grpcRequestHeaders("/realchat.profile.v1.ProfileApi/GetProfile"),
+      );
       stream.on("error", () => {});
       stream.end(
         envelope(toBinary(GetProfileRequestSchema, create(GetProfileRequestSchema, { userId }))),

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Profile as ProfileMessage } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { findProfile } from "../src/profile/profile-repository.js";
 import {
@@ -11,9 +11,9 @@ import {
 } from "../src/profile/profile-rules.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
-import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
+import { storageKinds, type TestDatabase, useTestDatabase } from "./support/databases.js";
 import { avatarUrlArb, bioArb, displayNameArb, fieldsArb } from "./support/field-arbitraries.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestServer } from "./support/test-server.js";
 
 // The field rules through the server and the database: every outcome is the one the rules
 // predict, and the CHECK constraints hold. The rules alone: tests/unit/field-rules.property.test.ts.
@@ -119,19 +119,13 @@ async function expectEveryStoredRowToPassTheRules(db: TestDatabase): Promise<voi
 // ---------------------------------------------------------------------------------------------
 
 describe("UpdateProfile with arbitrary text over gRPC", () => {
+  const fixture = useTestServer();
   let database: TestDatabase;
-  let server: TestServer;
   let client: ProfileClient;
 
-  beforeAll(async () => {
-    database = await createTestDatabase("postgres");
-    server = await startTestServer(database.db);
-    client = grpcClient(server.baseUrl);
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
+  beforeAll(() => {
+    database = fixture.database;
+    client = grpcClient(fixture.server.baseUrl);
   });
 
   it("an arbitrary display_name is stored normalized or refused as INVALID_ARGUMENT, and stored rows pass the rules", async () => {
@@ -243,19 +237,11 @@ const refusedByTheDatabase: [column: "display_name" | "avatar_url" | "bio", valu
 ];
 
 describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const fixture = useTestDatabase(kind);
 
   const insertRaw = (column: string, value: string) =>
     sql`INSERT INTO profiles (user_id, ${sql.ref(column)}) VALUES (${newUserId()}, ${value})`.execute(
-      database.db,
+      fixture.database.db,
     );
 
   it("accept a row that follows every field rule", async () => {
@@ -263,10 +249,12 @@ describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
 
     await sql`INSERT INTO profiles (user_id, display_name, avatar_url, bio)
       VALUES (${userId}, ${"Ada 👩‍💻"}, ${"https://example.com/a.png"}, ${"line\nbreak é"})`.execute(
-      database.db,
+      fixture.database.db,
     );
 
-    expect(await findProfile(database.db, userId)).toMatchObject({ display_name: "Ada 👩‍💻" });
+    expect(await findProfile(fixture.database.db, userId)).toMatchObject({
+      display_name: "Ada 👩‍💻",
+    });
   });
 
   it.each(refusedByTheDatabase)("refuse %s = %j inserted with raw SQL", async (column, value) => {

@@ -18,7 +18,13 @@ import {
 import { createRpcHandlers, type RpcHandlers } from "../src/app.js";
 import type { RequestHandler } from "../src/server.js";
 import { adminToken } from "./support/auth.js";
-import { grpcClient } from "./support/clients.js";
+import {
+  answerOf,
+  grpcEnvelope as envelope,
+  grpcClient,
+  grpcRequestHeaders,
+  type RawAnswer,
+} from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { metricValue } from "./support/metrics.js";
 import { until } from "./support/nats.js";
@@ -62,13 +68,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-interface RawAnswer {
-  readonly status: number;
-  readonly header: Record<string, string>;
-  readonly body: Buffer;
-  readonly trailer: Record<string, string>;
-}
-
 /** One gRPC request as bytes on a fresh HTTP/2 connection; the answer as it came. */
 async function send(
   server: TestServer,
@@ -78,59 +77,23 @@ async function send(
 ): Promise<RawAnswer> {
   const session = http2.connect(server.baseUrl);
   try {
-    return await new Promise<RawAnswer>((resolve, reject) => {
-      const stream = session.request({
-        ":method": "POST",
-        ":path": path,
-        "content-type": "application/grpc",
-        te: "trailers",
-        "x-request-id": "parity",
-        ...header,
-      });
-      let responseHeader: Record<string, string> = {};
-      let status = 0;
-      let trailer: Record<string, string> = {};
-      const chunks: Buffer[] = [];
-      stream.on("response", (received) => {
-        status = Number(received[":status"]);
-        responseHeader = plain(received);
-      });
-      stream.on("trailers", (received) => {
-        trailer = plain(received);
-      });
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () =>
-        resolve({ status, header: responseHeader, body: Buffer.concat(chunks), trailer }),
-      );
-      stream.on("error", reject);
-      // Pieces go out as separate DATA frames, a turn of the event loop apart.
-      const pieces = Buffer.isBuffer(body) ? [body] : body;
-      const writeFrom = (index: number) => {
-        if (index === pieces.length - 1) stream.end(pieces[index]);
-        else stream.write(pieces[index], () => setImmediate(() => writeFrom(index + 1)));
-      };
-      writeFrom(0);
+    const stream = session.request({
+      ...grpcRequestHeaders(path, null),
+      "x-request-id": "parity",
+      ...header,
     });
+    const answer = answerOf(stream);
+    // Pieces go out as separate DATA frames, a turn of the event loop apart.
+    const pieces = Buffer.isBuffer(body) ? [body] : body;
+    const writeFrom = (index: number) => {
+      if (index === pieces.length - 1) stream.end(pieces[index]);
+      else stream.write(pieces[index], () => setImmediate(() => writeFrom(index + 1)));
+    };
+    writeFrom(0);
+    return await answer;
   } finally {
     session.close();
   }
-}
-
-/** What both paths must agree on: everything but the date and the per-connection details. */
-function plain(headers: http2.IncomingHttpHeaders): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(":") || name === "date" || value === undefined) continue;
-    result[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return result;
-}
-
-function envelope(payload: Uint8Array, flags = 0, declaredLength = payload.length): Buffer {
-  const head = Buffer.alloc(5);
-  head.writeUInt8(flags, 0);
-  head.writeUInt32BE(declaredLength, 1);
-  return Buffer.concat([head, payload]);
 }
 
 function encoded<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>) {
@@ -379,13 +342,7 @@ describe("a client that goes away during a call", () => {
       for (const server of [direct, connect]) {
         const before = await canceledUpdates(server);
         const session = http2.connect(server.baseUrl);
-        const stream = session.request({
-          ":method": "POST",
-          ":path": `${api}/UpdateProfile`,
-          "content-type": "application/grpc",
-          te: "trailers",
-          ...auth,
-        });
+        const stream = session.request(grpcRequestHeaders(`${api}/UpdateProfile`));
         stream.end(envelope(encoded(UpdateProfileRequestSchema, { userId: storedUser, bio: "b" })));
         // The call is now blocked on the row lock; the client resets the stream.
         await new Promise((resolve) => setTimeout(resolve, 200));

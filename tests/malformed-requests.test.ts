@@ -16,6 +16,7 @@ import {
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Metrics } from "../src/observability/metrics.js";
 import { adminToken } from "./support/auth.js";
+import { answerOf, grpcEnvelope as envelope, grpcRequestHeaders } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { until } from "./support/nats.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -80,32 +81,16 @@ function grpcCall(
     session = http2.connect(server.baseUrl);
     session.on("error", () => {});
   }
-  const stream = session.request({
-    ":method": "POST",
-    ":path": `/${procedure}`,
-    "content-type": "application/grpc",
-    te: "trailers",
-    ...auth,
-    ...header,
-  });
-  return new Promise((resolve, reject) => {
-    let status: http2.IncomingHttpHeaders = {};
-    stream.on("response", (received) => {
-      status = received;
-    });
-    stream.on("trailers", (received) => {
-      status = received;
-    });
-    stream.on("data", () => {});
-    stream.on("end", () => {
-      resolve({
-        code:
-          grpcCodeNames[Number(status["grpc-status"])] ?? `grpc-status ${status["grpc-status"]}`,
-        message: decodeURIComponent(String(status["grpc-message"] ?? "")),
-      });
-    });
-    stream.on("error", reject);
-    stream.end(body);
+  const stream = session.request({ ...grpcRequestHeaders(`/${procedure}`), ...header });
+  const answer = answerOf(stream);
+  stream.end(body);
+  return answer.then(({ header: head, trailer }) => {
+    // A trailers-only answer carries its status in the headers.
+    const status = Object.keys(trailer).length > 0 ? trailer : head;
+    return {
+      code: grpcCodeNames[Number(status["grpc-status"])] ?? `grpc-status ${status["grpc-status"]}`,
+      message: decodeURIComponent(status["grpc-message"] ?? ""),
+    };
   });
 }
 
@@ -125,13 +110,6 @@ async function connectCall(
   if (response.status === 200) return { code: "ok", message: "" };
   const error = JSON.parse(new TextDecoder().decode(bytes)) as { code: string; message?: string };
   return { code: error.code, message: error.message ?? "" };
-}
-
-function envelope(payload: Uint8Array, flags = 0, declaredLength = payload.length): Uint8Array {
-  const head = Buffer.alloc(5);
-  head.writeUInt8(flags, 0);
-  head.writeUInt32BE(declaredLength, 1);
-  return Buffer.concat([head, payload]);
 }
 
 /** The sum of a metric's values over all its labels. */

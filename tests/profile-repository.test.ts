@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { migrateToLatest } from "../src/db/migrate.js";
 import type { ProfileRow } from "../src/db/schema.js";
 import {
@@ -9,7 +9,7 @@ import {
   findProfiles,
 } from "../src/profile/profile-repository.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
-import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
+import { storageKinds, useTestDatabase } from "./support/databases.js";
 
 function newUserId(): UserId {
   const userId = parseUserId(crypto.randomUUID());
@@ -24,17 +24,9 @@ type CreatedRow = ProfileRow & { user_id: UserId };
 const clockTick = () => sleep(5);
 
 describe.each(storageKinds)("profile repository on %s", (kind) => {
-  let database: TestDatabase;
+  const fixture = useTestDatabase(kind);
 
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
-
-  const db = () => database.db;
+  const db = () => fixture.database.db;
 
   /** The database's own clock, as a Date. */
   const databaseNow = async () => {

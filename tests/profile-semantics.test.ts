@@ -1,39 +1,20 @@
 // The ProfileApi semantics of README "The API", through a real gRPC client against the real server
 // on a fresh PostgreSQL database.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import type { Profile } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import type { ProfileRow } from "../src/db/schema.js";
-import { grpcClient, type ProfileClient } from "./support/clients.js";
-import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { grpcClient, type ProfileClient, errorOf as rpcError } from "./support/clients.js";
+import { startTestServer, type TestServer, useTestServer } from "./support/test-server.js";
 
-let database: TestDatabase;
-let server: TestServer;
+const fixture = useTestServer();
 let client: ProfileClient;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer(database.db);
-  client = grpcClient(server.baseUrl);
+beforeAll(() => {
+  client = grpcClient(fixture.server.baseUrl);
 });
-
-afterAll(async () => {
-  await server?.close();
-  await database?.drop();
-});
-
-/** The error a call fails with; fails the test if the call succeeds. */
-async function rpcError(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("expected the call to fail, but it succeeded");
-}
 
 /** The `field` of every google.rpc.BadRequest field violation in the error's details. */
 function violatedFields(error: ConnectError): string[] {
@@ -43,7 +24,7 @@ function violatedFields(error: ConnectError): string[] {
 }
 
 async function storedRow(userId: string): Promise<ProfileRow | undefined> {
-  return database.db
+  return fixture.database.db
     .selectFrom("profiles")
     .selectAll()
     .where("user_id", "=", userId)
@@ -415,7 +396,10 @@ describe("UpdateProfile", () => {
   it("keeps both of two concurrent updates of different fields from two clients", async () => {
     const userId = crypto.randomUUID();
     // Separate transports: separate HTTP/2 connections, so the calls really overlap.
-    const [first, second] = [grpcClient(server.baseUrl), grpcClient(server.baseUrl)];
+    const [first, second] = [
+      grpcClient(fixture.server.baseUrl),
+      grpcClient(fixture.server.baseUrl),
+    ];
 
     for (let round = 0; round < 20; round += 1) {
       await Promise.all([
@@ -432,7 +416,7 @@ describe("UpdateProfile", () => {
 
   it("ends many concurrent updates of one user at version 1 + number of effective changes", async () => {
     const created = await createProfile("Start");
-    const clients = Array.from({ length: 5 }, () => grpcClient(server.baseUrl));
+    const clients = Array.from({ length: 5 }, () => grpcClient(fixture.server.baseUrl));
     const nameUpdates = Array.from({ length: 20 }, (_, i) => ({
       userId: created.userId,
       displayName: `Name ${i}`,
@@ -512,7 +496,7 @@ describe("UpdateProfile field rules", () => {
   );
 
   it("refuses a malformed user_id with INVALID_ARGUMENT naming it and stores nothing", async () => {
-    const before = await database.db
+    const before = await fixture.database.db
       .selectFrom("profiles")
       .select((eb) => eb.fn.countAll<string>().as("count"))
       .executeTakeFirstOrThrow();
@@ -524,7 +508,7 @@ describe("UpdateProfile field rules", () => {
     expect(error.code).toBe(Code.InvalidArgument);
     expect(violatedFields(error)).toEqual(["user_id"]);
     expect(error.rawMessage).toContain("user_id");
-    const after = await database.db
+    const after = await fixture.database.db
       .selectFrom("profiles")
       .select((eb) => eb.fn.countAll<string>().as("count"))
       .executeTakeFirstOrThrow();
@@ -569,7 +553,7 @@ describe("UpdateProfile with http:// avatar URLs allowed for local development",
   let devServer: TestServer;
 
   beforeAll(async () => {
-    devServer = await startTestServer(database.db, { allowHttpAvatarUrls: true });
+    devServer = await startTestServer(fixture.database.db, { allowHttpAvatarUrls: true });
   });
 
   afterAll(async () => {

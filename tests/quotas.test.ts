@@ -2,7 +2,7 @@
 // health Watch streams.
 import { randomUUID } from "node:crypto";
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
@@ -11,7 +11,7 @@ import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { loadConfig, type QuotaConfig } from "../src/config.js";
 import { createQuotaBuckets } from "../src/rpc/quota-buckets.js";
 import { tokenFor } from "./support/auth.js";
-import { codeOf, transportsFor } from "./support/clients.js";
+import { codeOf, errorOf, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { until } from "./support/nats.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -138,16 +138,6 @@ async function clientFor(
   const transport: Transport | undefined = transportsFor(baseUrl, token)[transportName];
   if (transport === undefined) throw new Error(`no transport ${transportName}`);
   return createClient(ProfileApi, transport);
-}
-
-/** The error a call failed with; fails the test if it succeeded. */
-async function errorOf(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (error) {
-    return ConnectError.from(error);
-  }
-  throw new Error("the call succeeded");
 }
 
 /** The delay of the error's google.rpc.RetryInfo, decoded with the generated schema. */

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { GetProfileRequestSchema, ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import {
   grpcClient,
+  grpcEnvelope,
   grpcRequestHeaders,
   type ProfileClient,
   transportsFor,
@@ -97,16 +98,13 @@ async function rawGrpcGetProfile(userId: string, requestId: string) {
   const session = http2.connect(fixture.server.baseUrl);
   try {
     const message = toBinary(GetProfileRequestSchema, create(GetProfileRequestSchema, { userId }));
-    const envelope = Buffer.alloc(5 + message.length);
-    envelope.writeUInt32BE(message.length, 1);
-    envelope.set(message, 5);
     const stream = session.request({
       ...grpcRequestHeaders("/realchat.profile.v1.ProfileApi/GetProfile"),
       "x-request-id": requestId,
     });
     const answer = Promise.all([once(stream, "response"), once(stream, "trailers")]);
     stream.resume();
-    stream.end(envelope);
+    stream.end(grpcEnvelope(message));
     const [[header], [trailer]] = await answer;
     return { header, trailer } as {
       header: http2.IncomingHttpHeaders;

@@ -1,8 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http2 from "node:http2";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -15,6 +11,7 @@ import { adminToken } from "./support/auth.js";
 import { bearer, codeOf, grpcClient, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
+import { useTestCertificate } from "./support/tls.js";
 
 let database: TestDatabase;
 
@@ -149,42 +146,13 @@ describe("CORS", () => {
 });
 
 describe("TLS", () => {
+  const certificate = useTestCertificate();
   let server: TestServer;
-  let ca: Buffer;
-  let dir: string;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "profile-tls-"));
-    const keyFile = path.join(dir, "key.pem");
-    const certFile = path.join(dir, "cert.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        keyFile,
-        "-out",
-        certFile,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    ca = readFileSync(certFile);
-    server = await startTestServer(database.db, {}, { tls: { certFile, keyFile } });
+    server = await startTestServer(database.db, {}, { tls: certificate.files });
   });
   afterAll(async () => {
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it.each([
@@ -193,7 +161,7 @@ describe("TLS", () => {
       () =>
         createGrpcTransport({
           baseUrl: server.baseUrl,
-          nodeOptions: { ca },
+          nodeOptions: { ca: certificate.ca },
           interceptors: bearer(adminToken),
         }),
     ],
@@ -203,7 +171,7 @@ describe("TLS", () => {
         createConnectTransport({
           baseUrl: server.baseUrl,
           httpVersion: "1.1",
-          nodeOptions: { ca },
+          nodeOptions: { ca: certificate.ca },
           interceptors: bearer(adminToken),
         }),
     ],
@@ -213,7 +181,7 @@ describe("TLS", () => {
         createGrpcWebTransport({
           baseUrl: server.baseUrl,
           httpVersion: "1.1",
-          nodeOptions: { ca },
+          nodeOptions: { ca: certificate.ca },
           interceptors: bearer(adminToken),
         }),
     ],
@@ -229,7 +197,7 @@ describe("TLS", () => {
   });
 
   it("negotiates h2 by ALPN", async () => {
-    const session = http2.connect(server.baseUrl, { ca });
+    const session = http2.connect(server.baseUrl, { ca: certificate.ca });
     const protocol = await new Promise<string | undefined>((resolve, reject) => {
       session.once("connect", () => resolve(session.alpnProtocol));
       session.once("error", reject);

@@ -6,14 +6,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "kysely";
 import { Migrator } from "kysely/migration";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { migrations } from "../db/migrations/index.js";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { migrateToLatest } from "../src/db/migrate.js";
 import { checkProfileFields } from "../src/profile/profile-rules.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
-import { createTestDatabase, storageKinds, type TestDatabase } from "./support/databases.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { storageKinds, useTestDatabase } from "./support/databases.js";
+import { useTestServer } from "./support/test-server.js";
 import {
   acceptedBios,
   acceptedDisplayNames,
@@ -38,19 +38,11 @@ async function refusal(call: Promise<unknown>): Promise<string> {
 }
 
 describe("UpdateProfile over gRPC", () => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const fixture = useTestServer();
   let client: ProfileClient;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    server = await startTestServer(database.db);
-    client = grpcClient(server.baseUrl);
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
+  beforeAll(() => {
+    client = grpcClient(fixture.server.baseUrl);
   });
 
   // Each case against the rules alone: tests/unit/visible-names.test.ts. Here, that the server
@@ -82,19 +74,11 @@ describe("UpdateProfile over gRPC", () => {
 });
 
 describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const fixture = useTestDatabase(kind);
 
   const insertRaw = (column: "display_name" | "bio", value: string) =>
     sql`INSERT INTO profiles (user_id, ${sql.ref(column)}) VALUES (${crypto.randomUUID()}, ${value})`.execute(
-      database.db,
+      fixture.database.db,
     );
 
   // Each class the service refuses, as far as the database can tell code points apart (marks of
@@ -131,15 +115,7 @@ describe.each(storageKinds)("the CHECK constraints on %s", (kind) => {
 // ---------------------------------------------------------------------------------------------
 
 describe("the display_name constraints on PostgreSQL", () => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase("postgres");
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const fixture = useTestDatabase("postgres");
 
   // A minute at most: 2.2 million names through the rules and the database's regexes.
   it("accept every display name the service stores made of one code point, alone or after a letter", {
@@ -149,7 +125,7 @@ describe("the display_name constraints on PostgreSQL", () => {
     const { rows } = await sql<{ definition: string }>`
       SELECT pg_get_constraintdef(oid) AS definition FROM pg_constraint
       WHERE conrelid = 'profiles'::regclass AND conname LIKE 'profiles_display_name_%'
-    `.execute(database.db);
+    `.execute(fixture.database.db);
     expect(rows.length).toBe(2);
     const conditions = rows
       .map(({ definition }) => definition.replace(/^CHECK /, ""))
@@ -173,7 +149,7 @@ describe("the display_name constraints on PostgreSQL", () => {
       const { rows: refusedRows } = await sql<{ display_name: string }>`
         SELECT display_name FROM unnest(${stored.slice(start, start + batch)}::text[]) AS t(display_name)
         WHERE NOT (${sql.raw(conditions)})
-      `.execute(database.db);
+      `.execute(fixture.database.db);
       refused.push(...refusedRows.map((row) => row.display_name));
     }
 
@@ -187,18 +163,10 @@ describe("the display_name constraints on PostgreSQL", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe.each(storageKinds)("the migration 20261201T0000_visible_display_names on %s", (kind) => {
-  let database: TestDatabase;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(kind);
-  });
-
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const fixture = useTestDatabase(kind);
 
   it("clears invisible display names, strips bidi controls from bios, announces each change, and leaves good rows alone", async () => {
-    const db = database.db;
+    const db = fixture.database.db;
     const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     await migrator.migrateTo("20261124T0100_create_outbox");
     const filler = crypto.randomUUID();

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Kysely } from "kysely";
 import pg from "pg";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import type { DatabaseConfig } from "../../src/config.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/open-database.js";
@@ -52,6 +53,28 @@ export async function createTestDatabase(kind: StorageKind = "postgres"): Promis
       await handle.close().catch(() => {});
       if (config.kind === "postgres") await dropPostgresDatabase(config.url);
       else await rm(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Gives the enclosing suite a database of its own of `kind` for all its tests, and removes it
+ * after them. Read `fixture.database` inside tests and hooks.
+ */
+export function useTestDatabase(kind: StorageKind = "postgres"): {
+  readonly database: TestDatabase;
+} {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  return {
+    get database() {
+      if (database === undefined) throw new Error("useTestDatabase: read it inside tests or hooks");
+      return database;
     },
   };
 }
