@@ -4,7 +4,7 @@ import http2 from "node:http2";
 export interface LoadSpec {
   /** e.g. http://127.0.0.1:8080 */
   readonly origin: string;
-  /** e.g. /realchat.profile.v1.ProfileApi/UpdateProfile */
+  /** e.g. /realchat.profile.v1.ProfileApi/UpdateProfile; unused when `paths` is given. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   /** gRPC-framed request bodies, sent in turn. */
