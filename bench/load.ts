@@ -4,11 +4,13 @@ import http2 from "node:http2";
 export interface LoadSpec {
   /** e.g. http://127.0.0.1:8080 */
   readonly origin: string;
-  /** e.g. /realchat.profile.v1.ProfileApi/UpdateProfile */
+  /** e.g. /realchat.profile.v1.ProfileApi/UpdateProfile; unused when `paths` is given. */
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   /** gRPC-framed request bodies, sent in turn. */
   readonly bodies: readonly Buffer[];
+  /** A mix of methods: call i goes to paths[i] with bodies[i] (same length), instead of `path`. */
+  readonly paths?: readonly string[];
   readonly connections: number;
   readonly durationMs: number;
   readonly warmUpMs: number;
@@ -48,11 +50,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   // hide the server's delay (coordinated omission).
   const call = (session: http2.ClientHttp2Session, dueAt?: number) =>
     new Promise<void>((resolve) => {
-      const body = spec.bodies[next++ % spec.bodies.length] ?? Buffer.alloc(0);
+      const index = next++ % spec.bodies.length;
+      const body = spec.bodies[index] ?? Buffer.alloc(0);
       const sent = dueAt ?? performance.now();
       const stream = session.request({
         ":method": "POST",
-        ":path": spec.path,
+        ":path": spec.paths?.[index] ?? spec.path,
         "content-type": "application/grpc",
         te: "trailers",
         ...spec.headers,

@@ -12,11 +12,13 @@ const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto",
 });
 const pool = new pg.Pool({ connectionString: process.argv[3], max: 10 });
 type Row = { user_id: string; version: number; created_at: Date; updated_at: Date };
-const select = async (name: string, where: string, value: unknown) => {
-  const text = `select user_id, display_name, avatar_url, bio, version, created_at, updated_at
-    from profiles where ${where}`;
-  return (await pool.query<Row>({ name, text, values: [value] })).rows;
-};
+const columns = "user_id, display_name, avatar_url, bio, version, created_at, updated_at";
+const query = async (name: string, text: string, values: unknown[]) =>
+  (await pool.query<Row>({ name, text, values })).rows;
+const select = (name: string, where: string, value: unknown) =>
+  query(name, `select ${columns} from profiles where ${where}`, [value]);
+const notFound = (userId: string) =>
+  Object.assign(new Error(`no profile for user ${userId}`), { code: grpc.status.NOT_FOUND });
 const timestamp = (date: Date) => {
   const seconds = Math.floor(date.getTime() / 1000);
   return { seconds, nanos: (date.getTime() - seconds * 1000) * 1_000_000 };
@@ -37,9 +39,20 @@ server.addService(definition["realchat.profile.v1.ProfileApi"] as protoLoader.Se
   GetProfile: unary(async ({ user_id }: { user_id: string }) => {
     const [row] = await select("get_profile", "user_id = $1::uuid", user_id);
     if (row !== undefined) return profile(row);
-    throw Object.assign(new Error(`no profile for user ${user_id}`), {
-      code: grpc.status.NOT_FOUND,
-    });
+    throw notFound(user_id);
+  }),
+  // One named statement per set of present fields; the outbox trigger fires as on the service's.
+  UpdateProfile: unary(async (request: Record<string, string | undefined>) => {
+    const fields = ["display_name", "avatar_url", "bio"].filter((f) => request[f] !== undefined);
+    const set = fields.map((field, i) => `${field} = $${i + 2}, `).join("");
+    const [row] = await query(
+      `update_profile_${fields.join("_")}`,
+      `update profiles set ${set}version = version + 1, updated_at = now()
+        where user_id = $1::uuid returning ${columns}`,
+      [request.user_id, ...fields.map((field) => request[field])],
+    );
+    if (row !== undefined) return profile(row);
+    throw notFound(request.user_id ?? "");
   }),
   BatchGetProfiles: unary(async ({ user_ids }: { user_ids: string[] }) => {
     const ids = [...new Set(user_ids.map((id) => id.toLowerCase()))];

@@ -20,6 +20,7 @@ import {
 import { signHs256Token } from "../src/auth/token-signer.js";
 import { grpcFrame, type LoadResult, runLoad } from "./load.js";
 import { latencySummary } from "./stats.js";
+import { zipfSampler } from "./zipf.js";
 
 const run = promisify(execFile);
 const env = process.env;
@@ -55,6 +56,8 @@ interface Row {
 const rows: Row[] = [];
 /** How the rows of bench/obvious-server.ts are named. */
 const obviousServer = "obvious server (grpc-js + pg)";
+/** The realistic mix of issue 12, over Zipf-distributed ids (bench/README.md). */
+const zipfMix = "Zipf mix: 95 % BatchGetProfiles (100 ids), 5 % UpdateProfile";
 const record = (row: Row) => {
   rows.push(row);
   process.stderr.write(`  ${row.scenario} [${row.driver}, ${row.load}]: ${row.rps} req/s\n`);
@@ -235,16 +238,19 @@ async function failedCalls(origin: string, procedure: string): Promise<number> {
   return failed;
 }
 
+type Call = readonly [method: string, request: object];
+
 /**
  * Requires the obvious server (bench/obvious-server.ts) to answer like the service, or its rows
  * would measure something else: a @grpc/grpc-js client (protobufjs, no code shared with the
- * service) sends both the same calls and compares the decoded answers, or status codes.
+ * service) sends both the same call, or a write to the obvious server and then a read of the same
+ * profile to the service, and compares the decoded answers, or status codes.
  */
 async function requireSameAnswers(
   service: string,
   obvious: string,
   token: string,
-  calls: ReadonlyArray<readonly [method: string, request: object]>,
+  checks: ReadonlyArray<Call | { readonly onObvious: Call; readonly thenOnService: Call }>,
 ): Promise<void> {
   const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto", {
     includeDirs: [path.join(import.meta.dirname, "..", "proto")],
@@ -276,10 +282,12 @@ async function requireSameAnswers(
       );
     });
   };
-  for (const [index, [method, request]] of calls.entries()) {
+  for (const [index, check] of checks.entries()) {
+    const [[method, request], [serviceMethod, serviceRequest]] =
+      "onObvious" in check ? [check.onObvious, check.thenOnService] : [check, check];
     deepStrictEqual(
       await ask(obvious, method, request),
-      await ask(service, method, request),
+      await ask(service, serviceMethod, serviceRequest),
       `the obvious server answers ${method} (check ${index + 1}) unlike the service`,
     );
   }
@@ -359,6 +367,34 @@ async function main(): Promise<void> {
     const updateBodies = Array.from({ length: 2000 }, (_, i) =>
       message(UpdateProfileRequestSchema, { userId: idOf(1 + (i % 1000)), bio: `bench ${i}` }),
     );
+    // The Zipf mix: ranks over a shuffled order of the seeded ids (the hot profiles spread over
+    // the table), 100 distinct ids per batch from a pool of 1000 batches, and every 20th call an
+    // update of one Zipf-drawn profile with a bio of its own, so each update changes something.
+    const zipfRank = zipfSampler(settings.profiles, 1.0);
+    const idOfRank = Array.from({ length: settings.profiles }, (_, i) => idOf(i + 1));
+    for (let i = idOfRank.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [idOfRank[i], idOfRank[j]] = [idOfRank[j] ?? "", idOfRank[i] ?? ""];
+    }
+    const zipfId = () => idOfRank[zipfRank() - 1] ?? idOf(1);
+    const mixBatches = Array.from({ length: 1000 }, () => {
+      const ids = new Set<string>();
+      while (ids.size < 100) ids.add(zipfId());
+      return message(BatchGetProfilesRequestSchema, { userIds: [...ids] });
+    });
+    const mixLength = 40_000;
+    const isUpdate = (i: number) => i % 20 === 19;
+    const mixPaths = Array.from({ length: mixLength }, (_, i) =>
+      isUpdate(i)
+        ? "/realchat.profile.v1.ProfileApi/UpdateProfile"
+        : "/realchat.profile.v1.ProfileApi/BatchGetProfiles",
+    );
+    const mixBodies = (round: number) =>
+      Array.from({ length: mixLength }, (_, i) =>
+        isUpdate(i)
+          ? message(UpdateProfileRequestSchema, { userId: zipfId(), bio: `mix ${round}.${i}` })
+          : (mixBatches[i % mixBatches.length] ?? Buffer.alloc(0)),
+      );
     const closedLoop = `${streams} streams`;
     // The obvious server (bench/README.md), on the same database, idle except for its rows; it
     // must answer like the service first: found, missing, duplicate and upper-case ids.
@@ -377,6 +413,12 @@ async function main(): Promise<void> {
     await untilReady(obvious);
     const missingId = idOf(settings.profiles + 1);
     await requireSameAnswers(origin, obviousOrigin, token, [
+      // First, while no read has touched this profile: the row the update answers is the row the
+      // service then reads, version and updated_at included.
+      {
+        onObvious: ["UpdateProfile", { user_id: idOf(3), display_name: "Checked", bio: "check" }],
+        thenOnService: ["GetProfile", { user_id: idOf(3) }],
+      },
       ["GetProfile", { user_id: getId }],
       ["GetProfile", { user_id: missingId }],
       ["BatchGetProfiles", { user_ids: [...batchIds] }],
@@ -448,6 +490,23 @@ async function main(): Promise<void> {
         load: closedLoop,
         ...fromLoad(updates),
       });
+      // The mix on ours, then the same calls in the same order on the obvious server.
+      const bodies = mixBodies(round);
+      for (const [scenario, at, headers] of [
+        [zipfMix, origin, auth],
+        [`${zipfMix}, ${obviousServer}`, obviousOrigin, {}],
+      ] as const) {
+        const mix = await runLoad({
+          ...load,
+          origin: at,
+          headers,
+          path: "",
+          paths: mixPaths,
+          bodies,
+          streamsPerConnection: settings.streamsPerConnection,
+        });
+        record({ scenario, driver: "node http2", load: closedLoop, ...fromLoad(mix) });
+      }
       for (const [scenario, procedure, bodies] of [
         ["GetProfile", "GetProfile", [getBody]],
         ["BatchGetProfiles (100 ids)", "BatchGetProfiles", [batchBody]],
@@ -576,6 +635,11 @@ function report(rss: { peakMiB: number; endMiB: number; afterRound: number[] }):
       "BatchGetProfiles (100 ids), ours / obvious server",
       ratio(batch, find(`BatchGetProfiles (100 ids), ${obviousServer}`)),
       ">= 3.0",
+    ],
+    [
+      "Zipf mix, ours / obvious server",
+      ratio(find(zipfMix), find(`${zipfMix}, ${obviousServer}`)),
+      ">= 2.0",
     ],
   ] as const;
   const meets = (value: number, target: string) => {
