@@ -58,6 +58,15 @@ export interface QuotaConfig {
   readonly updateCost: number;
 }
 
+/** The read cache of profiles (README "The read cache"). */
+export interface ProfileCacheConfig {
+  readonly enabled: boolean;
+  /** Byte budget; least recently used profiles are evicted beyond it. */
+  readonly maxBytes: number;
+  /** Longest a cached profile is served after it was stored. */
+  readonly ttlMs: number;
+}
+
 /** Connection-level bounds of the one-port server (src/server.ts). */
 export interface ConnectionConfig {
   /**
@@ -114,6 +123,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
+  readonly profileCache: ProfileCacheConfig;
 }
 
 export type LogLevel = z.infer<typeof logLevel>;
@@ -212,6 +222,9 @@ const environment = z.object({
   EVENTS_CREATE_STREAMS: boolean.default(true),
   OUTBOX_POLL_INTERVAL_MS: integer(10, 600_000).default(1000),
   OUTBOX_RETENTION_HOURS: integer(0, 24 * 365).default(24),
+  PROFILE_CACHE_ENABLED: boolean.default(true),
+  PROFILE_CACHE_MAX_BYTES: integer(1024 * 1024, 2 ** 40).default(128 * 1024 * 1024),
+  PROFILE_CACHE_TTL_MS: integer(1, 86_400_000).default(300_000),
 });
 
 /**
@@ -304,6 +317,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       createStreams: e.EVENTS_CREATE_STREAMS,
       outboxPollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       outboxRetentionSeconds: e.OUTBOX_RETENTION_HOURS * 3600,
+    },
+    profileCache: {
+      enabled: e.PROFILE_CACHE_ENABLED,
+      maxBytes: e.PROFILE_CACHE_MAX_BYTES,
+      ttlMs: e.PROFILE_CACHE_TTL_MS,
     },
   });
 }

@@ -1,12 +1,9 @@
-import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  BatchGetProfilesResponseSchema,
-  type ProfileApi,
-} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import type { ProfileApi } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../auth/caller-context.js";
 import { toProfileMessage } from "./profile-message.js";
 import type { ProfileService } from "./profile-service.js";
+import { answersInBinary, batchGetProfilesAnswer } from "./profile-wire.js";
 
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
 export function createProfileApiHandlers(service: ProfileService): ServiceImpl<typeof ProfileApi> {
@@ -17,10 +14,11 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
 
     async batchGetProfiles(request, context) {
       const result = await service.batchGetProfiles(request.userIds, context.signal);
-      return create(BatchGetProfilesResponseSchema, {
-        profiles: result.profiles.map(toProfileMessage),
-        missingUserIds: result.missingUserIds,
-      });
+      return batchGetProfilesAnswer(
+        result.profiles,
+        result.missingUserIds,
+        answersInBinary(context),
+      );
     },
 
     async updateProfile(request, context) {

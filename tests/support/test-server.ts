@@ -100,6 +100,7 @@ function serviceConfig(config: Partial<TestServerConfig>, options: TestServerOpt
 function withoutNotifications(db: Kysely<Database>): DatabaseHandle {
   return {
     db,
+    embedded: false,
     listen: () =>
       Promise.reject(new Error("the event side needs a DatabaseHandle: pass database.handle")),
     poolStats: () => undefined,
