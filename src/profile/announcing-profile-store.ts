@@ -20,7 +20,7 @@ export function announcingProfileStore(
     async createIfMissing(userId, displayName) {
       const created = await store.createIfMissing(userId, displayName);
       // Registrations are rare: one more read to announce the new profile costs nothing.
-      const profile = created ? await store.find(userId) : undefined;
+      const profile = created ? await store.findLatest(userId) : undefined;
       if (profile !== undefined) feed.changed(profile);
       return created;
     },

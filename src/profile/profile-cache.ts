@@ -39,7 +39,7 @@ export type ProfileCache = ReturnType<typeof createProfileCache>;
  * or a late duplicate event cannot put an older version back. A read that saw more removals than
  * this during its flight is not stored at all.
  */
-const REMEMBERED_REMOVALS = 16_384;
+export const REMEMBERED_REMOVALS = 16_384;
 
 /**
  * Profiles by user id, each at the newest version this instance has seen, bounded by bytes and
@@ -71,7 +71,9 @@ export function createProfileCache(options: ProfileCacheOptions) {
     maxSize: options.maxBytes,
     sizeCalculation: options.weigh,
     ttl: options.ttlMs,
-    ...(options.clock === undefined ? {} : { perf: options.clock }),
+    // lru-cache keeps a reading of its clock for a millisecond, on a real timer; a given clock is
+    // read every time instead.
+    ...(options.clock === undefined ? {} : { perf: options.clock, ttlResolution: 0 }),
     dispose(profile, userId, reason) {
       if (reason === "set" || clearing) return;
       if (reason === "evict") counts.evictions += 1;

@@ -19,6 +19,9 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
       const row = await findProfile(db, userId, signal);
       return row === undefined ? undefined : profileFromRow(row);
     },
+    async findLatest(userId, signal) {
+      return this.find(userId, signal);
+    },
     async findMany(userIds, signal) {
       return (await findProfiles(db, userIds, signal)).map(profileFromRow);
     },

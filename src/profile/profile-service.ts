@@ -113,8 +113,9 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
 
       // Nothing was written: either the values are already stored, or the etag did not match.
       // The profile read here may be newer than the one the change saw; a concurrent change then
-      // shows up as a stale etag, which is what it is.
-      const current = await store.find(userId, command.signal);
+      // shows up as a stale etag, which is what it is. It is read from the database: a cached
+      // copy may predate the version that refused the change.
+      const current = await store.findLatest(userId, command.signal);
       if (current === undefined) {
         if (etag !== undefined) throw staleEtag(userId);
         throw new NotFoundError(`no profile for user ${userId}`);

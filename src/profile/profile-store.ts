@@ -17,9 +17,14 @@ export interface ProfileChange {
  * call's: once it aborts, a store may skip work not yet started and reject with its reason.
  */
 export interface ProfileStore {
-  /** The profile of `userId`, or `undefined` when there is none. */
+  /**
+   * The profile of `userId`, or `undefined` when there is none. May come from the read cache, so
+   * as fresh as its rules promise (README "The read cache").
+   */
   find(userId: UserId, signal?: AbortSignal): Promise<Profile | undefined>;
-  /** The profiles among `userIds` that exist, in no particular order. */
+  /** The profile of `userId` as the database holds it now, never from a cache. */
+  findLatest(userId: UserId, signal?: AbortSignal): Promise<Profile | undefined>;
+  /** The profiles among `userIds` that exist, in no particular order; may come from the cache. */
   findMany(userIds: readonly UserId[], signal?: AbortSignal): Promise<Profile[]>;
   /**
    * Applies a change atomically and returns the new profile, or `undefined` when nothing was

@@ -331,7 +331,7 @@ describe("updateProfile", () => {
       { method: "find", signal },
       { method: "findMany", signal },
       { method: "apply", signal },
-      { method: "find", signal },
+      { method: "findLatest", signal },
     ]);
   });
 

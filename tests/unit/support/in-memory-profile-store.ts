@@ -60,6 +60,10 @@ export function createInMemoryProfileStore(
       enter("find", signal);
       return profiles.get(userId);
     },
+    async findLatest(userId, signal) {
+      enter("findLatest", signal);
+      return profiles.get(userId);
+    },
     async findMany(userIds, signal) {
       enter("findMany", signal);
       // Reversed: the order of the answer is the service's job, not the store's.
