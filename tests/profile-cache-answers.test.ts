@@ -84,7 +84,10 @@ afterAll(async () => {
 type RawCall = (baseUrl: string, userIds: readonly string[]) => Promise<Buffer>;
 
 const requestBytes = (userIds: readonly string[]) =>
-  toBinary(BatchGetProfilesRequestSchema, create(BatchGetProfilesRequestSchema, { userIds }));
+  toBinary(
+    BatchGetProfilesRequestSchema,
+    create(BatchGetProfilesRequestSchema, { userIds: [...userIds] }),
+  );
 
 const connectHeaders = (contentType: string) => ({
   "content-type": contentType,
