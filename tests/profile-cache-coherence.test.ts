@@ -188,12 +188,16 @@ describe("a database read racing a newer event", () => {
         for (const read of [readOne, readMany]) read.catch(() => {});
         // Both queries have run in PostgreSQL (their rows are here, held): they saw version 1.
         const rowsHeld = () => held.bytes().toString("latin1").split(userId).length - 1;
-        await until(() => rowsHeld() >= 2);
+        await until(() => rowsHeld() >= 2, 30_000).catch(() => {
+          throw new Error(`the reads' rows did not arrive: ${rowsHeld()} of 2`);
+        });
 
         const newer = await a.client.updateProfile({ userId, bio: "new" });
         expect(newer.etag).toBe("v2");
         // The event has reached C's cache while both reads wait for their answers.
-        await until(() => versionsHeard.includes(2));
+        await until(() => versionsHeard.includes(2), 30_000).catch(() => {
+          throw new Error(`C did not hear version 2: heard ${versionsHeard}`);
+        });
       } finally {
         held.release();
       }
@@ -210,5 +214,5 @@ describe("a database read racing a newer event", () => {
       await handle.close();
       await proxy.stop();
     }
-  });
+  }, 90_000);
 });
