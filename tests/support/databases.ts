@@ -85,13 +85,14 @@ export function useTestDatabase(kind: StorageKind = "postgres"): {
  */
 export async function openThroughProxy(
   config: DatabaseConfig,
+  poolMax = 4,
 ): Promise<{ proxy: TcpProxy; handle: DatabaseHandle }> {
   if (config.kind !== "postgres") throw new Error("a proxy needs PostgreSQL");
   const target = new URL(config.url);
   const proxy = await startTcpProxy(Number(target.port || 5432), target.hostname);
   target.host = `127.0.0.1:${proxy.port}`;
   const handle = await openDatabase(
-    { kind: "postgres", url: target.toString(), poolMax: 4, preparedStatements: true },
+    { kind: "postgres", url: target.toString(), poolMax, preparedStatements: true },
     { statementTimeoutMs: 10_000, logger: silentLogger },
   );
   return { proxy, handle };

@@ -1,4 +1,4 @@
-import type { EventsConfig } from "../../src/config.js";
+import type { EventsConfig, ProfileCacheConfig } from "../../src/config.js";
 import type { ConsumeOutcome, PublishResult } from "../../src/events/event-metrics.js";
 import type { Events } from "../../src/events/events.js";
 import { grpcClient, type ProfileClient } from "./clients.js";
@@ -22,11 +22,13 @@ export interface TestInstance {
 export async function startInstance(
   database: Pick<TestDatabase, "handle">,
   events: Partial<EventsConfig> & Pick<EventsConfig, "natsUrl">,
+  options: { profileCache?: Partial<ProfileCacheConfig> } = {},
 ): Promise<TestInstance> {
   const server = await startTestServer(
     database.handle,
     {},
     {
+      profileCache: options.profileCache,
       events: {
         encoding: "protobuf",
         createStreams: true,

@@ -11,6 +11,18 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Accepts connections again, on the same port. */
   start(): Promise<void>;
+  /**
+   * Holds what the server sends back, on every connection, until `release()`: a query sent now
+   * runs on the server, and its answer waits here (the database "answering late").
+   */
+  holdAnswers(): HeldAnswers;
+}
+
+export interface HeldAnswers {
+  /** Everything held so far, in arrival order. */
+  bytes(): Buffer;
+  /** Delivers what was held, in order, and stops holding. */
+  release(): void;
 }
 
 export async function startTcpProxy(
@@ -20,6 +32,7 @@ export async function startTcpProxy(
   const port = await freePort();
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
+  let held: Array<{ deliver: () => void; chunk?: Buffer }> | undefined;
 
   const start = async () => {
     const listening = net.createServer((client) => {
@@ -32,7 +45,13 @@ export async function startTcpProxy(
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      const answer = (deliver: () => void, chunk?: Buffer) => {
+        if (held === undefined) deliver();
+        else held.push({ deliver, chunk });
+      };
+      upstream.on("data", (chunk: Buffer) => answer(() => client.write(chunk), chunk));
+      upstream.on("end", () => answer(() => client.end()));
     });
     await new Promise<void>((resolve) => listening.listen(port, "127.0.0.1", resolve));
     server = listening;
@@ -43,6 +62,18 @@ export async function startTcpProxy(
     for (const socket of sockets) socket.destroy();
     if (listening !== undefined) await new Promise((resolve) => listening.close(resolve));
   };
+  const holdAnswers = (): HeldAnswers => {
+    const holding: NonNullable<typeof held> = [];
+    held = holding;
+    return {
+      bytes: () =>
+        Buffer.concat(holding.flatMap(({ chunk }) => (chunk === undefined ? [] : [chunk]))),
+      release() {
+        if (held === holding) held = undefined;
+        for (const { deliver } of holding) deliver();
+      },
+    };
+  };
   await start();
-  return { port, start, stop };
+  return { port, start, stop, holdAnswers };
 }

@@ -8,6 +8,7 @@ import {
   defaultConnectionConfig,
   type EventsConfig,
   loadConfig,
+  type ProfileCacheConfig,
 } from "../../src/config.js";
 import type { DatabaseHandle } from "../../src/db/open-database.js";
 import type { Database } from "../../src/db/schema.js";
@@ -41,6 +42,8 @@ export interface TestServerOptions extends ServerOptions {
   readonly logger?: Logger;
   /** The event side's settings; off (no NATS_URL) unless given. Needs a DatabaseHandle. */
   readonly events?: Partial<EventsConfig>;
+  /** The read cache's settings; the deployment's defaults unless given. */
+  readonly profileCache?: Partial<ProfileCacheConfig>;
   readonly requestHandler?: ServiceOverrides["requestHandler"];
 }
 
@@ -93,6 +96,7 @@ function serviceConfig(config: Partial<TestServerConfig>, options: TestServerOpt
     tls: options.tls,
     connections: { ...defaultConnectionConfig, ...options.limits },
     events: { ...deploymentDefaults.events, natsUrl: undefined, ...options.events },
+    profileCache: { ...deploymentDefaults.profileCache, ...options.profileCache },
   };
 }
 
