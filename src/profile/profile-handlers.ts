@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   BatchGetProfilesResponseSchema,
+  DeleteProfileResponseSchema,
   type ProfileApi,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../auth/caller-context.js";
@@ -37,6 +38,18 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
         signal: context.signal,
       });
       return toProfileMessage(profile);
+    },
+
+    async deleteProfile(request, context) {
+      const version = await service.deleteProfile({
+        caller: callerOf(context),
+        userId: request.userId,
+        signal: context.signal,
+      });
+      return create(DeleteProfileResponseSchema, {
+        deleted: version !== undefined,
+        version: BigInt(version ?? 0),
+      });
     },
   };
 }
