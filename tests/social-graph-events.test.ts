@@ -178,7 +178,7 @@ describe("account deletion", () => {
       expect(await edgesOf(gone.id)).toBe(0);
       const deleted = eventsOf(gone.id).filter((r) => r.subject === `profile.deleted.${gone.id}`);
       expect(deleted).toHaveLength(1);
-      expect((deleted[0]?.event as ProfileDeleted).version).toBe(2n);
+      expect((deleted[0]?.event as ProfileDeleted | undefined)?.version).toBe(2n);
       const profiles = grpcClient(instance.server.baseUrl);
       expect((await errorOf(profiles.getProfile({ userId: gone.id }))).code).toBe(Code.NotFound);
       const own = await c.client.getRelationships({ userId: c.id, otherUserIds: [gone.id] });

@@ -30,7 +30,10 @@ function queryCounter() {
       return args.result;
     },
   };
-  return { plugin, count: () => count, reset: () => void (count = 0) };
+  const reset = () => {
+    count = 0;
+  };
+  return { plugin, count: () => count, reset };
 }
 
 const admin = { subject: "test-suite", scopes: new Set([PROFILE_ADMIN_SCOPE]) };
