@@ -18,6 +18,7 @@ import {
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
+import { benchGraph, graphBenchTable } from "./graph.js";
 import { grpcFrame, type LoadResult, runLoad } from "./load.js";
 import { latencySummary } from "./stats.js";
 import { zipfSampler } from "./zipf.js";
@@ -697,3 +698,8 @@ function report(rss: { peakMiB: number; endMiB: number; afterRound: number[] }):
 }
 
 await main();
+
+// Issue 13, kept apart from the rows above: the social graph's rows beside their pgbench SQL.
+process.stdout.write(
+  `\nSocial graph (bench/graph.ts)\n${graphBenchTable(await benchGraph(settings))}\n`,
+);

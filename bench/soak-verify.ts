@@ -1,6 +1,6 @@
 // The soak's end checks: every acknowledged update is stored with the value sent, and every
 // committed version reached the PROFILE stream in order per user, with no gap.
-import type { ReceivedEvent } from "../tests/support/nats.js";
+import { profileOf, type ReceivedEvent } from "../tests/support/nats.js";
 import type { SentUpdate } from "./soak-load.js";
 
 /** A profile as the database holds it at the end. */
@@ -85,7 +85,8 @@ export function verifyEvents(
   const uncommitted: string[] = [];
   let duplicates = 0;
   for (const received of events) {
-    const userId = received.event.profile?.userId ?? received.subject.split(".").at(-1) ?? "";
+    const profile = profileOf(received);
+    const userId = profile?.userId ?? received.subject.split(".").at(-1) ?? "";
     const version = Number(received.event.version);
     const versions = seen.get(userId) ?? new Set<number>();
     seen.set(userId, versions);
@@ -96,7 +97,7 @@ export function verifyEvents(
     const highest = Math.max(0, ...versions);
     if (version < highest) outOfOrder.push(`${userId}: v${version} after v${highest}`);
     versions.add(version);
-    bioAt.set(`${userId} ${version}`, received.event.profile?.bio ?? "");
+    bioAt.set(`${userId} ${version}`, profile?.bio ?? "");
     if (version > (stored.get(userId)?.version ?? 0)) {
       uncommitted.push(`${userId}: v${version} is not committed`);
     }

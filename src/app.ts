@@ -11,10 +11,17 @@ import {
   ProfileApi,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { file_realchat_profile_v1_profile_events } from "../gen/realchat/profile/v1/profile_events_pb.js";
+import {
+  file_realchat_profile_v1_social_graph_api,
+  SocialGraphApi,
+} from "../gen/realchat/profile/v1/social_graph_api_pb.js";
+import { file_realchat_profile_v1_social_graph_events } from "../gen/realchat/profile/v1/social_graph_events_pb.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
 import { withCallDeadline } from "./connect-internals/call-deadline.js";
 import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./connect-internals/grpc-unary.js";
+import { createSocialGraphApiHandlers } from "./graph/social-graph-handlers.js";
+import type { SocialGraphService } from "./graph/social-graph-service.js";
 import { createHealthHandlers } from "./health/health-handlers.js";
 import type { Readiness } from "./health/readiness.js";
 import { createHttpEndpoints } from "./http/http-endpoints.js";
@@ -42,26 +49,30 @@ export type AppConfig = Pick<
 export interface AppDependencies {
   readonly config: AppConfig;
   readonly profiles: ProfileService;
+  readonly socialGraph: SocialGraphService;
   readonly logger: Logger;
   readonly verifyToken: TokenVerifier;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
 }
 
-/** The schemas reflection describes: the API, its events, and the health service. */
+/** The schemas reflection describes: the APIs, their events, and the health service. */
 const reflectedFiles = [
   file_realchat_profile_v1_profile_api,
   file_realchat_profile_v1_profile_events,
+  file_realchat_profile_v1_social_graph_api,
+  file_realchat_profile_v1_social_graph_events,
   file_realchat_auth_v1_user_events,
   file_health_v1_health,
 ];
 
 /** The request paths of every unary method served, e.g. `/realchat.profile.v1.ProfileApi/GetProfile`. */
 const unaryPaths = new Set(
-  [ProfileApi, Health, ServerReflectionV1, ServerReflectionV1Alpha].flatMap((service) =>
-    service.methods
-      .filter((method) => method.methodKind === "unary")
-      .map((method) => `/${service.typeName}/${method.name}`),
+  [ProfileApi, SocialGraphApi, Health, ServerReflectionV1, ServerReflectionV1Alpha].flatMap(
+    (service) =>
+      service.methods
+        .filter((method) => method.methodKind === "unary")
+        .map((method) => `/${service.typeName}/${method.name}`),
   ),
 );
 
@@ -123,6 +134,7 @@ export interface RpcHandlers {
 export function createRpcHandlers({
   config,
   profiles,
+  socialGraph,
   logger,
   verifyToken,
   readiness,
@@ -130,9 +142,10 @@ export function createRpcHandlers({
 }: AppDependencies): RpcHandlers {
   const telemetry = createTelemetry(logger, metrics);
   const profileApi = createProfileApiHandlers(profiles);
+  const socialGraphApi = createSocialGraphApiHandlers(socialGraph);
   const health = createHealthHandlers(
     readiness,
-    [ProfileApi.typeName],
+    [ProfileApi.typeName, SocialGraphApi.typeName],
     config.healthWatchMaxStreams,
   );
   // One set of options for both paths, so that limits, compression and interceptors agree.
@@ -158,6 +171,7 @@ export function createRpcHandlers({
       ...rpcOptions,
       routes: (router) => {
         router.service(ProfileApi, profileApi);
+        router.service(SocialGraphApi, socialGraphApi);
         router.service(Health, health);
         registerReflection(router, reflectedFiles);
       },
@@ -165,6 +179,7 @@ export function createRpcHandlers({
     grpcUnary: createGrpcUnaryHandler(
       [
         createServiceImplSpec<typeof ProfileApi>(ProfileApi, profileApi),
+        createServiceImplSpec<typeof SocialGraphApi>(SocialGraphApi, socialGraphApi),
         createServiceImplSpec<typeof Health>(Health, health),
       ],
       rpcOptions,

@@ -41,3 +41,20 @@ export class PermissionDeniedError extends Error {
 export class DependencyUnavailableError extends Error {
   override readonly name = "DependencyUnavailableError";
 }
+
+/** The request is valid but the state of the system refuses it (e.g. a block between two users). */
+export class FailedPreconditionError extends Error {
+  override readonly name = "FailedPreconditionError";
+}
+
+/** A per-user limit is reached; retrying does not help until something is removed. */
+export class LimitReachedError extends Error {
+  override readonly name = "LimitReachedError";
+  /** `subject`: whose limit, e.g. `user:<uuid>`; the message says which and how large. */
+  constructor(
+    readonly subject: string,
+    description: string,
+  ) {
+    super(description);
+  }
+}

@@ -8,6 +8,10 @@ import { migrateToLatest, pendingMigrations } from "./db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "./db/open-database.js";
 import { type Events, startEvents } from "./events/events.js";
 import { outboxBacklog } from "./events/outbox/outbox-repository.js";
+import { createPageTokens } from "./graph/page-token.js";
+import { DEFAULT_SOCIAL_GRAPH_LIMITS } from "./graph/social-graph.js";
+import { createSocialGraphStore } from "./graph/social-graph-repository.js";
+import { createSocialGraphService, type SocialGraphService } from "./graph/social-graph-service.js";
 import { type Readiness, startReadiness } from "./health/readiness.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
@@ -44,6 +48,7 @@ export interface Service {
   readonly profiles: ProfileService;
   /** Every profile change this instance learns of (README "The read cache"). */
   readonly profileFeed: ProfileFeed;
+  readonly socialGraph: SocialGraphService;
   readonly events: Events;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
@@ -59,6 +64,12 @@ export interface Service {
 
 /** How often readiness checks the database. */
 const READINESS_INTERVAL_MS = 2000;
+
+/**
+ * Keys the tags of list page tokens. Not a secret (graph/page-token.ts says why); fixed, so that
+ * every instance accepts every other's tokens.
+ */
+const PAGE_TOKEN_KEY = "realchat-profile social graph page token v1";
 
 /**
  * The composition root: builds the whole service from its configuration (the database, migrated
@@ -102,6 +113,12 @@ export async function createService(
       cache === undefined ? announcingStore : cachedProfileStore(announcingStore, cache),
       { allowHttpAvatarUrls: config.allowHttpAvatarUrls },
     );
+    const socialGraph = createSocialGraphService({
+      store: createSocialGraphStore(db),
+      profiles,
+      pageTokens: createPageTokens(PAGE_TOKEN_KEY),
+      limits: DEFAULT_SOCIAL_GRAPH_LIMITS,
+    });
     const metrics = createMetrics({
       pool: database.poolStats,
       outboxBacklog: () => outboxBacklog(db),
@@ -127,6 +144,7 @@ export async function createService(
     const handler = (overrides.requestHandler ?? createRequestHandler)({
       config,
       profiles,
+      socialGraph,
       logger,
       verifyToken,
       readiness,
@@ -156,6 +174,7 @@ export async function createService(
       database,
       profiles,
       profileFeed: profileFeed.feed,
+      socialGraph,
       events,
       readiness,
       metrics,

@@ -8,7 +8,13 @@ import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { grpcClient } from "./support/clients.js";
 import { openThroughProxy, silentLogger } from "./support/databases.js";
 import type { TestInstance } from "./support/instance.js";
-import { publishToStream, startNatsServer, storedEventsOf, until } from "./support/nats.js";
+import {
+  profileOf,
+  publishToStream,
+  startNatsServer,
+  storedEventsOf,
+  until,
+} from "./support/nats.js";
 import { useScratch } from "./support/scratch.js";
 
 const { cleanups, privateBroker, database, instanceOn } = useScratch();
@@ -169,7 +175,7 @@ describe("EVENTS_ENCODING=json", () => {
 
     const [created] = await storedEventsOf(nats.url, userId);
     expect(created?.contentType).toBe("application/json");
-    expect(created?.event.profile?.displayName).toBe("Jason");
+    expect(profileOf(created)?.displayName).toBe("Jason");
   });
 });
 
@@ -194,6 +200,6 @@ describe.each(["postgres", "pglite"] as const)("woken by notifications on %s", (
       `profile.created.${userId}`,
       `profile.updated.${userId}`,
     ]);
-    expect(events[1]?.event.profile?.bio).toBe("embedded");
+    expect(profileOf(events[1])?.bio).toBe("embedded");
   });
 });

@@ -5,7 +5,7 @@ import { createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Profile, ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { adminToken } from "./support/auth.js";
-import { transportsFor } from "./support/clients.js";
+import { codeOf, transportsFor } from "./support/clients.js";
 import { createTestDatabase, openThroughProxy, type TestDatabase } from "./support/databases.js";
 import { testNatsUrl } from "./support/environment.js";
 import { startInstance, type TestInstance } from "./support/instance.js";
@@ -97,6 +97,22 @@ describe("two instances on one database and one broker", () => {
     expect(await b.client.getProfile({ userId })).toEqual(updated);
     // B answered from its cache throughout: the new version came by the event.
     expect(await hits(b)).toBeGreaterThan(hitsBefore);
+  });
+
+  it("a deletion on A evicts the profile on A at once and on B by its event", async () => {
+    const userId = crypto.randomUUID();
+    await a.client.updateProfile({ userId, displayName: "Leaving" });
+    await until(async () => (await b.client.getProfile({ userId })).displayName === "Leaving");
+    const hitsBefore = await hits(b);
+    await b.client.getProfile({ userId });
+    expect(await hits(b)).toBe(hitsBefore + 1);
+
+    const deleted = await a.client.deleteProfile({ userId });
+    expect(deleted.deleted).toBe(true);
+    expect(await codeOf(a.client.getProfile({ userId }))).toBe("NotFound");
+    await until(async () => (await codeOf(b.client.getProfile({ userId }))) === "NotFound");
+    const batch = await b.client.batchGetProfiles({ userIds: [userId] });
+    expect(batch.missingUserIds).toEqual([userId]);
   });
 
   it("1,000 concurrent updates on A: readers on A and B never go back in version, and all converge to the database's row", async () => {

@@ -59,7 +59,7 @@ function symbol(name: string): ReflectionRequestInit {
 }
 
 describe("reflection over a Connect gRPC client", () => {
-  it("lists ProfileApi, Health and both reflection services over v1", async () => {
+  it("lists ProfileApi, SocialGraphApi, Health and both reflection services over v1", async () => {
     const [response] = await reflect({ messageRequest: { case: "listServices", value: "" } });
 
     expect(response?.messageResponse.case).toBe("listServicesResponse");
@@ -68,7 +68,12 @@ describe("reflection over a Connect gRPC client", () => {
         ? response.messageResponse.value.service.map((service) => service.name)
         : [];
     expect(names.sort()).toEqual(
-      ["realchat.profile.v1.ProfileApi", "grpc.health.v1.Health", ...reflectionServices].sort(),
+      [
+        "realchat.profile.v1.ProfileApi",
+        "realchat.profile.v1.SocialGraphApi",
+        "grpc.health.v1.Health",
+        ...reflectionServices,
+      ].sort(),
     );
   });
 

@@ -8,3 +8,6 @@ export interface Caller {
 
 /** Lets a service token change any user's profile. */
 export const PROFILE_ADMIN_SCOPE = "profile:admin";
+
+/** Lets a service token read any user's relationships (SocialGraphApi.GetRelationships). */
+export const SOCIAL_READ_SCOPE = "social:read";

@@ -4,13 +4,16 @@ export type PublishResult = (typeof publishResults)[number];
 
 /**
  * What became of one consumed `auth.user.*` message: a default profile was `provisioned`; it was
- * `already_present` (repeated event, or UpdateProfile came first); `terminated`, as it can never
+ * `already_present` (repeated event, UpdateProfile came first, or the account was deleted); an
+ * account was `deleted`, or was `already_deleted` (no profile left); `terminated`, as it can never
  * succeed (undecodable, bad user id); `retried`, as processing failed (database down) and it is
  * redelivered later; or `ignored`, another `auth.user.*` event acknowledged without use.
  */
 export const consumeOutcomes = [
   "provisioned",
   "already_present",
+  "deleted",
+  "already_deleted",
   "terminated",
   "retried",
   "ignored",

@@ -8,6 +8,8 @@ import { nanos } from "@nats-io/transport-node";
 
 const AUTH_STREAM = "AUTH";
 const PROFILE_STREAM = "PROFILE";
+/** Contacts and blocks (graph events); created beside PROFILE where it is missing. */
+const SOCIAL_STREAM = "SOCIAL";
 const CONSUMER_NAME = "profile-service";
 /**
  * One filter subject rather than `filter_subjects`, which needs nats-server 2.10: the consumer
@@ -20,13 +22,14 @@ const MAX_DELIVER = 20;
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
 /**
- * Creates the AUTH and PROFILE streams and the durable registration consumer unless they exist;
- * existing ones are left as they are.
+ * Creates the AUTH, PROFILE and SOCIAL streams and the durable registration consumer unless they
+ * exist; existing ones are left as they are.
  */
 export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
   const streams = [
     { name: AUTH_STREAM, subjects: ["auth.>"] },
     { name: PROFILE_STREAM, subjects: ["profile.>"] },
+    { name: SOCIAL_STREAM, subjects: ["social.>"] },
   ];
   for (const stream of streams) {
     const exists = await jsm.streams.info(stream.name).then(

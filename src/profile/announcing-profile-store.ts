@@ -8,7 +8,7 @@ import type { ProfileStore } from "./profile-store.js";
  */
 export function announcingProfileStore(
   store: ProfileStore,
-  feed: Pick<ProfileFeedListener, "changed">,
+  feed: Pick<ProfileFeedListener, "changed" | "removed">,
 ): ProfileStore {
   return {
     ...store,
@@ -23,6 +23,11 @@ export function announcingProfileStore(
       const profile = created ? await store.findLatest(userId) : undefined;
       if (profile !== undefined) feed.changed(profile);
       return created;
+    },
+    async delete(userId, signal) {
+      const version = await store.delete(userId, signal);
+      if (version !== undefined) feed.removed(userId, version);
+      return version;
     },
   };
 }

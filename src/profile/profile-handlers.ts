@@ -1,5 +1,9 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { ProfileApi } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import {
+  DeleteProfileResponseSchema,
+  type ProfileApi,
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../auth/caller-context.js";
 import { toProfileMessage } from "./profile-message.js";
 import type { ProfileService } from "./profile-service.js";
@@ -35,6 +39,18 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
         signal: context.signal,
       });
       return toProfileMessage(profile);
+    },
+
+    async deleteProfile(request, context) {
+      const version = await service.deleteProfile({
+        caller: callerOf(context),
+        userId: request.userId,
+        signal: context.signal,
+      });
+      return create(DeleteProfileResponseSchema, {
+        deleted: version !== undefined,
+        version: BigInt(version ?? 0),
+      });
     },
   };
 }

@@ -30,6 +30,7 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
       return row === undefined ? undefined : profileFromRow(row);
     },
     createIfMissing: (userId, displayName) => insertProfileIfMissing(db, userId, displayName),
+    delete: (userId, signal) => deleteProfile(db, userId, signal),
   };
 }
 
@@ -169,4 +170,36 @@ export async function insertProfileIfMissing(
     .onConflict((conflict) => conflict.column("user_id").doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+/**
+ * Deletes a profile for good, in one transaction: a tombstone first (so that a registration
+ * racing this one finds it), then the profile, whose delete trigger records the final version in
+ * the tombstone and writes ProfileDeleted to the outbox; contacts and blocks on either side go by
+ * cascade. Returns the final version, or `undefined` when there was no profile (the tombstone is
+ * left all the same: a late registration must not create it).
+ *
+ * ```sql
+ * INSERT INTO deleted_profiles (user_id, version) VALUES ($1, 1) ON CONFLICT DO NOTHING;
+ * DELETE FROM profiles WHERE user_id = $1 RETURNING version
+ * ```
+ */
+export async function deleteProfile(
+  db: Kysely<Database>,
+  userId: UserId,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("deleted_profiles")
+      .values({ user_id: userId, version: 1 })
+      .onConflict((conflict) => conflict.column("user_id").doNothing())
+      .execute({ signal });
+    const deleted = await trx
+      .deleteFrom("profiles")
+      .where("user_id", "=", userId)
+      .returning("version")
+      .executeTakeFirst({ signal });
+    return deleted === undefined ? undefined : deleted.version + 1;
+  });
 }

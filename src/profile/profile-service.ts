@@ -1,7 +1,6 @@
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import {
   EtagMismatchError,
-  type FieldViolation,
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
@@ -9,10 +8,13 @@ import {
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./profile-rules.js";
 import type { ProfileStore } from "./profile-store.js";
-import { malformedUserId, parseUserId, type UserId } from "./user-id.js";
-
-/** Most ids one BatchGetProfiles call may ask for. */
-const MAX_BATCH_SIZE = 1000;
+import {
+  malformedUserId,
+  parseUserId,
+  requireUserId,
+  type UserId,
+  uniqueUserIds,
+} from "./user-id.js";
 
 export interface BatchResult {
   /** Found profiles, in the order of each id's first occurrence in the request. */
@@ -30,6 +32,13 @@ export interface UpdateCommand {
   /** Apply only if the stored profile has this etag. */
   readonly etag?: string;
   /** The call's signal: once aborted, queries not yet sent are skipped. */
+  readonly signal?: AbortSignal;
+}
+
+export interface DeleteCommand {
+  /** Who asks: only a caller with the admin scope may delete a profile. */
+  readonly caller: Caller;
+  readonly userId: string;
   readonly signal?: AbortSignal;
 }
 
@@ -54,7 +63,7 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
       rawUserIds: readonly string[],
       signal?: AbortSignal,
     ): Promise<BatchResult> {
-      const userIds = uniqueUserIds(rawUserIds);
+      const userIds = uniqueUserIds(rawUserIds, "user_ids");
       const stored = userIds.length === 0 ? [] : await store.findMany(userIds, signal);
       const found = new Map(stored.map((profile) => [profile.userId, profile]));
       const profiles: Profile[] = [];
@@ -83,6 +92,24 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
         }
       }
       return store.createIfMissing(userId, displayName);
+    },
+
+    /**
+     * Deletes an account (Auth's `auth.user.deleted`): its profile, every contact and block on
+     * either side, and never again a profile under this id. Returns the final version announced
+     * in ProfileDeleted, or `undefined` when there was no profile (deleting again is harmless).
+     */
+    async deleteAccount(rawUserId: string, signal?: AbortSignal): Promise<number | undefined> {
+      return store.delete(requireUserId(rawUserId), signal);
+    },
+
+    /** deleteAccount for the DeleteProfile RPC: only callers with the admin scope. */
+    async deleteProfile(command: DeleteCommand): Promise<number | undefined> {
+      const userId = requireUserId(command.userId);
+      if (!command.caller.scopes.has(PROFILE_ADMIN_SCOPE)) {
+        throw new PermissionDeniedError("a profile may be deleted only with the admin scope");
+      }
+      return store.delete(userId, command.signal);
     },
 
     async updateProfile(command: UpdateCommand): Promise<Profile> {
@@ -128,35 +155,9 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
   };
 }
 
-function mayChangeProfile(caller: Caller, userId: UserId): boolean {
+/** The user themself, or a caller with the admin scope. */
+export function mayChangeProfile(caller: Caller, userId: UserId): boolean {
   return parseUserId(caller.subject) === userId || caller.scopes.has(PROFILE_ADMIN_SCOPE);
-}
-
-function requireUserId(raw: string): UserId {
-  const userId = parseUserId(raw);
-  if (userId === undefined) throw new InvalidArgumentError([malformedUserId("user_id")]);
-  return userId;
-}
-
-function uniqueUserIds(rawUserIds: readonly string[]): UserId[] {
-  if (rawUserIds.length > MAX_BATCH_SIZE) {
-    throw new InvalidArgumentError([
-      {
-        field: "user_ids",
-        description: `must hold at most ${MAX_BATCH_SIZE} ids, got ${rawUserIds.length}`,
-        reason: "TOO_MANY",
-      },
-    ]);
-  }
-  const unique = new Set<UserId>();
-  const violations: FieldViolation[] = [];
-  rawUserIds.forEach((raw, index) => {
-    const userId = parseUserId(raw);
-    if (userId === undefined) violations.push(malformedUserId(`user_ids[${index}]`));
-    else unique.add(userId);
-  });
-  if (violations.length > 0) throw new InvalidArgumentError(violations);
-  return [...unique];
 }
 
 function staleEtag(userId: UserId): EtagMismatchError {

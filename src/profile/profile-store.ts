@@ -33,6 +33,15 @@ export interface ProfileStore {
    * empty, version 1).
    */
   apply(change: ProfileChange, signal?: AbortSignal): Promise<Profile | undefined>;
-  /** Creates a profile with this display name unless one exists; returns whether it did. */
+  /**
+   * Creates a profile with this display name unless one exists or the account was deleted;
+   * returns whether it did.
+   */
   createIfMissing(userId: UserId, displayName: string): Promise<boolean>;
+  /**
+   * Deletes the account's profile, with every contact and block on either side, in one
+   * transaction, and leaves a tombstone so that the profile is never created again. Returns the
+   * final version (the one ProfileDeleted announces), or `undefined` when there was no profile.
+   */
+  delete(userId: UserId, signal?: AbortSignal): Promise<number | undefined>;
 }

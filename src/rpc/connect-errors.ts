@@ -1,10 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { BadRequestSchema, QuotaFailureSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { classifyDatabaseError } from "../db/database-errors.js";
 import {
   DependencyUnavailableError,
   EtagMismatchError,
+  FailedPreconditionError,
   InvalidArgumentError,
+  LimitReachedError,
   NotFoundError,
   PermissionDeniedError,
   UnauthenticatedError,
@@ -18,11 +20,13 @@ const codeOfDomainError: ReadonlyArray<readonly [new (...args: never[]) => Error
   [UnauthenticatedError, Code.Unauthenticated],
   [PermissionDeniedError, Code.PermissionDenied],
   [DependencyUnavailableError, Code.Unavailable],
+  [FailedPreconditionError, Code.FailedPrecondition],
 ];
 
 /**
  * The one mapping from failures to the ConnectError a client sees. Expected outcomes get precise
- * codes (an InvalidArgumentError carries its violations as a `google.rpc.BadRequest`); anything
+ * codes (an InvalidArgumentError carries its violations as a `google.rpc.BadRequest`, a
+ * LimitReachedError a `google.rpc.QuotaFailure`); anything
  * else is a bare INTERNAL with no detail, its cause kept for the log line (see telemetry.ts).
  */
 export function toConnectError(error: unknown): ConnectError {
@@ -30,6 +34,14 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof InvalidArgumentError) {
     return new ConnectError(error.message, Code.InvalidArgument, undefined, [
       { desc: BadRequestSchema, value: { fieldViolations: [...error.violations] } },
+    ]);
+  }
+  if (error instanceof LimitReachedError) {
+    return new ConnectError(error.message, Code.ResourceExhausted, undefined, [
+      {
+        desc: QuotaFailureSchema,
+        value: { violations: [{ subject: error.subject, description: error.message }] },
+      },
     ]);
   }
   for (const [type, code] of codeOfDomainError) {

@@ -7,8 +7,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import type { Profile } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type {
   ProfileCreated,
+  ProfileDeleted,
   ProfileUpdated,
 } from "../../gen/realchat/profile/v1/profile_events_pb.js";
 import { decodeProfileEvent } from "../../src/events/outbox/profile-events.js";
@@ -109,7 +111,12 @@ export interface ReceivedEvent {
   readonly type: string;
   readonly contentType: string;
   readonly msgId: string;
-  readonly event: ProfileCreated | ProfileUpdated;
+  readonly event: ProfileCreated | ProfileUpdated | ProfileDeleted;
+}
+
+/** The profile a received ProfileCreated or ProfileUpdated carries; undefined for ProfileDeleted. */
+export function profileOf(received: ReceivedEvent | undefined): Profile | undefined {
+  return received !== undefined && "profile" in received.event ? received.event.profile : undefined;
 }
 
 /** Decodes a profile event message by its Realchat-Event-Type and Content-Type headers. */

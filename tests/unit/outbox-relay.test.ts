@@ -4,12 +4,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PublishResult } from "../../src/events/event-metrics.js";
+import type { OutgoingEvent } from "../../src/events/outbox/outbox-events.js";
 import {
   type EventPublisher,
   type OutboxRelay,
   startOutboxRelay,
 } from "../../src/events/outbox/outbox-relay.js";
-import type { OutgoingEvent } from "../../src/events/outbox/profile-events.js";
 import {
   createInMemoryOutboxStore,
   type InMemoryOutboxStore,

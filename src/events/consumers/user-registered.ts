@@ -1,6 +1,11 @@
-import { fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import {
-  type UserRegistered,
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import {
+  UserDeletedSchema,
   UserRegisteredSchema,
 } from "../../../gen/realchat/auth/v1/user_events_pb.js";
 
@@ -20,28 +25,49 @@ export function decodeUserRegistered(
   data: Uint8Array,
   contentType: string | undefined,
 ): DecodedRegistration {
-  const mediaType = (contentType ?? "application/json").split(";")[0]?.trim().toLowerCase() ?? "";
-  let event: UserRegistered;
-  try {
-    if (protobufTypes.has(mediaType)) {
-      event = fromBinary(UserRegisteredSchema, data);
-    } else if (mediaType === "application/json") {
-      event = fromJsonString(
-        UserRegisteredSchema,
-        new TextDecoder("utf-8", { fatal: true }).decode(data),
-        {
-          ignoreUnknownFields: true,
-        },
-      );
-    } else {
-      return { ok: false, reason: `unsupported content type ${mediaType}` };
-    }
-  } catch (error) {
-    return { ok: false, reason: `undecodable ${mediaType}: ${(error as Error).message}` };
-  }
+  const decoded = decodeAuthEvent(UserRegisteredSchema, data, contentType);
+  if (!decoded.ok) return decoded;
+  const event = decoded.event;
   if (event.userId === "") return { ok: false, reason: "user_id missing" };
   const nameCandidates = [event.displayName, event.username].filter(
     (name): name is string => name !== undefined && name !== "",
   );
   return { ok: true, userId: event.userId, nameCandidates };
+}
+
+/** What account deletion needs from a UserDeleted event, or why the message can never be used. */
+export type DecodedDeletion =
+  | { readonly ok: true; readonly userId: string }
+  | { readonly ok: false; readonly reason: string };
+
+/** Decodes a `realchat.auth.v1.UserDeleted` (`auth.user.deleted`), as decodeUserRegistered. */
+export function decodeUserDeleted(
+  data: Uint8Array,
+  contentType: string | undefined,
+): DecodedDeletion {
+  const decoded = decodeAuthEvent(UserDeletedSchema, data, contentType);
+  if (!decoded.ok) return decoded;
+  if (decoded.event.userId === "") return { ok: false, reason: "user_id missing" };
+  return { ok: true, userId: decoded.event.userId };
+}
+
+/** An Auth event, binary protobuf or proto3 JSON by Content-Type (JSON when absent). */
+function decodeAuthEvent<Desc extends DescMessage>(
+  schema: Desc,
+  data: Uint8Array,
+  contentType: string | undefined,
+):
+  | { readonly ok: true; readonly event: MessageShape<Desc> }
+  | { readonly ok: false; readonly reason: string } {
+  const mediaType = (contentType ?? "application/json").split(";")[0]?.trim().toLowerCase() ?? "";
+  try {
+    if (protobufTypes.has(mediaType)) return { ok: true, event: fromBinary(schema, data) };
+    if (mediaType === "application/json") {
+      const text = new TextDecoder("utf-8", { fatal: true }).decode(data);
+      return { ok: true, event: fromJsonString(schema, text, { ignoreUnknownFields: true }) };
+    }
+    return { ok: false, reason: `unsupported content type ${mediaType}` };
+  } catch (error) {
+    return { ok: false, reason: `undecodable ${mediaType}: ${(error as Error).message}` };
+  }
 }

@@ -2,9 +2,10 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import type { Logger } from "pino";
 import type { ProfileFeedListener } from "../../profile/profile-feed.js";
 import { profileFromMessage } from "../../profile/profile-message.js";
+import type { UserId } from "../../profile/user-id.js";
 import { decodeProfileEvent } from "../outbox/profile-events.js";
 
-/** Every profile event of every instance: `profile.created.<id>`, `profile.updated.<id>`. */
+/** Every profile event of every instance: `profile.{created,updated,deleted}.<id>`. */
 const PROFILE_EVENTS = "profile.>";
 
 export interface ProfileEventSubscription {
@@ -47,13 +48,16 @@ export function startProfileEventSubscription(
       logger.warn({ err: error, subject: message.subject }, "ignored an undecodable profile event");
       return;
     }
-    if (event.profile === undefined) return;
     if (event.occurredAt !== undefined) {
       const occurredMs =
         Number(event.occurredAt.seconds) * 1000 + event.occurredAt.nanos / 1_000_000;
       observeLag(Math.max(0, Date.now() - occurredMs) / 1000);
     }
-    feed.changed(profileFromMessage(event.profile, Number(event.version)));
+    if (event.$typeName === "realchat.profile.v1.ProfileDeleted") {
+      feed.removed(event.userId as UserId, Number(event.version));
+    } else if (event.profile !== undefined) {
+      feed.changed(profileFromMessage(event.profile, Number(event.version)));
+    }
   };
 
   const goLive = async () => {

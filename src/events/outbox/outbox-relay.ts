@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { OutboxRow } from "../../db/schema.js";
 import type { EventMetrics } from "../event-metrics.js";
 import { type BackoffPolicy, backoffMs } from "../retry.js";
-import { type EventEncoding, eventFromOutboxRow, type OutgoingEvent } from "./profile-events.js";
+import { type EventEncoding, eventFromOutboxRow, type OutgoingEvent } from "./outbox-events.js";
 
 /** Sends one event to the broker and waits for its acknowledgement. */
 export interface EventPublisher {

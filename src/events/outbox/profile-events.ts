@@ -1,41 +1,39 @@
-import {
-  create,
-  type DescMessage,
-  fromBinary,
-  fromJsonString,
-  type MessageShape,
-  toBinary,
-  toJsonString,
-} from "@bufbuild/protobuf";
+import { create, fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type ProfileCreated,
   ProfileCreatedSchema,
+  type ProfileDeleted,
+  ProfileDeletedSchema,
   type ProfileUpdated,
   ProfileUpdatedSchema,
 } from "../../../gen/realchat/profile/v1/profile_events_pb.js";
 import type { OutboxRow } from "../../db/schema.js";
 import { toProfileMessage } from "../../profile/profile-message.js";
 import { profileFromRow } from "../../profile/profile-repository.js";
+import { type EventEncoding, encodeEvent, type OutgoingEvent } from "./outbox-events.js";
 
-/** How events are encoded on the wire (`EVENTS_ENCODING`). */
-export type EventEncoding = "protobuf" | "json";
-
-/** One event ready to publish. */
-export interface OutgoingEvent {
-  readonly subject: string;
-  readonly eventId: string;
-  /** Full protobuf message name, for the `Realchat-Event-Type` header. */
-  readonly type: string;
-  readonly contentType: string;
-  readonly data: Uint8Array;
-}
-
-/** Builds the ProfileCreated or ProfileUpdated event an outbox row stands for. */
-export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
+/**
+ * Builds the ProfileCreated, ProfileUpdated or ProfileDeleted event an outbox row stands for, on
+ * `profile.<created|updated|deleted>.<user_id>`.
+ */
+export function profileEventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
+  const subject = `profile.${row.event_type}.${row.user_id}`;
+  const eventId = row.event_id;
+  const occurredAt = timestampFromDate(row.occurred_at);
+  const version = BigInt(row.version ?? 0);
+  if (row.event_type === "deleted" || row.profile === null) {
+    const message = create(ProfileDeletedSchema, {
+      eventId,
+      occurredAt,
+      userId: row.user_id,
+      version,
+    });
+    return encodeEvent(subject, ProfileDeletedSchema, message, encoding);
+  }
   const fields = {
-    eventId: row.event_id,
-    occurredAt: timestampFromDate(row.occurred_at),
+    eventId,
+    occurredAt,
     profile: toProfileMessage(
       profileFromRow({
         ...row.profile,
@@ -44,30 +42,11 @@ export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): Out
       }),
     ),
     changedFields: row.changed_fields,
-    version: BigInt(row.version),
+    version,
   };
-  const subject = `profile.${row.event_type}.${row.user_id}`;
   return row.event_type === "created"
-    ? encode(subject, ProfileCreatedSchema, create(ProfileCreatedSchema, fields), encoding)
-    : encode(subject, ProfileUpdatedSchema, create(ProfileUpdatedSchema, fields), encoding);
-}
-
-function encode<Desc extends DescMessage>(
-  subject: string,
-  schema: Desc,
-  message: MessageShape<Desc> & { eventId: string },
-  encoding: EventEncoding,
-): OutgoingEvent {
-  return {
-    subject,
-    eventId: message.eventId,
-    type: schema.typeName,
-    contentType: encoding === "json" ? "application/json" : "application/protobuf",
-    data:
-      encoding === "json"
-        ? new TextEncoder().encode(toJsonString(schema, message))
-        : toBinary(schema, message),
-  };
+    ? encodeEvent(subject, ProfileCreatedSchema, create(ProfileCreatedSchema, fields), encoding)
+    : encodeEvent(subject, ProfileUpdatedSchema, create(ProfileUpdatedSchema, fields), encoding);
 }
 
 /**
@@ -79,13 +58,10 @@ export function decodeProfileEvent(
   type: string,
   contentType: string,
   data: Uint8Array,
-): ProfileCreated | ProfileUpdated {
-  const schema =
-    type === ProfileCreatedSchema.typeName
-      ? ProfileCreatedSchema
-      : type === ProfileUpdatedSchema.typeName
-        ? ProfileUpdatedSchema
-        : undefined;
+): ProfileCreated | ProfileUpdated | ProfileDeleted {
+  const schema = [ProfileCreatedSchema, ProfileUpdatedSchema, ProfileDeletedSchema].find(
+    (candidate) => candidate.typeName === type,
+  );
   if (schema === undefined) throw new Error(`unknown event type ${JSON.stringify(type)}`);
   return contentType === "application/json"
     ? fromJsonString(schema, new TextDecoder().decode(data))

@@ -51,6 +51,7 @@ export function createInMemoryOutboxStore(): InMemoryOutboxStore {
           created_at: at.toISOString(),
           updated_at: at.toISOString(),
         },
+        payload: null,
         occurred_at: at,
         attempts: 0,
         next_attempt_at: at,

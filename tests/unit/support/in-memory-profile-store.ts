@@ -30,6 +30,8 @@ export function createInMemoryProfileStore(
   const profiles = new Map<UserId, Profile>();
   const calls: StoreCall[] = [];
   const writes: Profile[] = [];
+  /** Tombstones: deleted accounts are never created again. */
+  const deleted = new Set<UserId>();
   const enter = (method: keyof ProfileStore, signal?: AbortSignal) => {
     calls.push({ method, signal });
     signal?.throwIfAborted();
@@ -73,7 +75,7 @@ export function createInMemoryProfileStore(
       enter("apply", signal);
       const current = profiles.get(userId);
       if (current === undefined) {
-        if (expectedVersion !== undefined) return undefined;
+        if (expectedVersion !== undefined || deleted.has(userId)) return undefined;
         return save(withFields(created(userId), fields));
       }
       if (expectedVersion !== undefined && current.version !== expectedVersion) return undefined;
@@ -87,9 +89,16 @@ export function createInMemoryProfileStore(
     },
     async createIfMissing(userId, displayName) {
       enter("createIfMissing");
-      if (profiles.has(userId)) return false;
+      if (profiles.has(userId) || deleted.has(userId)) return false;
       save(created(userId, displayName));
       return true;
+    },
+    async delete(userId, signal) {
+      enter("delete", signal);
+      deleted.add(userId);
+      const current = profiles.get(userId);
+      profiles.delete(userId);
+      return current === undefined ? undefined : current.version + 1;
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/auth/v1/user_events.proto.
  */
 export const file_realchat_auth_v1_user_events: GenFile = /*@__PURE__*/
-  fileDesc("CiJyZWFsY2hhdC9hdXRoL3YxL3VzZXJfZXZlbnRzLnByb3RvEhByZWFsY2hhdC5hdXRoLnYxIqEBCg5Vc2VyUmVnaXN0ZXJlZBIPCgd1c2VyX2lkGAEgASgJEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUgAiAEBEhAKCHVzZXJuYW1lGAMgASgJEg0KBWVtYWlsGAQgASgJEjEKDXJlZ2lzdGVyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg8KDV9kaXNwbGF5X25hbWViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiJyZWFsY2hhdC9hdXRoL3YxL3VzZXJfZXZlbnRzLnByb3RvEhByZWFsY2hhdC5hdXRoLnYxIqEBCg5Vc2VyUmVnaXN0ZXJlZBIPCgd1c2VyX2lkGAEgASgJEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUgAiAEBEhAKCHVzZXJuYW1lGAMgASgJEg0KBWVtYWlsGAQgASgJEjEKDXJlZ2lzdGVyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg8KDV9kaXNwbGF5X25hbWUiTgoLVXNlckRlbGV0ZWQSDwoHdXNlcl9pZBgBIAEoCRIuCgpkZWxldGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Announced by Auth when a user registers, on subject `auth.user.registered` (stream AUTH).
@@ -64,4 +64,33 @@ export type UserRegistered = Message<"realchat.auth.v1.UserRegistered"> & {
  */
 export const UserRegisteredSchema: GenMessage<UserRegistered> = /*@__PURE__*/
   messageDesc(file_realchat_auth_v1_user_events, 0);
+
+/**
+ * Announced by Auth when an account is deleted, on subject `auth.user.deleted` (stream AUTH);
+ * binary protobuf or proto3 JSON as UserRegistered.
+ *
+ * @generated from message realchat.auth.v1.UserDeleted
+ */
+export type UserDeleted = Message<"realchat.auth.v1.UserDeleted"> & {
+  /**
+   * The deleted user's id (UUID).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * When Auth deleted the user.
+   *
+   * @generated from field: google.protobuf.Timestamp deleted_at = 2;
+   */
+  deletedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message realchat.auth.v1.UserDeleted.
+ * Use `create(UserDeletedSchema)` to create a new message.
+ */
+export const UserDeletedSchema: GenMessage<UserDeleted> = /*@__PURE__*/
+  messageDesc(file_realchat_auth_v1_user_events, 1);
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/profile/v1/profile_api.proto.
  */
 export const file_realchat_profile_v1_profile_api: GenFile = /*@__PURE__*/
-  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIr8BCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkiJAoRR2V0UHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSKjAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIXCgphdmF0YXJfdXJsGAMgASgJSAGIAQESEAoDYmlvGAQgASgJSAKIAQESDAoEZXRhZxgFIAEoCUIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQgYKBF9iaW8iKwoXQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiZAoYQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlEi4KCHByb2ZpbGVzGAEgAygLMhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlEhgKEG1pc3NpbmdfdXNlcl9pZHMYAiADKAkytQIKClByb2ZpbGVBcGkSVwoKR2V0UHJvZmlsZRImLnJlYWxjaGF0LnByb2ZpbGUudjEuR2V0UHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUiA5ACARJYCg1VcGRhdGVQcm9maWxlEikucmVhbGNoYXQucHJvZmlsZS52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBocLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRJ0ChBCYXRjaEdldFByb2ZpbGVzEiwucmVhbGNoYXQucHJvZmlsZS52MS5CYXRjaEdldFByb2ZpbGVzUmVxdWVzdBotLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIr8BCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkiJAoRR2V0UHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSKjAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIXCgphdmF0YXJfdXJsGAMgASgJSAGIAQESEAoDYmlvGAQgASgJSAKIAQESDAoEZXRhZxgFIAEoCUIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQgYKBF9iaW8iKwoXQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiZAoYQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlEi4KCHByb2ZpbGVzGAEgAygLMhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlEhgKEG1pc3NpbmdfdXNlcl9pZHMYAiADKAkiJwoURGVsZXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI5ChVEZWxldGVQcm9maWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDMqIDCgpQcm9maWxlQXBpElcKCkdldFByb2ZpbGUSJi5yZWFsY2hhdC5wcm9maWxlLnYxLkdldFByb2ZpbGVSZXF1ZXN0GhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlIgOQAgESWAoNVXBkYXRlUHJvZmlsZRIpLnJlYWxjaGF0LnByb2ZpbGUudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSdAoQQmF0Y2hHZXRQcm9maWxlcxIsLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QaLS5yZWFsY2hhdC5wcm9maWxlLnYxLkJhdGNoR2V0UHJvZmlsZXNSZXNwb25zZSIDkAIBEmsKDURlbGV0ZVByb2ZpbGUSKS5yZWFsY2hhdC5wcm9maWxlLnYxLkRlbGV0ZVByb2ZpbGVSZXF1ZXN0GioucmVhbGNoYXQucHJvZmlsZS52MS5EZWxldGVQcm9maWxlUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * What one user shows to others.
@@ -208,6 +208,55 @@ export const BatchGetProfilesResponseSchema: GenMessage<BatchGetProfilesResponse
   messageDesc(file_realchat_profile_v1_profile_api, 4);
 
 /**
+ * Request for DeleteProfile.
+ *
+ * @generated from message realchat.profile.v1.DeleteProfileRequest
+ */
+export type DeleteProfileRequest = Message<"realchat.profile.v1.DeleteProfileRequest"> & {
+  /**
+   * The user's id (UUID, any case).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.DeleteProfileRequest.
+ * Use `create(DeleteProfileRequestSchema)` to create a new message.
+ */
+export const DeleteProfileRequestSchema: GenMessage<DeleteProfileRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 5);
+
+/**
+ * Response for DeleteProfile.
+ *
+ * @generated from message realchat.profile.v1.DeleteProfileResponse
+ */
+export type DeleteProfileResponse = Message<"realchat.profile.v1.DeleteProfileResponse"> & {
+  /**
+   * Whether a profile was there and is now deleted (false: there was none).
+   *
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+
+  /**
+   * The final version published in ProfileDeleted; 0 when nothing was deleted.
+   *
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message realchat.profile.v1.DeleteProfileResponse.
+ * Use `create(DeleteProfileResponseSchema)` to create a new message.
+ */
+export const DeleteProfileResponseSchema: GenMessage<DeleteProfileResponse> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 6);
+
+/**
  * ProfileApi stores and serves what RealChat users show each other.
  *
  * Every RPC needs `Authorization: Bearer <JWT>` once authentication is enabled (see the README).
@@ -268,6 +317,21 @@ export const ProfileApi: GenService<{
     methodKind: "unary";
     input: typeof BatchGetProfilesRequestSchema;
     output: typeof BatchGetProfilesResponseSchema;
+  },
+  /**
+   * Deletes an account's profile and every contact and block where the user is on either side,
+   * in one transaction, and publishes ProfileDeleted with the final version. Afterwards the
+   * user is NOT_FOUND, in no list or relationship, and cannot be created again (a tombstone,
+   * kept for good, holds against a late registration or UpdateProfile). Only a token with the
+   * `profile:admin` scope (PERMISSION_DENIED otherwise). Idempotent: deleting again answers
+   * `deleted: false` and publishes nothing. Auth's `auth.user.deleted` event does the same.
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.DeleteProfile
+   */
+  deleteProfile: {
+    methodKind: "unary";
+    input: typeof DeleteProfileRequestSchema;
+    output: typeof DeleteProfileResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_realchat_profile_v1_profile_api, 0);

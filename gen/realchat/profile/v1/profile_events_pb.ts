@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/profile/v1/profile_events.proto.
  */
 export const file_realchat_profile_v1_profile_events: GenFile = /*@__PURE__*/
-  fileDesc("CihyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfZXZlbnRzLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIqsBCg5Qcm9maWxlQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDIqsBCg5Qcm9maWxlVXBkYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDYgZwcm90bzM", [file_google_protobuf_timestamp, file_realchat_profile_v1_profile_api]);
+  fileDesc("CihyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfZXZlbnRzLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIqsBCg5Qcm9maWxlQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDIqsBCg5Qcm9maWxlVXBkYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDInUKDlByb2ZpbGVEZWxldGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKANiBnByb3RvMw", [file_google_protobuf_timestamp, file_realchat_profile_v1_profile_api]);
 
 /**
  * Published on `profile.created.<user_id>` (stream PROFILE) when a profile comes into being,
@@ -118,4 +118,50 @@ export type ProfileUpdated = Message<"realchat.profile.v1.ProfileUpdated"> & {
  */
 export const ProfileUpdatedSchema: GenMessage<ProfileUpdated> = /*@__PURE__*/
   messageDesc(file_realchat_profile_v1_profile_events, 1);
+
+/**
+ * Published on `profile.deleted.<user_id>` (stream PROFILE) when an account is deleted (Auth's
+ * `auth.user.deleted`, or the DeleteProfile RPC). Its `version` is the profile's last version +1,
+ * so a consumer keeping the last version per user applies it after every earlier event: evict
+ * the profile, and drop every contact and block that involves `user_id` (no ContactRemoved or
+ * UserUnblocked events are published for them). The profile never comes back under this id.
+ *
+ * @generated from message realchat.profile.v1.ProfileDeleted
+ */
+export type ProfileDeleted = Message<"realchat.profile.v1.ProfileDeleted"> & {
+  /**
+   * Unique id of this event (UUID); also the `Nats-Msg-Id` header.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * When the deletion was committed (database clock).
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * The deleted user.
+   *
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+
+  /**
+   * The final version: the profile's last version + 1.
+   *
+   * @generated from field: int64 version = 4;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message realchat.profile.v1.ProfileDeleted.
+ * Use `create(ProfileDeletedSchema)` to create a new message.
+ */
+export const ProfileDeletedSchema: GenMessage<ProfileDeleted> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_events, 2);
 

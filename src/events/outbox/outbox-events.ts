@@ -1,0 +1,48 @@
+import { type DescMessage, type MessageShape, toBinary, toJsonString } from "@bufbuild/protobuf";
+import type { OutboxRow } from "../../db/schema.js";
+import { profileEventFromOutboxRow } from "./profile-events.js";
+import { socialGraphEventFromOutboxRow } from "./social-graph-events.js";
+
+/** How events are encoded on the wire (`EVENTS_ENCODING`). */
+export type EventEncoding = "protobuf" | "json";
+
+/** One event ready to publish. */
+export interface OutgoingEvent {
+  readonly subject: string;
+  readonly eventId: string;
+  /** Full protobuf message name, for the `Realchat-Event-Type` header. */
+  readonly type: string;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
+
+/** Builds the event an outbox row stands for: a profile event, or a social graph event. */
+export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
+  switch (row.event_type) {
+    case "created":
+    case "updated":
+    case "deleted":
+      return profileEventFromOutboxRow(row, encoding);
+    default:
+      return socialGraphEventFromOutboxRow(row, encoding);
+  }
+}
+
+/** `message` on `subject`, binary or proto3 JSON. */
+export function encodeEvent<Desc extends DescMessage>(
+  subject: string,
+  schema: Desc,
+  message: MessageShape<Desc> & { eventId: string },
+  encoding: EventEncoding,
+): OutgoingEvent {
+  return {
+    subject,
+    eventId: message.eventId,
+    type: schema.typeName,
+    contentType: encoding === "json" ? "application/json" : "application/protobuf",
+    data:
+      encoding === "json"
+        ? new TextEncoder().encode(toJsonString(schema, message))
+        : toBinary(schema, message),
+  };
+}

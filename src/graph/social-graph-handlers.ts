@@ -1,0 +1,125 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import {
+  type Block as BlockMessage,
+  BlockSchema,
+  type Contact as ContactMessage,
+  ContactSchema,
+  GetRelationshipsResponseSchema,
+  ListBlockedUsersResponseSchema,
+  ListContactsResponseSchema,
+  RemoveContactResponseSchema,
+  type SocialGraphApi,
+  UnblockUserResponseSchema,
+} from "../../gen/realchat/profile/v1/social_graph_api_pb.js";
+import { callerOf } from "../auth/caller-context.js";
+import { toProfileMessage } from "../profile/profile-message.js";
+import type { Block, Contact } from "./social-graph.js";
+import type { ListedContact, SocialGraphService } from "./social-graph-service.js";
+
+/** Translates SocialGraphApi calls between protobuf messages and the social graph service. */
+export function createSocialGraphApiHandlers(
+  service: SocialGraphService,
+): ServiceImpl<typeof SocialGraphApi> {
+  const pair = (request: { userId: string; otherUserId: string }, context: HandlerContext) => ({
+    caller: callerOf(context),
+    userId: request.userId,
+    otherUserId: request.otherUserId,
+    signal: context.signal,
+  });
+  return {
+    async addContact(request, context) {
+      const contact = await service.addContact({
+        ...pair(request, context),
+        nickname: request.nickname,
+        isFavorite: request.isFavorite,
+      });
+      return toContactMessage(contact);
+    },
+
+    async updateContact(request, context) {
+      const contact = await service.updateContact({
+        ...pair(request, context),
+        nickname: request.nickname,
+        isFavorite: request.isFavorite,
+      });
+      return toContactMessage(contact);
+    },
+
+    async removeContact(request, context) {
+      const removed = await service.removeContact(pair(request, context));
+      return create(RemoveContactResponseSchema, { removed });
+    },
+
+    async listContacts(request, context) {
+      const page = await service.listContacts({
+        caller: callerOf(context),
+        userId: request.userId,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+        signal: context.signal,
+      });
+      return create(ListContactsResponseSchema, {
+        contacts: page.items.map(toContactMessage),
+        nextPageToken: page.nextPageToken,
+      });
+    },
+
+    async blockUser(request, context) {
+      const block = await service.blockUser({ ...pair(request, context), reason: request.reason });
+      return toBlockMessage(block);
+    },
+
+    async unblockUser(request, context) {
+      const unblocked = await service.unblockUser(pair(request, context));
+      return create(UnblockUserResponseSchema, { unblocked });
+    },
+
+    async listBlockedUsers(request, context) {
+      const page = await service.listBlockedUsers({
+        caller: callerOf(context),
+        userId: request.userId,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+        signal: context.signal,
+      });
+      return create(ListBlockedUsersResponseSchema, {
+        blocks: page.items.map(toBlockMessage),
+        nextPageToken: page.nextPageToken,
+      });
+    },
+
+    async getRelationships(request, context) {
+      const relationships = await service.getRelationships({
+        caller: callerOf(context),
+        userId: request.userId,
+        otherUserIds: request.otherUserIds,
+        signal: context.signal,
+      });
+      return create(GetRelationshipsResponseSchema, { relationships });
+    },
+  };
+}
+
+function toContactMessage(contact: Contact | ListedContact): ContactMessage {
+  const profile = "profile" in contact ? contact.profile : undefined;
+  return create(ContactSchema, {
+    userId: contact.userId,
+    contactUserId: contact.contactUserId,
+    nickname: contact.nickname,
+    isFavorite: contact.isFavorite,
+    createdAt: timestampFromDate(contact.createdAt),
+    updatedAt: timestampFromDate(contact.updatedAt),
+    profile: profile === undefined ? undefined : toProfileMessage(profile),
+  });
+}
+
+function toBlockMessage(block: Block): BlockMessage {
+  return create(BlockSchema, {
+    userId: block.userId,
+    blockedUserId: block.blockedUserId,
+    reason: block.reason,
+    createdAt: timestampFromDate(block.createdAt),
+  });
+}
