@@ -126,12 +126,16 @@ export interface UnaryAnswer {
   readonly message: Buffer;
 }
 
-/** One unary gRPC call on an open session; `body` is gRPC-framed (`grpcFrame`). */
+/**
+ * One unary gRPC call on an open session; `body` is gRPC-framed (`grpcFrame`). With `timeoutMs`,
+ * a call idle that long is cancelled and fails.
+ */
 export function unaryCall(
   session: http2.ClientHttp2Session,
   path: string,
   headers: Readonly<Record<string, string>>,
   body: Buffer,
+  timeoutMs?: number,
 ): Promise<UnaryAnswer> {
   return new Promise((resolve) => {
     const stream = session.request({
@@ -157,13 +161,16 @@ export function unaryCall(
       }),
     );
     stream.once("error", () => {});
+    if (timeoutMs !== undefined) {
+      stream.setTimeout(timeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    }
     stream.end(body);
   });
 }
 
 /**
  * Sends every body once, `concurrency` calls in flight on one connection (a warm-up pass, or
- * filling a cache); returns how many calls failed.
+ * filling a cache); returns how many calls failed (or took over 30 s).
  */
 export async function sendEach(
   origin: string,
@@ -178,7 +185,7 @@ export async function sendEach(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let body = bodies[next++]; body !== undefined; body = bodies[next++]) {
-        if (!(await unaryCall(session, path, headers, body)).ok) failed += 1;
+        if (!(await unaryCall(session, path, headers, body, 30_000)).ok) failed += 1;
       }
     }),
   );

@@ -69,7 +69,8 @@ export async function report(results: Results): Promise<string[]> {
   process.stdout.write(
     `\ncross-instance visibility (update on A, read on B until seen): ` +
       `${visibility.updates} updates, p50 ${visibility.p50} ms, p99 ${visibility.p99} ms, ` +
-      `max ${visibility.max} ms, ${visibility.timeouts} timeouts, ${visibility.errors} errors\n\n`,
+      `max ${visibility.max} ms, ${visibility.timeouts} timeouts, ${visibility.errors} errors; ` +
+      `${visibility.readsPerUpdate} reads of B per update\n\n`,
   );
   console.table(
     results.targets.map(({ issue, measure, value, target, from, met }) => ({

@@ -32,6 +32,11 @@ export interface VisibilityResult {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /**
+   * Reads of B per update until it showed the new version: 1 when B's first read after A's
+   * answer already had it (the event had arrived, or B read the database).
+   */
+  readonly readsPerUpdate: number;
 }
 
 /**
@@ -46,11 +51,12 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
   const delays: number[] = [];
   let timeouts = 0;
   let errors = 0;
+  let reads = 0;
   try {
     for (const [i, userId] of spec.userIds.entries()) {
       const read = grpcMessage(GetProfileRequestSchema, { userId });
       const readOnB = async () => {
-        const answer = await unaryCall(reader, `${api}/GetProfile`, headers, read);
+        const answer = await unaryCall(reader, `${api}/GetProfile`, headers, read, spec.timeoutMs);
         return answer.ok ? versionOf(answer.message) : undefined;
       };
       if ((await readOnB()) === undefined) {
@@ -62,6 +68,7 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
         `${api}/UpdateProfile`,
         headers,
         grpcMessage(UpdateProfileRequestSchema, { userId, bio: `visibility ${tag}.${i}` }),
+        spec.timeoutMs,
       );
       const answeredAt = performance.now();
       if (!update.ok) {
@@ -69,11 +76,15 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
         continue;
       }
       const wanted = versionOf(update.message);
-      let version = await readOnB();
-      while (version !== undefined && version < wanted) {
-        if (performance.now() - answeredAt > spec.timeoutMs) break;
+      let version: number | undefined;
+      do {
+        reads += 1;
         version = await readOnB();
-      }
+      } while (
+        version !== undefined &&
+        version < wanted &&
+        performance.now() - answeredAt < spec.timeoutMs
+      );
       if (version === undefined) errors += 1;
       else if (version < wanted) {
         timeouts += 1;
@@ -85,7 +96,8 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
     reader.close();
   }
   const { p50, p99, max } = latencySummary(delays);
-  return { updates: spec.userIds.length, timeouts, errors, p50, p99, max };
+  const readsPerUpdate = Math.round((reads / Math.max(1, delays.length)) * 100) / 100;
+  return { updates: spec.userIds.length, timeouts, errors, p50, p99, max, readsPerUpdate };
 }
 
 /** The version in a Profile answer's etag (`v<version>`). */
