@@ -43,6 +43,12 @@ export interface Measured {
   readonly cacheBudgetBytes: number;
 }
 
+/** A measured value and what it was computed from, e.g. "5100 / 2400 req/s". */
+interface Measure {
+  readonly value: number;
+  readonly from: string;
+}
+
 export interface Target {
   readonly issue: string;
   readonly measure: string;
@@ -59,11 +65,14 @@ export function targets(measured: Measured): Target[] {
   const { rows, visibility, memory } = measured;
   const row = (scenario: string, driver?: string) =>
     rows.find((r) => r.scenario === scenario && (driver === undefined || r.driver === driver));
-  const ratio = (a: Row | undefined, b: Row | undefined) => ({
+  const ratio = (a: Row | undefined, b: Row | undefined): Measure => ({
     value: a === undefined || b === undefined || b.rps === 0 ? Number.NaN : round(a.rps / b.rps),
     from: `${a?.rps ?? "?"} / ${b?.rps ?? "?"} req/s`,
   });
-  const p99 = (r: Row | undefined) => ({ value: r?.p99 ?? Number.NaN, from: r?.scenario ?? "?" });
+  const p99 = (r: Row | undefined): Measure => ({
+    value: r?.p99 ?? Number.NaN,
+    from: r?.scenario ?? "?",
+  });
   const { warm, off, obvious } = variants;
   const h2 = "h2load";
   const getWarm = row(`${scenarios.get}, ${warm}`, h2);
@@ -71,115 +80,99 @@ export function targets(measured: Measured): Target[] {
   const settled = memory.rounds.map((r) => r.settledMiB);
   const firstSettled = settled[0] ?? Number.NaN;
   const budgetMiB = measured.cacheBudgetBytes / 2 ** 20;
-  const list: Array<Omit<Target, "met">> = [
-    {
-      issue: "12",
-      measure: "GetProfile, cache warm / obvious server",
-      ...ratio(getWarm, row(`${scenarios.get}, ${obvious}`)),
-      target: ">= 2.0",
-    },
-    {
-      issue: "12",
-      measure: "BatchGetProfiles (100 ids), cache warm / obvious server",
-      ...ratio(batchWarm, row(`${scenarios.batch}, ${obvious}`)),
-      target: ">= 3.0",
-    },
-    {
-      issue: "12",
-      measure: "BatchGetProfiles (100 ids), cache warm / pgbench, same query and concurrency",
-      ...ratio(batchWarm, row(scenarios.batchSql)),
-      target: ">= 1.0",
-    },
-    {
-      issue: "12",
-      measure: "BatchGetProfiles (100 ids), cache warm, p99 at 16 streams (ms)",
-      ...p99(batchWarm),
-      target: "<= 10",
-    },
-    {
-      issue: "12",
-      measure: "Zipf mix, cache warm / obvious server",
-      ...ratio(row(`${scenarios.zipfMix}, ${warm}`), row(`${scenarios.zipfMix}, ${obvious}`)),
-      target: ">= 2.0",
-    },
-    {
-      issue: "12",
-      measure: "GetProfile, cache off / obvious server",
-      ...ratio(row(`${scenarios.get}, ${off}`, h2), row(`${scenarios.get}, ${obvious}`)),
-      target: ">= 1.0",
-    },
-    {
-      issue: "12",
-      measure: "BatchGetProfiles (100 ids), cache off / obvious server",
-      ...ratio(row(`${scenarios.batch}, ${off}`, h2), row(`${scenarios.batch}, ${obvious}`)),
-      target: ">= 1.0",
-    },
-    {
-      issue: "12",
-      measure: "cross-instance visibility p99 (ms)",
-      value: visibility.p99,
-      from: `${visibility.updates} updates, ${visibility.timeouts} timeouts (counted as the timeout)`,
-      target: "<= 50",
-    },
-    {
-      issue: "12",
-      measure: "peak RSS with the cache full (MiB)",
-      value: Math.max(...memory.rounds.map((r) => r.peakMiB)),
-      from: `VmHWM; cache budget ${round(budgetMiB)} MiB + 200`,
-      target: `<= ${round(budgetMiB + 200)}`,
-    },
-    {
-      issue: "12",
-      measure: "settled RSS growth, first round to last (%)",
-      value: round((100 * ((settled.at(-1) ?? Number.NaN) - firstSettled)) / firstSettled),
-      from: `settled ${settled.join(", ")} MiB`,
-      target: "<= 10",
-    },
-    {
-      issue: "earlier",
-      measure: "BatchGetProfiles / database limit",
-      ...ratio(batchWarm, row(scenarios.batchSql)),
-      target: ">= 0.5",
-    },
-    {
-      issue: "earlier",
-      measure: "BatchGetProfiles p99 at 16 streams (ms)",
-      ...p99(batchWarm),
-      target: "< 20",
-    },
-    {
-      issue: "earlier",
-      measure: "transport limit / @grpc/grpc-js",
-      ...ratio(row(scenarios.transport), row(scenarios.grpcJs)),
-      target: ">= 0.5",
-    },
-    {
-      issue: "earlier",
-      measure: "GetProfile / transport limit",
-      ...ratio(getWarm, row(scenarios.transport)),
-      target: ">= 0.7",
-    },
-    {
-      issue: "earlier",
-      measure: "GetProfile p99 at 16 streams (ms)",
-      ...p99(getWarm),
-      target: "< 10",
-    },
-    {
-      issue: "earlier",
-      measure: "UpdateProfile / database limit",
-      ...ratio(row(`${scenarios.update}, ${warm}`, "node http2"), row(scenarios.updateSql)),
-      target: ">= 0.5",
-    },
-    {
-      issue: "earlier",
-      measure: "service peak RSS (MiB)",
-      value: measured.servicePeakRssMiB,
-      from: "the cache-warm service over its rows",
-      target: "< 250",
-    },
+  const visibilityValue = {
+    value: visibility.p99,
+    from: `${visibility.updates} updates, ${visibility.timeouts} timeouts (counted as the timeout)`,
+  };
+  const peakValue = {
+    value: Math.max(...memory.rounds.map((r) => r.peakMiB)),
+    from: `VmHWM; cache budget ${round(budgetMiB)} MiB + 200`,
+  };
+  const growthValue = {
+    value: round((100 * ((settled.at(-1) ?? Number.NaN) - firstSettled)) / firstSettled),
+    from: `settled ${settled.join(", ")} MiB`,
+  };
+  const list: Array<[issue: string, measure: string, Measure, target: string]> = [
+    [
+      "12",
+      "GetProfile, cache warm / obvious server",
+      ratio(getWarm, row(`${scenarios.get}, ${obvious}`)),
+      ">= 2.0",
+    ],
+    [
+      "12",
+      "BatchGetProfiles (100 ids), cache warm / obvious server",
+      ratio(batchWarm, row(`${scenarios.batch}, ${obvious}`)),
+      ">= 3.0",
+    ],
+    [
+      "12",
+      "BatchGetProfiles (100 ids), cache warm / pgbench, same query and concurrency",
+      ratio(batchWarm, row(scenarios.batchSql)),
+      ">= 1.0",
+    ],
+    [
+      "12",
+      "BatchGetProfiles (100 ids), cache warm, p99 at 16 streams (ms)",
+      p99(batchWarm),
+      "<= 10",
+    ],
+    [
+      "12",
+      "Zipf mix, cache warm / obvious server",
+      ratio(row(`${scenarios.zipfMix}, ${warm}`), row(`${scenarios.zipfMix}, ${obvious}`)),
+      ">= 2.0",
+    ],
+    [
+      "12",
+      "GetProfile, cache off / obvious server",
+      ratio(row(`${scenarios.get}, ${off}`, h2), row(`${scenarios.get}, ${obvious}`)),
+      ">= 1.0",
+    ],
+    [
+      "12",
+      "BatchGetProfiles (100 ids), cache off / obvious server",
+      ratio(row(`${scenarios.batch}, ${off}`, h2), row(`${scenarios.batch}, ${obvious}`)),
+      ">= 1.0",
+    ],
+    ["12", "cross-instance visibility p99 (ms)", visibilityValue, "<= 50"],
+    ["12", "peak RSS with the cache full (MiB)", peakValue, `<= ${round(budgetMiB + 200)}`],
+    ["12", "settled RSS growth, first round to last (%)", growthValue, "<= 10"],
+    // The earlier targets the README keeps; issue 12's supersede its batch ratio and p99.
+    [
+      "earlier",
+      "transport limit / @grpc/grpc-js",
+      ratio(row(scenarios.transport), row(scenarios.grpcJs)),
+      ">= 0.5",
+    ],
+    [
+      "earlier",
+      "GetProfile, cache warm / transport limit",
+      ratio(getWarm, row(scenarios.transport)),
+      ">= 0.7",
+    ],
+    ["earlier", "GetProfile, cache warm, p99 at 16 streams (ms)", p99(getWarm), "< 10"],
+    [
+      "earlier",
+      "UpdateProfile, cache warm / database limit",
+      ratio(row(`${scenarios.update}, ${warm}`, "node http2"), row(scenarios.updateSql)),
+      ">= 0.5",
+    ],
+    [
+      "earlier",
+      "service peak RSS (MiB)",
+      { value: measured.servicePeakRssMiB, from: "the cache-warm service over its rows" },
+      "< 250",
+    ],
   ];
-  return list.map((target) => ({ ...target, met: meets(target.value, target.target) }));
+  return list.map(([issue, measure, { value, from }, target]) => ({
+    issue,
+    measure,
+    value,
+    target,
+    from,
+    met: meets(value, target),
+  }));
 }
 
 function meets(value: number, target: string): boolean {
