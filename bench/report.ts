@@ -48,7 +48,7 @@ export async function report(results: Results): Promise<string[]> {
       `${settings.streamsPerConnection}), fixed rate ${settings.ratePerSecond} req/s, ` +
       `service NODE_OPTIONS "${settings.serviceNodeOptions}"\n\n`,
   );
-  console.table(rows.map((row) => ({ ...row, hitRatio: row.hitRatio ?? "" })));
+  console.table(rows.map(({ failures, ...row }) => ({ ...row, hitRatio: row.hitRatio ?? "" })));
   process.stdout.write(
     `service RSS: peak ${serviceRss.peakMiB} MiB, at the end ${serviceRss.endMiB} MiB; ` +
       `after each round: ${serviceRss.afterRound.join(", ")} MiB\n\n` +
@@ -88,7 +88,9 @@ export async function report(results: Results): Promise<string[]> {
   );
   process.stdout.write(`results: ${settings.jsonFile}\n`);
   return [
-    ...rows.filter((row) => row.errors > 0).map((row) => `${row.errors} errors: ${row.scenario}`),
+    ...rows
+      .filter((row) => row.errors > 0)
+      .map((row) => `${row.errors} errors: ${row.scenario} (${row.failures ?? "no detail"})`),
     ...(visibility.errors > 0 ? [`${visibility.errors} errors in the visibility rows`] : []),
     ...(memory.errors > 0 ? [`${memory.errors} failed calls filling the cache`] : []),
   ];

@@ -203,17 +203,18 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 /**
- * Failed calls the service counted for one procedure, from its /metrics. Canceled calls are left
- * out: h2load resets the streams still in flight when its time is up.
+ * Failed calls the service counted, by procedure and code ("GetProfile NotFound"), from its
+ * /metrics. Canceled calls are left out: h2load resets the streams still in flight when its time
+ * is up.
  */
-async function failedCalls(origin: string, procedure: string): Promise<number> {
+async function failedCalls(origin: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${origin}/metrics`)).text();
-  let failed = 0;
+  const failed = new Map<string, number>();
   for (const match of text.matchAll(
-    /^profile_rpc_requests_total\{procedure="([^"]+)",code="([^"]+)"\} (\d+)/gm,
+    /^profile_rpc_requests_total\{procedure="[^"]*\/([^"/]+)",code="([^"]+)"\} (\d+)/gm,
   )) {
-    if (match[1] === procedure && match[2] !== "ok" && match[2] !== "Canceled") {
-      failed += Number(match[3]);
+    if (match[2] !== "ok" && match[2] !== "Canceled") {
+      failed.set(`${match[1]} ${match[2]}`, Number(match[3]));
     }
   }
   return failed;
@@ -471,8 +472,22 @@ async function main(): Promise<void> {
     ) => {
       const failed = await sendEach(at, `${api}/BatchGetProfiles`, auth, warmUp);
       if (failed > 0) throw new Error(`${failed} calls of the warm-up pass failed on ${at}`);
+      const before = await failedCalls(at);
       const { result, hitRatio } = await withHitRatio(at, measure);
-      record({ ...result, hitRatio });
+      const failures = [...(await failedCalls(at))]
+        .map(([call, count]) => [call, count - (before.get(call) ?? 0)] as const)
+        .filter(([, count]) => count > 0);
+      // h2load counts gRPC errors as successes (they travel in HTTP 200 answers): the service's
+      // count adds them. load.ts counts them itself.
+      const serviceCounted = failures.reduce((sum, [, count]) => sum + count, 0);
+      record({
+        ...result,
+        errors: result.errors + (result.driver === "h2load" ? serviceCounted : 0),
+        hitRatio,
+        ...(failures.length > 0 && {
+          failures: failures.map(([call, count]) => `${call} ×${count}`).join(", "),
+        }),
+      });
     };
 
     const afterRound: number[] = [];
@@ -491,12 +506,8 @@ async function main(): Promise<void> {
         const warmUp = [grpcMessage(BatchGetProfilesRequestSchema, { userIds: [...readIds] })];
         const ours = (at: string, variant: string) =>
           serviceRow(at, warmUp, async () => {
-            const before = await failedCalls(at, `realchat.profile.v1.ProfileApi/${procedure}`);
             const result = await h2load(`${at}${api}/${procedure}`, body, auth);
-            const errors =
-              result.failed +
-              (await failedCalls(at, `realchat.profile.v1.ProfileApi/${procedure}`)) -
-              before;
+            const errors = result.failed;
             const row = `${scenario}, ${variant}`;
             return { scenario: row, driver: "h2load", load: closedLoop, ...result, errors };
           });

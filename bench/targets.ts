@@ -12,6 +12,8 @@ export interface Row {
   readonly errors: number;
   /** The profile cache's hits / lookups over the row, on the service's rows (cache-metrics.ts). */
   readonly hitRatio?: string;
+  /** The failed calls the service counted over the row, e.g. "UpdateProfile Unavailable ×3". */
+  readonly failures?: string;
 }
 
 /** How the rows are named, so that the targets find them. */
