@@ -33,6 +33,12 @@ export interface CacheMemorySpec {
   readonly headers: Readonly<Record<string, string>>;
   /** BatchGetProfiles bodies that together read every profile: one pass fills the cache. */
   readonly fillBodies: readonly Buffer[];
+  /**
+   * The same calls for ids that do not exist, sent once before the baseline: the heap grows to
+   * what this load needs, and nothing is cached (missing ids are not), so the RSS growth after
+   * it is the cache's.
+   */
+  readonly dryBodies: readonly Buffer[];
   readonly rounds: number;
   /** How long to wait after a fill before reading the settled RSS. */
   readonly settleMs: number;
@@ -51,8 +57,9 @@ export interface CacheMemoryRound {
 }
 
 export interface CacheMemoryResult {
-  /** Before the first fill, in MiB. */
+  /** Before the first fill (after the dry pass), in MiB, and the cache's entries then. */
   readonly startMiB: number;
+  readonly startEntries?: number;
   readonly rounds: readonly CacheMemoryRound[];
   /** profile_cache_bytes / profile_cache_entries after the last round. */
   readonly cacheBytesPerProfile?: number;
@@ -63,23 +70,21 @@ export interface CacheMemoryResult {
 }
 
 /**
- * Fills the cache of a fresh instance `rounds` times with BatchGetProfiles over every profile
+ * After a dry pass, fills the cache of a fresh instance `rounds` times with BatchGetProfiles over every profile
  * and reads its RSS after each fill and after a pause: peak and settled memory with the cache
  * full, and whether it keeps growing from round to round.
  */
 export async function measureCacheMemory(spec: CacheMemorySpec): Promise<CacheMemoryResult> {
+  const batch = "/realchat.profile.v1.ProfileApi/BatchGetProfiles";
+  let errors = await sendEach(spec.origin, batch, spec.headers, spec.dryBodies);
+  await sleep(spec.settleMs);
   const start = await processMemory(spec.pid);
+  const startEntries = (await cacheMetrics(spec.origin))?.entries;
   const rounds: CacheMemoryRound[] = [];
-  let errors = 0;
   let cache: CacheMetrics | undefined;
   let settled = start;
   for (let round = 1; round <= spec.rounds; round++) {
-    errors += await sendEach(
-      spec.origin,
-      "/realchat.profile.v1.ProfileApi/BatchGetProfiles",
-      spec.headers,
-      spec.fillBodies,
-    );
+    errors += await sendEach(spec.origin, batch, spec.headers, spec.fillBodies);
     const filled = await processMemory(spec.pid);
     cache = await cacheMetrics(spec.origin);
     await sleep(spec.settleMs);
@@ -96,6 +101,7 @@ export async function measureCacheMemory(spec: CacheMemorySpec): Promise<CacheMe
   const perEntry = (bytes: number) => (entries > 0 ? Math.round(bytes / entries) : undefined);
   return {
     startMiB: toMiB(start.rss),
+    startEntries,
     rounds,
     cacheBytesPerProfile: perEntry(cache?.bytes ?? 0),
     rssBytesPerProfile: perEntry(settled.rss - start.rss),

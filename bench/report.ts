@@ -52,7 +52,8 @@ export async function report(results: Results): Promise<string[]> {
   process.stdout.write(
     `service RSS: peak ${serviceRss.peakMiB} MiB, at the end ${serviceRss.endMiB} MiB; ` +
       `after each round: ${serviceRss.afterRound.join(", ")} MiB\n\n` +
-      `cache memory: a fresh instance, ${memory.startMiB} MiB before the first fill; ` +
+      `cache memory: a fresh instance, ${memory.startMiB} MiB before the first fill ` +
+      `(after a dry pass; cache entries then: ${memory.startEntries ?? "n/a"}); ` +
       `bytes per cached profile: ${memory.cacheBytesPerProfile ?? "n/a"} by the cache's count, ` +
       `${memory.rssBytesPerProfile ?? "n/a"} by RSS growth\n`,
   );

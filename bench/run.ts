@@ -606,6 +606,7 @@ async function main(): Promise<void> {
       pid: reader.pid ?? 0,
       headers: auth,
       fillBodies: batchesOver(1, settings.profiles),
+      dryBodies: batchesOver(settings.profiles + 1, settings.profiles),
       rounds: settings.memoryRounds,
       settleMs: settings.settleMs,
     });
