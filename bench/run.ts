@@ -112,7 +112,12 @@ async function h2load(url: string, body: Buffer, headers: Record<string, string>
       .trim()
       .split("\n")
       .map((line) => Number(line.split("\t")[2]) / 1000);
-    return { rps: Math.round(rps), failed, ...percentiles(latencies) };
+    // What h2load says of its failed requests (reset streams, broken connections).
+    const failures =
+      failed > 0
+        ? `h2load ${/requests: (.*)/.exec(stdout)?.[1]}; ${/status codes: (.*)/.exec(stdout)?.[1]}`
+        : undefined;
+    return { rps: Math.round(rps), failed, ...percentiles(latencies), failures };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -484,9 +489,10 @@ async function main(): Promise<void> {
         ...result,
         errors: result.errors + (result.driver === "h2load" ? serviceCounted : 0),
         hitRatio,
-        ...(failures.length > 0 && {
-          failures: failures.map(([call, count]) => `${call} ×${count}`).join(", "),
-        }),
+        failures:
+          [result.failures, ...failures.map(([call, count]) => `${call} ×${count}`)]
+            .filter((failure) => failure !== undefined)
+            .join(", ") || undefined,
       });
     };
 
