@@ -434,7 +434,10 @@ async function main(): Promise<void> {
         // First, while no read has touched this profile: the row the update answers is the row
         // the service then reads, version and updated_at included.
         {
-          onObvious: ["UpdateProfile", { user_id: idOf(3), display_name: "Checked", bio: at }],
+          onObvious: [
+            "UpdateProfile",
+            { user_id: idOf(3), display_name: "Checked", bio: `check ${at}` },
+          ],
           thenOnService: ["GetProfile", { user_id: idOf(3) }],
         },
         ["GetProfile", { user_id: getId }],
