@@ -123,19 +123,24 @@ export function connect(origin: string): Promise<http2.ClientHttp2Session> {
 /** How one unary gRPC call ended: OK or not, and the answer's message bytes (unframed). */
 export interface UnaryAnswer {
   readonly ok: boolean;
+  /** Empty unless the call was made with `keepAnswer`. */
   readonly message: Buffer;
 }
 
-/**
- * One unary gRPC call on an open session; `body` is gRPC-framed (`grpcFrame`). With `timeoutMs`,
- * a call idle that long is cancelled and fails.
- */
+export interface UnaryOptions {
+  /** Cancel the call, which then fails, when it has been idle this long. */
+  readonly timeoutMs?: number;
+  /** Collect the answer's bytes (a load generator drops them, to spend no CPU on them). */
+  readonly keepAnswer?: boolean;
+}
+
+/** One unary gRPC call on an open session; `body` is gRPC-framed (`grpcFrame`). */
 export function unaryCall(
   session: http2.ClientHttp2Session,
   path: string,
   headers: Readonly<Record<string, string>>,
   body: Buffer,
-  timeoutMs?: number,
+  { timeoutMs, keepAnswer = false }: UnaryOptions = {},
 ): Promise<UnaryAnswer> {
   return new Promise((resolve) => {
     const stream = session.request({
@@ -153,11 +158,13 @@ export function unaryCall(
     stream.on("trailers", (trailers) => {
       status = trailers["grpc-status"] as string | undefined;
     });
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("data", (chunk: Buffer) => {
+      if (keepAnswer) chunks.push(chunk);
+    });
     stream.once("close", () =>
       resolve({
         ok: stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && status === "0",
-        message: Buffer.concat(chunks).subarray(5),
+        message: keepAnswer ? Buffer.concat(chunks).subarray(5) : Buffer.alloc(0),
       }),
     );
     stream.once("error", () => {});
@@ -185,7 +192,7 @@ export async function sendEach(
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let body = bodies[next++]; body !== undefined; body = bodies[next++]) {
-        if (!(await unaryCall(session, path, headers, body, 30_000)).ok) failed += 1;
+        if (!(await unaryCall(session, path, headers, body, { timeoutMs: 30_000 })).ok) failed += 1;
       }
     }),
   );

@@ -47,6 +47,7 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
   const [writer, reader] = await Promise.all([connect(spec.writer), connect(spec.reader)]);
   // Each call is bounded by its gRPC deadline as well as by the loop's.
   const headers = { ...spec.headers, "grpc-timeout": `${spec.timeoutMs}m` };
+  const options = { timeoutMs: spec.timeoutMs, keepAnswer: true };
   const tag = Date.now().toString(36);
   const delays: number[] = [];
   let timeouts = 0;
@@ -56,7 +57,7 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
     for (const [i, userId] of spec.userIds.entries()) {
       const read = grpcMessage(GetProfileRequestSchema, { userId });
       const readOnB = async () => {
-        const answer = await unaryCall(reader, `${api}/GetProfile`, headers, read, spec.timeoutMs);
+        const answer = await unaryCall(reader, `${api}/GetProfile`, headers, read, options);
         return answer.ok ? versionOf(answer.message) : undefined;
       };
       if ((await readOnB()) === undefined) {
@@ -68,7 +69,7 @@ export async function measureVisibility(spec: VisibilitySpec): Promise<Visibilit
         `${api}/UpdateProfile`,
         headers,
         grpcMessage(UpdateProfileRequestSchema, { userId, bio: `visibility ${tag}.${i}` }),
-        spec.timeoutMs,
+        options,
       );
       const answeredAt = performance.now();
       if (!update.ok) {
