@@ -1,5 +1,6 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import type { CacheMemoryResult } from "./memory.js";
 import type { Row, Target } from "./targets.js";
 import type { VisibilityResult } from "./visibility.js";
@@ -83,6 +84,7 @@ export async function report(results: Results): Promise<string[]> {
       from,
     })),
   );
+  await mkdir(path.dirname(settings.jsonFile), { recursive: true });
   await writeFile(
     settings.jsonFile,
     `${JSON.stringify({ when: new Date().toISOString(), machine, ...results }, null, 2)}\n`,

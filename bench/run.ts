@@ -50,8 +50,8 @@ const settings = {
   settleMs: smoke ? 1000 : 5000,
   /** The cache's byte budget the instances run with (the service's default unless set). */
   cacheBudgetBytes: Number(env.PROFILE_CACHE_MAX_BYTES ?? 134_217_728),
-  /** Where the results go as JSON. */
-  jsonFile: env.BENCH_JSON ?? "bench-results.json",
+  /** Where the results go as JSON (bench/results/ is git-ignored and not linted). */
+  jsonFile: env.BENCH_JSON ?? "bench/results/bench-results.json",
 };
 const streams = settings.connections * settings.streamsPerConnection;
 const secret = randomBytes(32).toString("hex");
