@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 
 /** One stream of requests to drive at a unary gRPC method. */
 export interface LoadSpec {
@@ -48,38 +49,21 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   // Open loop measures from when a call was due, not when it went out, so a late client does not
   // hide the server's delay (coordinated omission).
-  const call = (session: http2.ClientHttp2Session, dueAt?: number) =>
-    new Promise<void>((resolve) => {
-      const index = next++ % spec.bodies.length;
-      const body = spec.bodies[index] ?? Buffer.alloc(0);
-      const sent = dueAt ?? performance.now();
-      const stream = session.request({
-        ":method": "POST",
-        ":path": spec.paths?.[index] ?? spec.path,
-        "content-type": "application/grpc",
-        te: "trailers",
-        ...spec.headers,
-      });
-      let status: string | undefined;
-      stream.on("response", (headers) => {
-        status ??= headers["grpc-status"] as string | undefined;
-      });
-      stream.on("trailers", (trailers) => {
-        status = trailers["grpc-status"] as string | undefined;
-      });
-      stream.on("data", () => {});
-      const finish = (failed: boolean) => {
-        if (sent >= measureFrom && sent < end) {
-          requests += 1;
-          if (failed || status !== "0") errors += 1;
-          latencies.push(performance.now() - sent);
-        }
-        resolve();
-      };
-      stream.once("close", () => finish(stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR));
-      stream.once("error", () => {});
-      stream.end(body);
-    });
+  const call = async (session: http2.ClientHttp2Session, dueAt?: number) => {
+    const index = next++ % spec.bodies.length;
+    const sent = dueAt ?? performance.now();
+    const answer = await unaryCall(
+      session,
+      spec.paths?.[index] ?? spec.path,
+      spec.headers,
+      spec.bodies[index] ?? Buffer.alloc(0),
+    );
+    if (sent >= measureFrom && sent < end) {
+      requests += 1;
+      if (!answer.ok) errors += 1;
+      latencies.push(performance.now() - sent);
+    }
+  };
 
   if (spec.ratePerSecond !== undefined) {
     await atFixedRate(spec.ratePerSecond, end - start, async (n, due) => {
@@ -128,12 +112,92 @@ export async function atFixedRate(
   await Promise.all(inFlight);
 }
 
-function connect(origin: string): Promise<http2.ClientHttp2Session> {
+export function connect(origin: string): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(origin);
     session.once("connect", () => resolve(session));
     session.once("error", reject);
   });
+}
+
+/** How one unary gRPC call ended: OK or not, and the answer's message bytes (unframed). */
+export interface UnaryAnswer {
+  readonly ok: boolean;
+  /** Empty unless the call was made with `keepAnswer`. */
+  readonly message: Buffer;
+}
+
+export interface UnaryOptions {
+  /** Cancel the call, which then fails, when it has been idle this long. */
+  readonly timeoutMs?: number;
+  /** Collect the answer's bytes (a load generator drops them, to spend no CPU on them). */
+  readonly keepAnswer?: boolean;
+}
+
+/** One unary gRPC call on an open session; `body` is gRPC-framed (`grpcFrame`). */
+export function unaryCall(
+  session: http2.ClientHttp2Session,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer,
+  { timeoutMs, keepAnswer = false }: UnaryOptions = {},
+): Promise<UnaryAnswer> {
+  return new Promise((resolve) => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+      ...headers,
+    });
+    let status: string | undefined;
+    const chunks: Buffer[] = [];
+    stream.on("response", (responseHeaders) => {
+      status ??= responseHeaders["grpc-status"] as string | undefined;
+    });
+    stream.on("trailers", (trailers) => {
+      status = trailers["grpc-status"] as string | undefined;
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (keepAnswer) chunks.push(chunk);
+    });
+    stream.once("close", () =>
+      resolve({
+        ok: stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && status === "0",
+        message: keepAnswer ? Buffer.concat(chunks).subarray(5) : Buffer.alloc(0),
+      }),
+    );
+    stream.once("error", () => {});
+    if (timeoutMs !== undefined) {
+      stream.setTimeout(timeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    }
+    stream.end(body);
+  });
+}
+
+/**
+ * Sends every body once, `concurrency` calls in flight on one connection (a warm-up pass, or
+ * filling a cache); returns how many calls failed (or took over 30 s).
+ */
+export async function sendEach(
+  origin: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  bodies: readonly Buffer[],
+  concurrency = 16,
+): Promise<number> {
+  const session = await connect(origin);
+  let next = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let body = bodies[next++]; body !== undefined; body = bodies[next++]) {
+        if (!(await unaryCall(session, path, headers, body, { timeoutMs: 30_000 })).ok) failed += 1;
+      }
+    }),
+  );
+  session.close();
+  return failed;
 }
 
 /** Frames a protobuf message as one gRPC message: flag byte, 4-byte length, bytes. */
@@ -142,4 +206,12 @@ export function grpcFrame(message: Uint8Array): Buffer {
   frame.writeUInt32BE(message.length, 1);
   frame.set(message, 5);
   return frame;
+}
+
+/** A message of `schema`, encoded and gRPC-framed: a request body for `runLoad` or `unaryCall`. */
+export function grpcMessage<Desc extends DescMessage>(
+  schema: Desc,
+  init: MessageInitShape<Desc>,
+): Buffer {
+  return grpcFrame(toBinary(schema, create(schema, init)));
 }

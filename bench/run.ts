@@ -4,11 +4,10 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
@@ -18,9 +17,14 @@ import {
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
+import { cacheMetrics, withHitRatio } from "./cache-metrics.js";
 import { benchGraph, graphBenchTable } from "./graph.js";
-import { grpcFrame, type LoadResult, runLoad } from "./load.js";
+import { grpcMessage, type LoadResult, runLoad, sendEach } from "./load.js";
+import { measureCacheMemory, watchRss } from "./memory.js";
+import { report } from "./report.js";
 import { latencySummary } from "./stats.js";
+import { type Row, scenarios, targets, variants } from "./targets.js";
+import { measureVisibility } from "./visibility.js";
 import { zipfSampler } from "./zipf.js";
 
 const run = promisify(execFile);
@@ -39,29 +43,27 @@ const settings = {
   natsUrl: env.BENCH_NATS_URL ?? env.TEST_NATS_URL ?? "nats://127.0.0.1:4222",
   /** NODE_OPTIONS for the service, e.g. heap limits (bench/README.md, "Memory"). */
   serviceNodeOptions: env.BENCH_SERVICE_NODE_OPTIONS ?? "",
+  /** Cross-instance visibility: updates on one instance, each read on the other until seen. */
+  visibilityUpdates: Number(env.BENCH_VISIBILITY_UPDATES ?? (smoke ? 50 : 1000)),
+  visibilityTimeoutMs: 5000,
+  /** Rounds of filling the profile cache, and the pause before reading the settled RSS. */
+  memoryRounds: smoke ? 1 : 3,
+  settleMs: smoke ? 1000 : 5000,
+  /** The cache's byte budget the instances run with (the service's default unless set). */
+  cacheBudgetBytes: Number(env.PROFILE_CACHE_MAX_BYTES ?? 134_217_728),
+  /** Where the results go as JSON (bench/results/ is git-ignored and not linted). */
+  jsonFile: env.BENCH_JSON ?? "bench/results/bench-results.json",
 };
 const streams = settings.connections * settings.streamsPerConnection;
 const secret = randomBytes(32).toString("hex");
 const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 const randomId = () => idOf(1 + Math.floor(Math.random() * settings.profiles));
 
-interface Row {
-  readonly scenario: string;
-  readonly driver: string;
-  readonly load: string;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-}
 const rows: Row[] = [];
-/** How the rows of bench/obvious-server.ts are named. */
-const obviousServer = "obvious server (grpc-js + pg)";
-/** The realistic mix of issue 12, over Zipf-distributed ids (bench/README.md). */
-const zipfMix = "Zipf mix: 95 % BatchGetProfiles (100 ids), 5 % UpdateProfile";
 const record = (row: Row) => {
   rows.push(row);
-  process.stderr.write(`  ${row.scenario} [${row.driver}, ${row.load}]: ${row.rps} req/s\n`);
+  const hits = row.hitRatio === undefined ? "" : `, cache hits ${row.hitRatio}`;
+  process.stderr.write(`  ${row.scenario} [${row.driver}, ${row.load}]: ${row.rps} req/s${hits}\n`);
 };
 
 /** The two percentiles the table shows. */
@@ -82,10 +84,6 @@ async function psql(database: string, sql: string): Promise<void> {
   const url = new URL(settings.databaseUrl);
   url.pathname = `/${database}`;
   await run("psql", [url.toString(), "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
-}
-
-function message<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Buffer {
-  return grpcFrame(toBinary(schema, create(schema, init)));
 }
 
 /** h2load, closed loop, `streams` calls in flight; latencies from its per-request log. */
@@ -115,7 +113,12 @@ async function h2load(url: string, body: Buffer, headers: Record<string, string>
       .trim()
       .split("\n")
       .map((line) => Number(line.split("\t")[2]) / 1000);
-    return { rps: Math.round(rps), failed, ...percentiles(latencies) };
+    // What h2load says of its failed requests (reset streams, broken connections).
+    const failures =
+      failed > 0
+        ? `h2load ${/requests: (.*)/.exec(stdout)?.[1]}; ${/status codes: (.*)/.exec(stdout)?.[1]}`
+        : undefined;
+    return { rps: Math.round(rps), failed, ...percentiles(latencies), failures };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -173,23 +176,6 @@ function fromLoad(result: LoadResult) {
   };
 }
 
-/** Peak resident memory of a process, sampled every 250 ms. */
-function watchRss(pid: number) {
-  let peakKiB = 0;
-  const samples: number[] = [];
-  const timer = setInterval(async () => {
-    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-    const kiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    samples.push(kiB);
-    peakKiB = Math.max(peakKiB, kiB);
-  }, 250);
-  return {
-    stop: () => clearInterval(timer),
-    peakMiB: () => Math.round(peakKiB / 1024),
-    lastMiB: () => Math.round((samples.at(-1) ?? 0) / 1024),
-  };
-}
-
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -223,17 +209,18 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 /**
- * Failed calls the service counted for one procedure, from its /metrics. Canceled calls are left
- * out: h2load resets the streams still in flight when its time is up.
+ * Failed calls the service counted, by procedure and code ("GetProfile NotFound"), from its
+ * /metrics. Canceled calls are left out: h2load resets the streams still in flight when its time
+ * is up.
  */
-async function failedCalls(origin: string, procedure: string): Promise<number> {
+async function failedCalls(origin: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${origin}/metrics`)).text();
-  let failed = 0;
+  const failed = new Map<string, number>();
   for (const match of text.matchAll(
-    /^profile_rpc_requests_total\{procedure="([^"]+)",code="([^"]+)"\} (\d+)/gm,
+    /^profile_rpc_requests_total\{procedure="[^"]*\/([^"/]+)",code="([^"]+)"\} (\d+)/gm,
   )) {
-    if (match[1] === procedure && match[2] !== "ok" && match[2] !== "Canceled") {
-      failed += Number(match[3]);
+    if (match[2] !== "ok" && match[2] !== "Canceled") {
+      failed.set(`${match[1]} ${match[2]}`, Number(match[3]));
     }
   }
   return failed;
@@ -311,7 +298,12 @@ async function main(): Promise<void> {
   let reference: ChildProcess | undefined;
   let connectOnly: ChildProcess | undefined;
   let obvious: ChildProcess | undefined;
+  let cacheOff: ChildProcess | undefined;
+  let reader: ChildProcess | undefined;
   const connectOnlyOrigin = `http://127.0.0.1:${port + 1}`;
+  const obviousOrigin = `http://127.0.0.1:${port + 2}`;
+  const cacheOffOrigin = `http://127.0.0.1:${port + 3}`;
+  const readerOrigin = `http://127.0.0.1:${port + 4}`;
   try {
     process.stderr.write(`seeding ${settings.profiles} profiles\n`);
     await run("node", ["dist/migrate.js"], {
@@ -341,7 +333,9 @@ async function main(): Promise<void> {
       await waitFor(async () => (await fetch(`${at}/readyz`)).ok, "the service getting ready");
       return child;
     };
-    service = await startService(origin);
+    // The instances of the rows: the cache on (warm once read), and the same with it off.
+    service = await startService(origin, { PROFILE_CACHE_ENABLED: "true" });
+    cacheOff = await startService(cacheOffOrigin, { PROFILE_CACHE_ENABLED: "false" });
     // A second instance with the direct unary gRPC path off, for the trivial call through
     // Connect's own gRPC handler: what the direct path gains, measured minutes apart at most.
     connectOnly = await startService(connectOnlyOrigin, {
@@ -349,6 +343,12 @@ async function main(): Promise<void> {
       NATS_URL: "",
     });
     const rss = watchRss(service.pid ?? 0);
+    const serving = await cacheMetrics(origin);
+    process.stderr.write(
+      serving === undefined
+        ? "the service exports no profile_cache_* metrics: cache rows measure no cache, hit ratio n/a\n"
+        : `profile cache serving: ${serving.serving ? "yes" : "NO (warm rows will miss)"}\n`,
+    );
 
     const token = await signHs256Token({
       secret,
@@ -359,15 +359,29 @@ async function main(): Promise<void> {
       expiresIn: "2h",
     });
     const auth = { authorization: `Bearer ${token}` };
-    const api = `${origin}/realchat.profile.v1.ProfileApi`;
     const getId = randomId();
-    const getBody = message(GetProfileRequestSchema, { userId: getId });
+    const getBody = grpcMessage(GetProfileRequestSchema, { userId: getId });
     const batchIds = new Set<string>();
     while (batchIds.size < 100) batchIds.add(randomId());
-    const batchBody = message(BatchGetProfilesRequestSchema, { userIds: [...batchIds] });
-    const updateBodies = Array.from({ length: 2000 }, (_, i) =>
-      message(UpdateProfileRequestSchema, { userId: idOf(1 + (i % 1000)), bio: `bench ${i}` }),
-    );
+    const batchBody = grpcMessage(BatchGetProfilesRequestSchema, { userIds: [...batchIds] });
+    /** BatchGetProfiles of 100 consecutive ids each, from `first` on: a pass over those ids. */
+    const batchesOver = (first: number, count: number) =>
+      Array.from({ length: Math.ceil(count / 100) }, (_, b) =>
+        grpcMessage(BatchGetProfilesRequestSchema, {
+          userIds: Array.from({ length: Math.min(100, count - b * 100) }, (_, i) =>
+            idOf(first + b * 100 + i),
+          ),
+        }),
+      );
+    // Every body changes its profile: the bio carries the row's tag, and consecutive updates of a
+    // user (1000 calls apart) differ.
+    const updateBodies = (tag: string) =>
+      Array.from({ length: 2000 }, (_, i) =>
+        grpcMessage(UpdateProfileRequestSchema, {
+          userId: idOf(1 + (i % 1000)),
+          bio: `bench ${tag} ${i}`,
+        }),
+      );
     // The Zipf mix: ranks over a shuffled order of the seeded ids (the hot profiles spread over
     // the table), 100 distinct ids per batch from a pool of 1000 batches, and every 20th call an
     // update of one Zipf-drawn profile with a bio of its own, so each update changes something.
@@ -381,7 +395,7 @@ async function main(): Promise<void> {
     const mixBatches = Array.from({ length: 1000 }, () => {
       const ids = new Set<string>();
       while (ids.size < 100) ids.add(zipfId());
-      return message(BatchGetProfilesRequestSchema, { userIds: [...ids] });
+      return grpcMessage(BatchGetProfilesRequestSchema, { userIds: [...ids] });
     });
     const mixLength = 40_000;
     const isUpdate = (i: number) => i % 20 === 19;
@@ -390,16 +404,19 @@ async function main(): Promise<void> {
         ? "/realchat.profile.v1.ProfileApi/UpdateProfile"
         : "/realchat.profile.v1.ProfileApi/BatchGetProfiles",
     );
-    const mixBodies = (round: number) =>
-      Array.from({ length: mixLength }, (_, i) =>
-        isUpdate(i)
-          ? message(UpdateProfileRequestSchema, { userId: zipfId(), bio: `mix ${round}.${i}` })
-          : (mixBatches[i % mixBatches.length] ?? Buffer.alloc(0)),
-      );
+    /** One round's mix: the same ids for every server, a bio of the server's own (`tag`). */
+    const mixBodies = (round: number) => {
+      const updated = Array.from({ length: mixLength }, (_, i) => (isUpdate(i) ? zipfId() : ""));
+      return (tag: string) =>
+        updated.map((userId, i) =>
+          isUpdate(i)
+            ? grpcMessage(UpdateProfileRequestSchema, { userId, bio: `mix ${round}.${tag}.${i}` })
+            : (mixBatches[i % mixBatches.length] ?? Buffer.alloc(0)),
+        );
+    };
     const closedLoop = `${streams} streams`;
     // The obvious server (bench/README.md), on the same database, idle except for its rows; it
     // must answer like the service first: found, missing, duplicate and upper-case ids.
-    const obviousOrigin = `http://127.0.0.1:${port + 2}`;
     obvious = spawn(
       "node",
       [
@@ -413,114 +430,170 @@ async function main(): Promise<void> {
     );
     await untilReady(obvious);
     const missingId = idOf(settings.profiles + 1);
-    await requireSameAnswers(origin, obviousOrigin, token, [
-      // First, while no read has touched this profile: the row the update answers is the row the
-      // service then reads, version and updated_at included.
-      {
-        onObvious: ["UpdateProfile", { user_id: idOf(3), display_name: "Checked", bio: "check" }],
-        thenOnService: ["GetProfile", { user_id: idOf(3) }],
-      },
-      ["GetProfile", { user_id: getId }],
-      ["GetProfile", { user_id: missingId }],
-      ["BatchGetProfiles", { user_ids: [...batchIds] }],
-      [
-        "BatchGetProfiles",
-        { user_ids: [idOf(2), missingId, idOf(1).toUpperCase(), idOf(2), idOf(1), missingId] },
-      ],
-    ]);
+    for (const at of [origin, cacheOffOrigin]) {
+      await requireSameAnswers(at, obviousOrigin, token, [
+        // First, while no read has touched this profile: the row the update answers is the row
+        // the service then reads, version and updated_at included.
+        {
+          onObvious: [
+            "UpdateProfile",
+            { user_id: idOf(3), display_name: "Checked", bio: `check ${at}` },
+          ],
+          thenOnService: ["GetProfile", { user_id: idOf(3) }],
+        },
+        ["GetProfile", { user_id: getId }],
+        ["GetProfile", { user_id: missingId }],
+        ["BatchGetProfiles", { user_ids: [...batchIds] }],
+        [
+          "BatchGetProfiles",
+          { user_ids: [idOf(2), missingId, idOf(1).toUpperCase(), idOf(2), idOf(1), missingId] },
+        ],
+      ]);
+    }
     /** grpc.health.v1.Health/Check: no database, no token, the least a server does per call. */
     const measureTrivialCall = async (at: string, scenario: string) => {
       const result = await h2load(
         `${at}/grpc.health.v1.Health/Check`,
-        message(HealthCheckRequestSchema, {}),
+        grpcMessage(HealthCheckRequestSchema, {}),
         {},
       );
       record({ scenario, driver: "h2load", load: closedLoop, ...result, errors: result.failed });
     };
     const load = {
-      origin,
       headers: auth,
       connections: settings.connections,
       durationMs: settings.durationS * 1000,
       warmUpMs: settings.warmUpS * 1000,
     };
+    const api = "/realchat.profile.v1.ProfileApi";
+    const instances = [
+      { variant: variants.warm, at: origin },
+      { variant: variants.off, at: cacheOffOrigin },
+    ] as const;
+    /**
+     * A row on one of the service's instances: a warm-up pass over the ids it reads first (on
+     * both instances alike), then the measurement with the cache's hit ratio over it.
+     */
+    const serviceRow = async (
+      at: string,
+      warmUp: readonly Buffer[],
+      measure: () => Promise<Omit<Row, "hitRatio">>,
+    ) => {
+      const failed = await sendEach(at, `${api}/BatchGetProfiles`, auth, warmUp);
+      if (failed > 0) throw new Error(`${failed} calls of the warm-up pass failed on ${at}`);
+      const before = await failedCalls(at);
+      const { result, hitRatio } = await withHitRatio(at, measure);
+      const failures = [...(await failedCalls(at))]
+        .map(([call, count]) => [call, count - (before.get(call) ?? 0)] as const)
+        .filter(([, count]) => count > 0);
+      // h2load counts gRPC errors as successes (they travel in HTTP 200 answers): the service's
+      // count adds them. load.ts counts them itself.
+      const serviceCounted = failures.reduce((sum, [, count]) => sum + count, 0);
+      record({
+        ...result,
+        errors: result.errors + (result.driver === "h2load" ? serviceCounted : 0),
+        hitRatio,
+        failures:
+          [result.failures, ...failures.map(([call, count]) => `${call} ×${count}`)]
+            .filter((failure) => failure !== undefined)
+            .join(", ") || undefined,
+      });
+    };
 
     const afterRound: number[] = [];
     for (let round = 1; round <= settings.rounds; round++) {
       process.stderr.write(`measuring (round ${round} of ${settings.rounds})\n`);
-      await measureTrivialCall(origin, "trivial RPC (Health/Check)");
+      await measureTrivialCall(origin, scenarios.transport);
       await measureTrivialCall(
         connectOnlyOrigin,
         "trivial RPC, Connect's gRPC handler (GRPC_UNARY_FAST_PATH=false)",
       );
-      for (const [scenario, procedure, body] of [
-        ["GetProfile", "GetProfile", getBody],
-        ["BatchGetProfiles (100 ids)", "BatchGetProfiles", batchBody],
+      // Each RPC on the cache-warm instance, on the obvious server, on the cache-off instance.
+      for (const [scenario, procedure, body, readIds] of [
+        [scenarios.get, "GetProfile", getBody, [getId]],
+        [scenarios.batch, "BatchGetProfiles", batchBody, [...batchIds]],
       ] as const) {
-        const before = await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`);
-        const result = await h2load(`${api}/${procedure}`, body, auth);
-        const errors =
-          result.failed +
-          (await failedCalls(origin, `realchat.profile.v1.ProfileApi/${procedure}`)) -
-          before;
-        record({ scenario, driver: "h2load", load: closedLoop, ...result, errors });
-        // The same h2load row against the obvious server, right after ours. It has no metrics:
-        // its errors are h2load's failed requests (requireSameAnswers checked its answers).
-        const baseline = await h2load(
-          `${obviousOrigin}/realchat.profile.v1.ProfileApi/${procedure}`,
-          body,
-          {},
-        );
+        const warmUp = [grpcMessage(BatchGetProfilesRequestSchema, { userIds: [...readIds] })];
+        const ours = (at: string, variant: string) =>
+          serviceRow(at, warmUp, async () => {
+            const result = await h2load(`${at}${api}/${procedure}`, body, auth);
+            const errors = result.failed;
+            const row = `${scenario}, ${variant}`;
+            return { scenario: row, driver: "h2load", load: closedLoop, ...result, errors };
+          });
+        await ours(origin, variants.warm);
+        // The same h2load row against the obvious server. It has no metrics: its errors are
+        // h2load's failed requests (requireSameAnswers checked its answers).
+        const baseline = await h2load(`${obviousOrigin}${api}/${procedure}`, body, {});
         record({
-          scenario: `${scenario}, ${obviousServer}`,
+          scenario: `${scenario}, ${variants.obvious}`,
           driver: "h2load",
           load: closedLoop,
           ...baseline,
           errors: baseline.failed,
         });
+        await ours(cacheOffOrigin, variants.off);
       }
-      const updates = await runLoad({
-        ...load,
-        path: "/realchat.profile.v1.ProfileApi/UpdateProfile",
-        bodies: updateBodies,
-        streamsPerConnection: settings.streamsPerConnection,
-      });
-      record({
-        scenario: "UpdateProfile",
+      for (const { variant, at } of instances) {
+        await serviceRow(at, batchesOver(1, 1000), async () => ({
+          scenario: `${scenarios.update}, ${variant}`,
+          driver: "node http2",
+          load: closedLoop,
+          ...fromLoad(
+            await runLoad({
+              ...load,
+              origin: at,
+              path: `${api}/UpdateProfile`,
+              bodies: updateBodies(`${round}.${variant}`),
+              streamsPerConnection: settings.streamsPerConnection,
+            }),
+          ),
+        }));
+      }
+      // The mix on ours with the cache warm, then the same calls in the same order on the obvious
+      // server and on ours with the cache off.
+      const bodies = mixBodies(round);
+      const mix = async (at: string, headers: Record<string, string>, tag: string) =>
+        fromLoad(
+          await runLoad({
+            ...load,
+            origin: at,
+            headers,
+            path: "",
+            paths: mixPaths,
+            bodies: bodies(tag),
+            streamsPerConnection: settings.streamsPerConnection,
+          }),
+        );
+      const mixRow = (variant: string) => ({
+        scenario: `${scenarios.zipfMix}, ${variant}`,
         driver: "node http2",
         load: closedLoop,
-        ...fromLoad(updates),
       });
-      // The mix on ours, then the same calls in the same order on the obvious server.
-      const bodies = mixBodies(round);
-      for (const [scenario, at, headers] of [
-        [zipfMix, origin, auth],
-        [`${zipfMix}, ${obviousServer}`, obviousOrigin, {}],
-      ] as const) {
-        const mix = await runLoad({
-          ...load,
-          origin: at,
-          headers,
-          path: "",
-          paths: mixPaths,
-          bodies,
-          streamsPerConnection: settings.streamsPerConnection,
-        });
-        record({ scenario, driver: "node http2", load: closedLoop, ...fromLoad(mix) });
-      }
+      await serviceRow(origin, mixBatches, async () => ({
+        ...mixRow(variants.warm),
+        ...(await mix(origin, auth, "warm")),
+      }));
+      record({ ...mixRow(variants.obvious), ...(await mix(obviousOrigin, {}, "obvious")) });
+      await serviceRow(cacheOffOrigin, mixBatches, async () => ({
+        ...mixRow(variants.off),
+        ...(await mix(cacheOffOrigin, auth, "off")),
+      }));
+      // Latency at a fixed moderate rate, on the cache-warm instance.
       for (const [scenario, procedure, bodies] of [
-        ["GetProfile", "GetProfile", [getBody]],
-        ["BatchGetProfiles (100 ids)", "BatchGetProfiles", [batchBody]],
-        ["UpdateProfile", "UpdateProfile", updateBodies],
+        [scenarios.get, "GetProfile", [getBody]],
+        [scenarios.batch, "BatchGetProfiles", [batchBody]],
+        [scenarios.update, "UpdateProfile", updateBodies(`${round}.rate`)],
       ] as const) {
         const result = await runLoad({
           ...load,
-          path: `/realchat.profile.v1.ProfileApi/${procedure}`,
+          origin,
+          path: `${api}/${procedure}`,
           bodies,
           ratePerSecond: settings.ratePerSecond,
         });
         record({
-          scenario,
+          scenario: `${scenario}, ${variants.warm}`,
           driver: "node http2",
           load: `${settings.ratePerSecond} req/s`,
           ...fromLoad(result),
@@ -530,23 +603,47 @@ async function main(): Promise<void> {
     }
     const serviceRss = { peakMiB: rss.peakMiB(), endMiB: rss.lastMiB(), afterRound };
     rss.stop();
+    for (const child of [cacheOff, connectOnly, obvious]) await stop(child);
+    [cacheOff, connectOnly, obvious] = [undefined, undefined, undefined];
+
+    // Two instances on one database and one broker: a fresh one (B) first fills its cache with
+    // every profile for the memory rounds, then serves the reads of the visibility rows while
+    // the service (A) takes the updates.
+    process.stderr.write("cache memory and cross-instance visibility\n");
+    reader = await startService(readerOrigin, { PROFILE_CACHE_ENABLED: "true" });
+    const memory = await measureCacheMemory({
+      origin: readerOrigin,
+      pid: reader.pid ?? 0,
+      headers: auth,
+      fillBodies: batchesOver(1, settings.profiles),
+      dryBodies: batchesOver(settings.profiles + 1, settings.profiles),
+      rounds: settings.memoryRounds,
+      settleMs: settings.settleMs,
+    });
+    const visibility = await measureVisibility({
+      writer: origin,
+      reader: readerOrigin,
+      headers: auth,
+      userIds: Array.from({ length: settings.visibilityUpdates }, (_, i) =>
+        idOf(1 + ((i * 7919) % settings.profiles)),
+      ),
+      timeoutMs: settings.visibilityTimeoutMs,
+    });
+    await stop(reader);
+    reader = undefined;
     await stop(service);
     service = undefined;
-    await stop(connectOnly);
-    connectOnly = undefined;
-    await stop(obvious);
-    obvious = undefined;
 
     const columns = "user_id, display_name, avatar_url, bio, version, created_at, updated_at";
     const ids = [...batchIds].map((id) => `"${id}"`).join(",");
     for (const [scenario, script] of [
       ["GetProfile SQL", `SELECT ${columns} FROM profiles WHERE user_id = '${idOf(1)}';\n`],
       [
-        "BatchGetProfiles SQL (100 ids)",
+        scenarios.batchSql,
         `SELECT ${columns} FROM profiles WHERE user_id = ANY('{${ids}}'::uuid[]);\n`,
       ],
       [
-        "UpdateProfile SQL (upsert + outbox trigger)",
+        scenarios.updateSql,
         [
           "\\set n random(1, 1000)",
           "\\set r random(1, 1000000000)",
@@ -574,127 +671,35 @@ async function main(): Promise<void> {
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     await untilReady(reference);
-    await measureTrivialCall(
-      `http://127.0.0.1:${referencePort}`,
-      "trivial RPC, @grpc/grpc-js reference",
-    );
+    await measureTrivialCall(`http://127.0.0.1:${referencePort}`, scenarios.grpcJs);
     await stop(reference);
     reference = undefined;
 
-    report(serviceRss);
+    const errors = await report({
+      smoke,
+      settings: { ...settings, databaseUrl: undefined },
+      rows,
+      serviceRss,
+      visibility,
+      memory,
+      targets: targets({
+        rows,
+        servicePeakRssMiB: serviceRss.peakMiB,
+        visibility,
+        memory,
+        cacheBudgetBytes: settings.cacheBudgetBytes,
+      }),
+    });
+    if (errors.length > 0) throw new Error(`calls failed:\n${errors.join("\n")}`);
   } finally {
-    await stop(service);
-    await stop(connectOnly);
-    await stop(obvious);
-    await stop(reference);
+    for (const child of [service, cacheOff, connectOnly, obvious, reader, reference]) {
+      await stop(child);
+    }
     await psql(
       new URL(settings.databaseUrl).pathname.slice(1),
       `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`,
     ).catch(() => {});
   }
-}
-
-function report(rss: { peakMiB: number; endMiB: number; afterRound: number[] }): void {
-  const find = (scenario: string, driver?: string) =>
-    rows.find(
-      (row) => row.scenario === scenario && (driver === undefined || row.driver === driver),
-    );
-  const ratio = (a: Row | undefined, b: Row | undefined) =>
-    a === undefined || b === undefined || b.rps === 0
-      ? Number.NaN
-      : Math.round((a.rps / b.rps) * 100) / 100;
-  const transport = find("trivial RPC (Health/Check)");
-  const get = find("GetProfile", "h2load");
-  const batch = find("BatchGetProfiles (100 ids)", "h2load");
-  const update = find("UpdateProfile", "node http2");
-  const targets = [
-    [
-      "BatchGetProfiles / database limit",
-      ratio(batch, find("BatchGetProfiles SQL (100 ids)")),
-      ">= 0.5",
-    ],
-    ["BatchGetProfiles p99 at 16 streams (ms)", batch?.p99 ?? Number.NaN, "< 20"],
-    [
-      "transport limit / @grpc/grpc-js",
-      ratio(transport, find("trivial RPC, @grpc/grpc-js reference")),
-      ">= 0.5",
-    ],
-    ["GetProfile / transport limit", ratio(get, transport), ">= 0.7"],
-    ["GetProfile p99 at 16 streams (ms)", get?.p99 ?? Number.NaN, "< 10"],
-    [
-      "UpdateProfile / database limit",
-      ratio(update, find("UpdateProfile SQL (upsert + outbox trigger)")),
-      ">= 0.5",
-    ],
-    ["service peak RSS (MiB)", rss.peakMiB, "< 250"],
-    [
-      "GetProfile, ours / obvious server",
-      ratio(get, find(`GetProfile, ${obviousServer}`)),
-      ">= 2.0",
-    ],
-    [
-      "BatchGetProfiles (100 ids), ours / obvious server",
-      ratio(batch, find(`BatchGetProfiles (100 ids), ${obviousServer}`)),
-      ">= 3.0",
-    ],
-    [
-      "Zipf mix, ours / obvious server",
-      ratio(find(zipfMix), find(`${zipfMix}, ${obviousServer}`)),
-      ">= 2.0",
-    ],
-  ] as const;
-  const meets = (value: number, target: string) => {
-    const [op, bound] = target.split(" ") as [string, string];
-    return op === ">=" ? value >= Number(bound) : value < Number(bound);
-  };
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  process.stdout.write(
-    `\nProfile service benchmark${smoke ? " (SMOKE: tiny, not for comparison)" : ""}\n` +
-      `machine: ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
-      `Node ${process.version}; load generator, database and service share the cores\n` +
-      `run: ${settings.profiles} profiles, ${settings.durationS} s per measurement after ` +
-      `${settings.warmUpS} s warm-up, ${streams} streams (${settings.connections} connections × ` +
-      `${settings.streamsPerConnection}), fixed rate ${settings.ratePerSecond} req/s, ` +
-      `service NODE_OPTIONS "${settings.serviceNodeOptions}"\n\n`,
-  );
-  console.table(rows);
-  console.table(
-    targets.map(([measure, value, target]) => ({
-      measure,
-      value,
-      target,
-      met: meets(value, target) ? "yes" : "NO",
-    })),
-  );
-  process.stdout.write(
-    `service RSS: peak ${rss.peakMiB} MiB, at the end ${rss.endMiB} MiB; ` +
-      `after each round: ${rss.afterRound.join(", ")} MiB\n`,
-  );
-  const results = {
-    when: new Date().toISOString(),
-    smoke,
-    machine: {
-      cores: os.cpus().length,
-      cpu,
-      memoryGiB: os.totalmem() / 2 ** 30,
-      node: process.version,
-    },
-    settings: { ...settings, databaseUrl: undefined },
-    rows,
-    targets: targets.map(([measure, value, target]) => ({
-      measure,
-      value,
-      target,
-      met: meets(value, target),
-    })),
-    rss,
-  };
-  void (async () => {
-    await mkdir("bench/results", { recursive: true });
-    const file = `bench/results/bench-${results.when.replace(/[:.]/g, "-")}.json`;
-    await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(`results: ${file}\n`);
-  })();
 }
 
 await main();

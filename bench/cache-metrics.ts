@@ -1,0 +1,52 @@
+import { scrape } from "../tests/support/metrics.js";
+
+/** The profile cache's gauges and counters from one scrape of /metrics (issue 12). */
+export interface CacheMetrics {
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: number;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly serving: boolean;
+}
+
+/**
+ * The cache's metrics on the instance at `origin`, or undefined when it exports none (a build
+ * without the cache): the rows then print "n/a" rather than fail.
+ */
+export async function cacheMetrics(origin: string): Promise<CacheMetrics | undefined> {
+  const sample = await scrape(origin);
+  try {
+    return {
+      hits: sample("profile_cache_hits_total"),
+      misses: sample("profile_cache_misses_total"),
+      evictions: sample("profile_cache_evictions_total"),
+      entries: sample("profile_cache_entries"),
+      bytes: sample("profile_cache_bytes"),
+      serving: sample("profile_cache_serving") === 1,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Measures the cache around `work`: the hit ratio over it (hits / lookups, per profile looked
+ * up), "n/a" without cache metrics, "no lookups" when nothing was looked up.
+ */
+export async function withHitRatio<T>(
+  origin: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; hitRatio: string }> {
+  const before = await cacheMetrics(origin);
+  const result = await work();
+  const after = await cacheMetrics(origin);
+  return { result, hitRatio: formatHitRatio(before, after) };
+}
+
+function formatHitRatio(before?: CacheMetrics, after?: CacheMetrics): string {
+  if (before === undefined || after === undefined) return "n/a";
+  const hits = after.hits - before.hits;
+  const lookups = hits + after.misses - before.misses;
+  return lookups === 0 ? "no lookups" : `${((100 * hits) / lookups).toFixed(1)} %`;
+}
