@@ -29,6 +29,15 @@ export function encodedProfileEntry(profile: Profile): Uint8Array {
 }
 
 /**
+ * A profile object's encoding if it has one already (a cached profile has: the cache weighs it),
+ * else undefined. For a profile read for one answer only, encoding it apart and copying the
+ * bytes costs twice what encoding it inside the answer does.
+ */
+export function storedProfileEntry(profile: Profile): Uint8Array | undefined {
+  return encodedEntries.get(profile);
+}
+
+/**
  * What a cached profile costs, for the cache's byte budget: its encoding (kept above), about as
  * much again for the strings of the profile object, and a fixed share for the object, its dates,
  * the cache's entry and the WeakMap's. Weighing also encodes it, off the answer's path.

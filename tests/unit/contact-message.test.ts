@@ -1,4 +1,5 @@
-// ListContacts answers with each profile's stored encoding: the same bytes as the plain message.
+// ListContacts answers with the stored encodings of cached profiles: the same bytes as the plain
+// message.
 import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
@@ -7,6 +8,7 @@ import { listContactsAnswer } from "../../src/graph/contact-message.js";
 import type { ListedContact, Page } from "../../src/graph/social-graph-service.js";
 import type { Profile } from "../../src/profile/profile.js";
 import { toProfileMessage } from "../../src/profile/profile-message.js";
+import { encodedProfileEntry } from "../../src/profile/profile-wire.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The answer built the plain way, with `create()` and `timestampFromDate()`. */
@@ -36,17 +38,19 @@ const contactOf = (profile: Profile | undefined, nickname: string): ListedContac
 });
 
 describe("ListContacts answers", () => {
-  const long: Profile = {
+  /** As the cache leaves a profile it holds: with its encoding stored. */
+  const cached: Profile = {
     ...profileAt(bob, 9),
     displayName: "Ünïcode 名前 👋",
     bio: "x".repeat(3000),
   };
+  encodedProfileEntry(cached);
   const cases: Array<[string, Page<ListedContact>]> = [
     [
       "contacts with profiles, one without, and a next page",
       {
         items: [
-          contactOf(long, "Bé"),
+          contactOf(cached, "Bé"),
           contactOf(undefined, ""),
           contactOf(profileAt(alice, 2), ""),
         ],
@@ -58,9 +62,8 @@ describe("ListContacts answers", () => {
 
   it.each(cases)("are byte-identical to plain ones in binary: %s", (_, page) => {
     const answer = listContactsAnswer(page, true);
-    expect(answer.contacts.map((contact) => contact.profile)).toEqual(
-      page.items.map(() => undefined),
-    );
+    const sentAsStored = answer.contacts.map((contact) => contact.$unknown !== undefined);
+    expect(sentAsStored).toEqual(page.items.map((contact) => contact.profile === cached));
     expect(toBinary(ListContactsResponseSchema, answer)).toEqual(
       toBinary(ListContactsResponseSchema, plainAnswer(page)),
     );
