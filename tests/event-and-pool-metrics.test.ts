@@ -61,7 +61,7 @@ describe("profile_events_consumed_total", () => {
     await publishToStream(nc, "auth.user.registered", registration(userId));
     await publishToStream(nc, "auth.user.registered", registration(userId));
     await publishToStream(nc, "auth.user.registered", "{not json");
-    await publishToStream(nc, "auth.user.deleted", registration(userId));
+    await publishToStream(nc, "auth.user.password_changed", registration(userId));
     await until(async () => (await consumed(instance, "ignored")) === 1);
 
     expect(await consumed(instance, "provisioned")).toBe(1);

@@ -190,7 +190,7 @@ describe("unexpected failures", () => {
   it("reach the client as a bare INTERNAL with no SQL or internal detail", async () => {
     const scratch = await createTestDatabase();
     const server = await startTestServer(scratch.db);
-    await sql`DROP TABLE profiles`.execute(scratch.db);
+    await sql`DROP TABLE profiles CASCADE`.execute(scratch.db);
 
     const error = await grpcClient(server.baseUrl)
       .getProfile({ userId: crypto.randomUUID() })

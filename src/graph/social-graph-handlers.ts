@@ -4,19 +4,18 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   type Block as BlockMessage,
   BlockSchema,
-  type Contact as ContactMessage,
-  ContactSchema,
-  GetRelationshipsResponseSchema,
+  type GetRelationshipsResponse,
   ListBlockedUsersResponseSchema,
-  ListContactsResponseSchema,
+  type Relationship as RelationshipMessage,
   RemoveContactResponseSchema,
   type SocialGraphApi,
   UnblockUserResponseSchema,
 } from "../../gen/realchat/profile/v1/social_graph_api_pb.js";
 import { callerOf } from "../auth/caller-context.js";
-import { toProfileMessage } from "../profile/profile-message.js";
-import type { Block, Contact } from "./social-graph.js";
-import type { ListedContact, SocialGraphService } from "./social-graph-service.js";
+import { answersInBinary } from "../profile/profile-wire.js";
+import { listContactsAnswer, toContactMessage } from "./contact-message.js";
+import type { Block, Relationship } from "./social-graph.js";
+import type { SocialGraphService } from "./social-graph-service.js";
 
 /** Translates SocialGraphApi calls between protobuf messages and the social graph service. */
 export function createSocialGraphApiHandlers(
@@ -60,10 +59,7 @@ export function createSocialGraphApiHandlers(
         pageToken: request.pageToken,
         signal: context.signal,
       });
-      return create(ListContactsResponseSchema, {
-        contacts: page.items.map(toContactMessage),
-        nextPageToken: page.nextPageToken,
-      });
+      return listContactsAnswer(page, answersInBinary(context));
     },
 
     async blockUser(request, context) {
@@ -97,22 +93,24 @@ export function createSocialGraphApiHandlers(
         otherUserIds: request.otherUserIds,
         signal: context.signal,
       });
-      return create(GetRelationshipsResponseSchema, { relationships });
+      const answer: GetRelationshipsResponse = {
+        $typeName: "realchat.profile.v1.GetRelationshipsResponse",
+        relationships: relationships.map(toRelationshipMessage),
+      };
+      return answer;
     },
   };
 }
 
-function toContactMessage(contact: Contact | ListedContact): ContactMessage {
-  const profile = "profile" in contact ? contact.profile : undefined;
-  return create(ContactSchema, {
-    userId: contact.userId,
-    contactUserId: contact.contactUserId,
-    nickname: contact.nickname,
-    isFavorite: contact.isFavorite,
-    createdAt: timestampFromDate(contact.createdAt),
-    updatedAt: timestampFromDate(contact.updatedAt),
-    profile: profile === undefined ? undefined : toProfileMessage(profile),
-  });
+function toRelationshipMessage(relationship: Relationship): RelationshipMessage {
+  return {
+    $typeName: "realchat.profile.v1.Relationship",
+    otherUserId: relationship.otherUserId,
+    isContact: relationship.isContact,
+    isContactOfOtherUser: relationship.isContactOfOtherUser,
+    blocksOtherUser: relationship.blocksOtherUser,
+    blockedByOtherUser: relationship.blockedByOtherUser,
+  };
 }
 
 function toBlockMessage(block: Block): BlockMessage {

@@ -16,7 +16,8 @@ export function createSocialGraphStore(db: Kysely<Database>): SocialGraphStore {
       return db.transaction().execute((trx) => work(graphTransaction(trx)));
     },
     async listContacts(userId, after, limit, signal) {
-      return (await listContacts(db, userId, after, limit, signal)).map(contactFromRow);
+      const rows = await listContacts(db, userId, after, limit, signal);
+      return rows.map((row) => contactFromRow(userId, row));
     },
     async listBlocks(userId, after, limit, signal) {
       return (await listBlocks(db, userId, after, limit, signal)).map(blockFromRow);
@@ -50,7 +51,7 @@ function graphTransaction(trx: Transaction<Database>): SocialGraphTransaction {
         .where("user_id", "=", userId)
         .where("contact_user_id", "=", contactUserId)
         .executeTakeFirst();
-      return row === undefined ? undefined : contactFromRow(row);
+      return row === undefined ? undefined : contactFromRow(row.user_id, row);
     },
     countContacts: (userId) => countRows(trx, "contacts", userId),
     async insertContact(contact) {
@@ -64,7 +65,7 @@ function graphTransaction(trx: Transaction<Database>): SocialGraphTransaction {
         })
         .returning(contactColumns)
         .executeTakeFirstOrThrow();
-      return contactFromRow(row);
+      return contactFromRow(row.user_id, row);
     },
     async updateContact(userId, contactUserId, changes) {
       const row = await trx
@@ -78,7 +79,7 @@ function graphTransaction(trx: Transaction<Database>): SocialGraphTransaction {
         .where("contact_user_id", "=", contactUserId)
         .returning(contactColumns)
         .executeTakeFirst();
-      return row === undefined ? undefined : contactFromRow(row);
+      return row === undefined ? undefined : contactFromRow(row.user_id, row);
     },
     async deleteContactsBetween(userId, otherUserId) {
       const result = await trx
@@ -143,6 +144,17 @@ const contactColumns = [
   "updated_at",
 ] as const satisfies ReadonlyArray<keyof ContactRow>;
 
+/** The columns of a page of one owner's contacts: all but the owner's id. */
+const contactPageColumns = [
+  "contact_user_id",
+  "nickname",
+  "is_favorite",
+  "created_at",
+  "updated_at",
+] as const satisfies ReadonlyArray<keyof ContactRow>;
+
+type ContactPageRow = Pick<ContactRow, (typeof contactPageColumns)[number]>;
+
 const blockColumns = [
   "user_id",
   "blocked_user_id",
@@ -150,9 +162,10 @@ const blockColumns = [
   "created_at",
 ] as const satisfies ReadonlyArray<keyof BlockRow>;
 
-export function contactFromRow(row: ContactRow): Contact {
+/** A contact of `userId` from its row (a page's rows leave out the owner, the same in each). */
+export function contactFromRow(userId: string, row: ContactPageRow): Contact {
   return {
-    userId: row.user_id as UserId,
+    userId: userId as UserId,
     contactUserId: row.contact_user_id as UserId,
     nickname: row.nickname,
     isFavorite: row.is_favorite,
@@ -206,9 +219,10 @@ async function countRows(
 }
 
 /**
- * One keyset page of an address book, ascending by contact id.
+ * One keyset page of an address book, ascending by contact id. The owner's id is not selected:
+ * every row would carry the same uuid, and decoding it is a sixth of the page's client work.
  *
- * `SELECT <contactColumns> FROM contacts WHERE user_id = $1 AND contact_user_id > $2
+ * `SELECT <contactPageColumns> FROM contacts WHERE user_id = $1 AND contact_user_id > $2
  *  ORDER BY contact_user_id LIMIT $3`
  */
 export async function listContacts(
@@ -217,8 +231,8 @@ export async function listContacts(
   after: UserId | undefined,
   limit: number,
   signal?: AbortSignal,
-): Promise<ContactRow[]> {
-  let query = db.selectFrom("contacts").select(contactColumns).where("user_id", "=", userId);
+): Promise<ContactPageRow[]> {
+  let query = db.selectFrom("contacts").select(contactPageColumns).where("user_id", "=", userId);
   if (after !== undefined) query = query.where("contact_user_id", ">", after);
   return query.orderBy("contact_user_id").limit(limit).execute({ signal });
 }
@@ -237,16 +251,22 @@ export async function listBlocks(
 }
 
 /**
- * How `userId` stands to each of `otherUserIds`, in one query with one array parameter: four
- * primary-key or reverse-index probes per id.
+ * How `userId` stands to those of `otherUserIds` it has any edge with, in one query with one
+ * array parameter: four primary-key or reverse-index probes per id (or, where the planner finds
+ * it cheaper, one hashed scan of the user's own edges). Ids with no edge are left out, and each
+ * row names its id by its position in `otherUserIds`: most ids asked about are strangers, and a
+ * row costs the client far more than the database (a hundred rows of an id and four flags took
+ * twice the client CPU of the same answer without its empty rows and ids).
  *
  * ```sql
- * SELECT o.id,
- *   EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND contact_user_id = o.id) AS is_contact,
- *   EXISTS (SELECT 1 FROM contacts WHERE user_id = o.id AND contact_user_id = $1) AS …,
- *   EXISTS (SELECT 1 FROM blocks WHERE user_id = $1 AND blocked_user_id = o.id) AS …,
- *   EXISTS (SELECT 1 FROM blocks WHERE user_id = o.id AND blocked_user_id = $1) AS …
- * FROM unnest($2::uuid[]) AS o(id)
+ * SELECT n, is_contact, is_contact_of_other, blocks_other, blocked_by_other FROM (
+ *   SELECT o.n,
+ *     EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND contact_user_id = o.id) AS is_contact,
+ *     EXISTS (SELECT 1 FROM contacts WHERE user_id = o.id AND contact_user_id = $1) AS …,
+ *     EXISTS (SELECT 1 FROM blocks WHERE user_id = $1 AND blocked_user_id = o.id) AS …,
+ *     EXISTS (SELECT 1 FROM blocks WHERE user_id = o.id AND blocked_user_id = $1) AS …
+ *   FROM unnest($2::uuid[]) WITH ORDINALITY AS o(id, n)
+ * ) r WHERE is_contact OR is_contact_of_other OR blocks_other OR blocked_by_other
  * ```
  */
 export async function findRelationships(
@@ -256,25 +276,28 @@ export async function findRelationships(
   signal?: AbortSignal,
 ): Promise<Relationship[]> {
   const { rows } = await sql<{
-    id: string;
+    n: number;
     is_contact: boolean;
     is_contact_of_other: boolean;
     blocks_other: boolean;
     blocked_by_other: boolean;
   }>`
-    SELECT o.id::text AS id,
-      EXISTS (SELECT 1 FROM contacts c
-        WHERE c.user_id = ${userId}::uuid AND c.contact_user_id = o.id) AS is_contact,
-      EXISTS (SELECT 1 FROM contacts c
-        WHERE c.user_id = o.id AND c.contact_user_id = ${userId}::uuid) AS is_contact_of_other,
-      EXISTS (SELECT 1 FROM blocks b
-        WHERE b.user_id = ${userId}::uuid AND b.blocked_user_id = o.id) AS blocks_other,
-      EXISTS (SELECT 1 FROM blocks b
-        WHERE b.user_id = o.id AND b.blocked_user_id = ${userId}::uuid) AS blocked_by_other
-    FROM unnest(${sql.val(otherUserIds)}::uuid[]) AS o(id)
+    SELECT n, is_contact, is_contact_of_other, blocks_other, blocked_by_other FROM (
+      SELECT o.n::int AS n,
+        EXISTS (SELECT 1 FROM contacts c
+          WHERE c.user_id = ${userId}::uuid AND c.contact_user_id = o.id) AS is_contact,
+        EXISTS (SELECT 1 FROM contacts c
+          WHERE c.user_id = o.id AND c.contact_user_id = ${userId}::uuid) AS is_contact_of_other,
+        EXISTS (SELECT 1 FROM blocks b
+          WHERE b.user_id = ${userId}::uuid AND b.blocked_user_id = o.id) AS blocks_other,
+        EXISTS (SELECT 1 FROM blocks b
+          WHERE b.user_id = o.id AND b.blocked_user_id = ${userId}::uuid) AS blocked_by_other
+      FROM unnest(${sql.val(otherUserIds)}::uuid[]) WITH ORDINALITY AS o(id, n)
+    ) r
+    WHERE is_contact OR is_contact_of_other OR blocks_other OR blocked_by_other
   `.execute(db, { signal });
   return rows.map((row) => ({
-    otherUserId: row.id as UserId,
+    otherUserId: otherUserIds[row.n - 1] as UserId,
     isContact: row.is_contact,
     isContactOfOtherUser: row.is_contact_of_other,
     blocksOtherUser: row.blocks_other,

@@ -80,7 +80,10 @@ export interface SocialGraphStore {
     limit: number,
     signal?: AbortSignal,
   ): Promise<Block[]>;
-  /** How `userId` stands to each of `otherUserIds` (distinct), in one query, in any order. */
+  /**
+   * How `userId` stands to those of `otherUserIds` (distinct) it has any edge with, in one query,
+   * in any order; the others have no relationship.
+   */
   relationships(
     userId: UserId,
     otherUserIds: readonly UserId[],

@@ -24,7 +24,8 @@ export function toProfileMessage(profile: Profile): ProfileMessage {
   };
 }
 
-function timestampOf(date: Date): Timestamp {
+/** A date as a Timestamp message, built as a plain object (see toProfileMessage). */
+export function timestampOf(date: Date): Timestamp {
   const ms = date.getTime();
   const seconds = Math.floor(ms / 1000);
   return {

@@ -29,6 +29,15 @@ export function encodedProfileEntry(profile: Profile): Uint8Array {
 }
 
 /**
+ * A profile object's encoding if it has one already (a cached profile has: the cache weighs it),
+ * else undefined. For a profile read for one answer only, encoding it apart and copying the
+ * bytes costs twice what encoding it inside the answer does.
+ */
+export function storedProfileEntry(profile: Profile): Uint8Array | undefined {
+  return encodedEntries.get(profile);
+}
+
+/**
  * What a cached profile costs, for the cache's byte budget: its encoding (kept above), the
  * profile object's strings (about as long again), and a fixed share for the objects around them
  * (the profile, its dates, the encoding's array, the cache's and the WeakMap's entries). Weighing
@@ -41,10 +50,12 @@ export function cachedProfileWeight(profile: Profile): number {
 }
 
 /**
- * The answer to BatchGetProfiles. On the binary protocols its fields are pre-encoded unknown
- * fields, in the order the generated encoder writes them (every profile, then every missing id),
- * which the serializer copies as they are: the bytes are those of the plain message. JSON has no
- * unknown fields, so JSON answers are plain messages.
+ * The answer to BatchGetProfiles. On the binary protocols, when every profile has a stored
+ * encoding (as cached ones do), its fields are pre-encoded unknown fields, in the order the
+ * generated encoder writes them (every profile, then every missing id), which the serializer
+ * copies as they are: the bytes are those of the plain message. Otherwise (JSON has no unknown
+ * fields; profiles read for this answer only are cheaper to encode inside it) it is a plain
+ * message.
  */
 export function batchGetProfilesAnswer(
   profiles: readonly Profile[],
@@ -56,7 +67,7 @@ export function batchGetProfilesAnswer(
     profiles: [],
     missingUserIds: [],
   };
-  if (!binary) {
+  if (!binary || !profiles.every((profile) => encodedEntries.has(profile))) {
     answer.profiles = profiles.map(toProfileMessage);
     answer.missingUserIds = [...missingUserIds];
     return answer;

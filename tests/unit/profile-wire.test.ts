@@ -6,7 +6,11 @@ import {
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../../src/profile/profile.js";
 import { toProfileMessage } from "../../src/profile/profile-message.js";
-import { answersInBinary, batchGetProfilesAnswer } from "../../src/profile/profile-wire.js";
+import {
+  answersInBinary,
+  batchGetProfilesAnswer,
+  encodedProfileEntry,
+} from "../../src/profile/profile-wire.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The answer built the plain way, message by message. */
@@ -32,6 +36,8 @@ describe("batch answers from stored encodings", () => {
   ];
 
   it.each(cases)("are byte-identical to plain ones in binary: %s", (_, profiles, missing) => {
+    // Cached profiles have their encoding: the cache weighs them by it.
+    for (const profile of profiles) encodedProfileEntry(profile);
     const assembled = batchGetProfilesAnswer(profiles, missing, true);
     expect(assembled.profiles).toEqual([]);
     expect(toBinary(BatchGetProfilesResponseSchema, assembled)).toEqual(
@@ -46,8 +52,20 @@ describe("batch answers from stored encodings", () => {
     );
   });
 
+  it("are plain messages when a profile has no stored encoding (read for this answer only)", () => {
+    const stored = profileAt(alice, 3);
+    encodedProfileEntry(stored);
+    const answer = batchGetProfilesAnswer([stored, profileAt(bob, 4)], ["gone"], true);
+    expect(answer.$unknown).toBeUndefined();
+    expect(answer.profiles).toHaveLength(2);
+    expect(toBinary(BatchGetProfilesResponseSchema, answer)).toEqual(
+      toBinary(BatchGetProfilesResponseSchema, plainAnswer([stored, profileAt(bob, 4)], ["gone"])),
+    );
+  });
+
   it("encode each profile object once", () => {
     const profile = profileAt(alice, 2);
+    encodedProfileEntry(profile);
     const first = batchGetProfilesAnswer([profile], [], true).$unknown?.[0]?.data;
     const second = batchGetProfilesAnswer([profile], [], true).$unknown?.[0]?.data;
     expect(second).toBe(first);
