@@ -87,6 +87,24 @@ describe("named prepared statements", () => {
     }
   });
 
+  it("never send a read whose call ended while it waited for a connection", async () => {
+    const db = await openOneConnection(true);
+    const call = new AbortController();
+    let read: Promise<unknown> = Promise.resolve();
+    await db.connection().execute(async () => {
+      read = findProfile(db, newUserId(), call.signal);
+      read.catch(() => {});
+      while ((handle?.poolStats()?.waiting ?? 0) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      call.abort(new Error("the call ended"));
+    });
+
+    await expect(read).rejects.toThrow("the call ended");
+    // Had it been sent, its statement would be prepared on the pool's one connection.
+    expect(await preparedProfileStatements(db)).toEqual([]);
+  });
+
   it("are not used with DB_PREPARED_STATEMENTS=false", async () => {
     const db = await openOneConnection(false);
     const userId = newUserId();

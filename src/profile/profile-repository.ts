@@ -1,4 +1,5 @@
-import { type Kysely, sql } from "kysely";
+import { type CompiledQuery, type Kysely, sql } from "kysely";
+import { statementRunnerOf } from "../db/named-statements.js";
 import type { Database, ProfileRow } from "../db/schema.js";
 import { etagOf, type Profile } from "./profile.js";
 import type { ProfileFields } from "./profile-rules.js";
@@ -68,11 +69,7 @@ export async function findProfile(
   userId: UserId,
   signal?: AbortSignal,
 ): Promise<ProfileRow | undefined> {
-  return db
-    .selectFrom("profiles")
-    .select(profileColumns)
-    .where("user_id", "=", userId)
-    .executeTakeFirst({ signal });
+  return (await runRead(db, readsOf(db).one, userId, signal))[0];
 }
 
 /**
@@ -86,11 +83,45 @@ export async function findProfiles(
   userIds: readonly UserId[],
   signal?: AbortSignal,
 ): Promise<ProfileRow[]> {
-  return db
-    .selectFrom("profiles")
-    .select(profileColumns)
-    .where("user_id", "=", (eb) => eb.fn.any(eb.val(userIds)))
-    .execute({ signal });
+  return runRead(db, readsOf(db).many, userIds, signal);
+}
+
+/** The two reads of every GetProfile and BatchGetProfiles, built and compiled once per database. */
+interface CompiledReads {
+  readonly one: CompiledQuery<ProfileRow>;
+  readonly many: CompiledQuery<ProfileRow>;
+}
+
+const compiledReads = new WeakMap<Kysely<Database>, CompiledReads>();
+
+/**
+ * Why once: Kysely builds and compiles a query's tree on every call, the same SQL each time
+ * (bench/README.md, "Lean path"). Each read has one parameter, bound per call by `runRead`.
+ */
+function readsOf(db: Kysely<Database>): CompiledReads {
+  let reads = compiledReads.get(db);
+  if (reads === undefined) {
+    const select = db.selectFrom("profiles").select(profileColumns);
+    reads = {
+      one: select.where("user_id", "=", "" as UserId).compile(),
+      many: select.where("user_id", "=", (eb) => eb.fn.any(eb.val<UserId[]>([]))).compile(),
+    };
+    compiledReads.set(db, reads);
+  }
+  return reads;
+}
+
+/** Runs a compiled read with its one parameter: on the pool when it can, else through Kysely. */
+async function runRead(
+  db: Kysely<Database>,
+  query: CompiledQuery<ProfileRow>,
+  parameter: unknown,
+  signal: AbortSignal | undefined,
+): Promise<ProfileRow[]> {
+  const run = statementRunnerOf(db);
+  if (run !== undefined) return run<ProfileRow>(query.sql, [parameter], signal);
+  const bound: CompiledQuery<ProfileRow> = { ...query, parameters: [parameter] };
+  return (await db.executeQuery(bound, { signal })).rows;
 }
 
 /**

@@ -1,0 +1,238 @@
+// Alternated A/B of two builds (bench/README.md, "Lean path"): one seeded PostgreSQL database,
+// both servers up side by side, h2load rounds A B A B … against each, medians and B ÷ A.
+//
+//   tsx bench/ab.ts <A> <B>
+//
+// A side is a directory holding a production build (`dist/main.js`, e.g. a checkout after
+// `npm run build`), a git revision (exported to a temporary directory and built there, with this
+// checkout's node_modules), or `obvious` (bench/obvious-server.ts). Knobs: AB_ROUNDS (3),
+// AB_DURATION_S (4 per round, after 1 s of warm-up), AB_PROFILES (100000), AB_RPCS
+// (GetProfile,BatchGetProfiles), AB_PORT (19101: A there, B on the next port), AB_NATS_URL (empty:
+// no events), AB_LOG_LEVEL (info), TEST_DATABASE_URL.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  BatchGetProfilesRequestSchema,
+  GetProfileRequestSchema,
+} from "../gen/realchat/profile/v1/profile_api_pb.js";
+import { signHs256Token } from "../src/auth/token-signer.js";
+import { grpcFrame, runLoad } from "./load.js";
+
+const run = promisify(execFile);
+const env = process.env;
+const root = path.join(import.meta.dirname, "..");
+const settings = {
+  rounds: Number(env.AB_ROUNDS ?? 3),
+  durationS: Number(env.AB_DURATION_S ?? 4),
+  profiles: Number(env.AB_PROFILES ?? 100_000),
+  rpcs: (env.AB_RPCS ?? "GetProfile,BatchGetProfiles").split(","),
+  port: Number(env.AB_PORT ?? 19_101),
+  natsUrl: env.AB_NATS_URL ?? "",
+  logLevel: env.AB_LOG_LEVEL ?? "info",
+  databaseUrl: env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+};
+const secret = randomBytes(32).toString("hex");
+const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const randomId = () => idOf(1 + Math.floor(Math.random() * settings.profiles));
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** The directory holding `dist/` for one side: as given, or a git revision exported and built. */
+async function buildOf(side: string): Promise<string> {
+  if (side === "obvious" || existsSync(path.join(side, "dist", "main.js"))) return side;
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ab-build-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await run("sh", ["-c", `git -C "${root}" archive "${side}" | tar -x -C "${dir}"`]);
+  await symlink(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  await run("npm", ["run", "--silent", "build"], { cwd: dir });
+  return dir;
+}
+
+async function psql(url: URL, sql: string): Promise<void> {
+  await run("psql", [url.toString(), "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]);
+}
+
+async function startServer(side: string, port: number, databaseUrl: string): Promise<ChildProcess> {
+  const child =
+    side === "obvious"
+      ? spawn("node", ["--import", "tsx", "bench/obvious-server.ts", `${port}`, databaseUrl], {
+          cwd: root,
+          stdio: ["ignore", "ignore", "inherit"],
+        })
+      : spawn("node", ["dist/main.js"], {
+          cwd: side,
+          env: {
+            ...env,
+            PORT: `${port}`,
+            HOST: "127.0.0.1",
+            DATABASE_URL: databaseUrl,
+            JWT_SECRET: secret,
+            NATS_URL: settings.natsUrl,
+            LOG_LEVEL: settings.logLevel,
+          },
+          stdio: ["ignore", "ignore", "inherit"],
+        });
+  cleanups.push(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  });
+  // Both kinds answer gRPC on the port; a TCP connect is the common readiness test.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => resolve(socket.end() !== undefined));
+      socket.once("error", () => resolve(false));
+    });
+    if (listening) break;
+    if (Date.now() > deadline) throw new Error(`${side} did not listen on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (side !== "obvious") {
+    while (
+      !(await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return child;
+}
+
+/** h2load, 4 connections × 4 streams: requests per second. */
+async function h2load(url: string, bodyFile: string, token: string): Promise<number> {
+  const { stdout } = await run(
+    "h2load",
+    [
+      "-c4",
+      "-m4",
+      `-D${settings.durationS * 1000}ms`,
+      "--warm-up-time=1000ms",
+      `-d${bodyFile}`,
+      "-H",
+      "content-type: application/grpc",
+      "-H",
+      "te: trailers",
+      "-H",
+      `authorization: Bearer ${token}`,
+      url,
+    ],
+    { maxBuffer: 1 << 24 },
+  );
+  const failed = Number(/(\d+) failed, (\d+) errored/.exec(stdout)?.[1] ?? 0);
+  if (failed > 0) throw new Error(`h2load: ${failed} requests failed against ${url}`);
+  return Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? Number.NaN);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+async function main(): Promise<void> {
+  const [sideA, sideB] = process.argv.slice(2);
+  if (sideA === undefined || sideB === undefined) {
+    throw new Error("usage: tsx bench/ab.ts <A: dir|git revision|obvious> <B: same>");
+  }
+  const sides = [await buildOf(sideA), await buildOf(sideB)];
+  const admin = new URL(settings.databaseUrl);
+  const database = `ab_${randomBytes(4).toString("hex")}`;
+  await psql(admin, `CREATE DATABASE ${database}`);
+  const databaseUrl = new URL(settings.databaseUrl);
+  databaseUrl.pathname = `/${database}`;
+  cleanups.push(() => psql(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  const work = await mkdtemp(path.join(os.tmpdir(), "ab-"));
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
+
+  const migrator = sides.find((side) => side !== "obvious") ?? root;
+  await run("node", [path.join(migrator, "dist", "migrate.js")], {
+    cwd: migrator,
+    env: { ...env, DATABASE_URL: `${databaseUrl}`, JWT_SECRET: secret, LOG_LEVEL: "warn" },
+  });
+  await psql(
+    databaseUrl,
+    `SET session_replication_role = replica;
+     INSERT INTO profiles (user_id, display_name, avatar_url, bio)
+     SELECT ('00000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'User ' || n,
+            'https://cdn.example/avatars/' || n || '.png', 'The bio of user number ' || n
+     FROM generate_series(1, ${settings.profiles}) AS n;
+     ANALYZE profiles;`,
+  );
+  const ports = [settings.port, settings.port + 1];
+  for (const [i, side] of sides.entries()) {
+    await startServer(side ?? "", ports[i] ?? 0, `${databaseUrl}`);
+  }
+  const token = await signHs256Token({
+    secret,
+    subject: "bench",
+    scopes: ["profile:admin"],
+    issuer: "realchat-auth",
+    audience: "realchat-clients",
+    expiresIn: "2h",
+  });
+  const batchIds = new Set<string>();
+  while (batchIds.size < 100) batchIds.add(randomId());
+  const bodies: Record<string, Uint8Array> = {
+    GetProfile: toBinary(
+      GetProfileRequestSchema,
+      create(GetProfileRequestSchema, { userId: randomId() }),
+    ),
+    BatchGetProfiles: toBinary(
+      BatchGetProfilesRequestSchema,
+      create(BatchGetProfilesRequestSchema, { userIds: [...batchIds] }),
+    ),
+  };
+
+  process.stdout.write(
+    `A = ${sideA}, B = ${sideB}; ${settings.rounds} × ${settings.durationS} s\n`,
+  );
+  for (const rpc of settings.rpcs) {
+    const body = bodies[rpc];
+    if (body === undefined) throw new Error(`AB_RPCS: no request body for ${rpc}`);
+    const bodyFile = path.join(work, rpc);
+    await writeFile(bodyFile, grpcFrame(body));
+    // h2load counts a gRPC error (HTTP 200) as success: each side must answer OK first.
+    for (const port of ports) {
+      const check = await runLoad({
+        origin: `http://127.0.0.1:${port}`,
+        path: `/realchat.profile.v1.ProfileApi/${rpc}`,
+        headers: { authorization: `Bearer ${token}` },
+        bodies: [grpcFrame(body)],
+        connections: 1,
+        durationMs: 200,
+        warmUpMs: 0,
+        streamsPerConnection: 1,
+      });
+      if (check.errors > 0 || check.requests === 0) throw new Error(`${rpc} fails on port ${port}`);
+    }
+    const rates: [number[], number[]] = [[], []];
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const i of [0, 1] as const) {
+        const url = `http://127.0.0.1:${ports[i]}/realchat.profile.v1.ProfileApi/${rpc}`;
+        rates[i].push(Math.round(await h2load(url, bodyFile, token)));
+      }
+    }
+    const [a, b] = rates.map(median) as [number, number];
+    process.stdout.write(
+      `${rpc}: A ${rates[0].join(" / ")} (median ${a}), B ${rates[1].join(" / ")} (median ${b}) req/s; B ÷ A = ${(b / a).toFixed(2)}\n`,
+    );
+  }
+}
+
+try {
+  await main();
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+}
