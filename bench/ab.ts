@@ -1,5 +1,6 @@
 // Alternated A/B of two builds (bench/README.md, "Lean path"): one seeded PostgreSQL database,
-// both servers up side by side, h2load rounds A B A B … against each, medians and B ÷ A.
+// both servers up side by side, h2load rounds A B A B … against each; medians of req/s (B ÷ A) and of
+// the server process's CPU time per call (A ÷ B: above 1 when B is cheaper).
 //
 //   tsx bench/ab.ts <A> <B>
 //
@@ -12,7 +13,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -37,6 +38,8 @@ const settings = {
   natsUrl: env.AB_NATS_URL ?? "",
   logLevel: env.AB_LOG_LEVEL ?? "info",
   databaseUrl: env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+  /** Load A and B at the same time (each its own h2load): both see the same drift. */
+  simultaneous: env.AB_SIMULTANEOUS === "1",
 };
 const secret = randomBytes(32).toString("hex");
 const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -108,15 +111,30 @@ async function startServer(side: string, port: number, databaseUrl: string): Pro
   return child;
 }
 
-/** h2load, 4 connections × 4 streams: requests per second. */
-async function h2load(url: string, bodyFile: string, token: string): Promise<number> {
+/** CPU time (user + system) a process has used so far, in seconds. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+  // utime and stime, fields 14 and 15 of proc(5), in clock ticks of 1/100 s on Linux.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * h2load, 4 connections × 4 streams: requests per second, and the server's CPU time per call in
+ * µs over the measured seconds (after the warm-up). The CPU figure is the steadier one on a
+ * shared machine: other processes take throughput from the server, much less CPU per call.
+ */
+async function h2load(url: string, bodyFile: string, token: string, pid: number) {
+  const warmUpMs = 1000;
+  const cpuAfterWarmUp = new Promise<number>((resolve) =>
+    setTimeout(() => resolve(cpuSeconds(pid)), warmUpMs),
+  );
   const { stdout } = await run(
     "h2load",
     [
       "-c4",
       "-m4",
       `-D${settings.durationS * 1000}ms`,
-      "--warm-up-time=1000ms",
+      `--warm-up-time=${warmUpMs}ms`,
       `-d${bodyFile}`,
       "-H",
       "content-type: application/grpc",
@@ -129,8 +147,10 @@ async function h2load(url: string, bodyFile: string, token: string): Promise<num
     { maxBuffer: 1 << 24 },
   );
   const failed = Number(/(\d+) failed, (\d+) errored/.exec(stdout)?.[1] ?? 0);
+  const cpu = (await cpuSeconds(pid)) - (await cpuAfterWarmUp);
   if (failed > 0) throw new Error(`h2load: ${failed} requests failed against ${url}`);
-  return Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? Number.NaN);
+  const rps = Number(/finished in [\d.]+s, ([\d.]+) req\/s/.exec(stdout)?.[1] ?? Number.NaN);
+  return { rps: Math.round(rps), cpuMicros: Math.round((cpu * 1e6) / (rps * settings.durationS)) };
 }
 
 const median = (values: number[]) => {
@@ -171,8 +191,9 @@ async function main(): Promise<void> {
      ANALYZE profiles;`,
   );
   const ports = [settings.port, settings.port + 1];
+  const pids: number[] = [];
   for (const [i, side] of sides.entries()) {
-    await startServer(side ?? "", ports[i] ?? 0, `${databaseUrl}`);
+    pids.push((await startServer(side ?? "", ports[i] ?? 0, `${databaseUrl}`)).pid ?? 0);
   }
   const token = await signHs256Token({
     secret,
@@ -196,7 +217,8 @@ async function main(): Promise<void> {
   };
 
   process.stdout.write(
-    `A = ${sideA}, B = ${sideB}; ${settings.rounds} × ${settings.durationS} s\n`,
+    `A = ${sideA}, B = ${sideB}; ${settings.rounds} × ${settings.durationS} s, ` +
+      `${settings.simultaneous ? "both at once" : "alternated"}\n`,
   );
   for (const rpc of settings.rpcs) {
     const body = bodies[rpc];
@@ -218,15 +240,33 @@ async function main(): Promise<void> {
       if (check.errors > 0 || check.requests === 0) throw new Error(`${rpc} fails on port ${port}`);
     }
     const rates: [number[], number[]] = [[], []];
+    const cpu: [number[], number[]] = [[], []];
+    const measure = (i: 0 | 1) =>
+      h2load(
+        `http://127.0.0.1:${ports[i]}/realchat.profile.v1.ProfileApi/${rpc}`,
+        bodyFile,
+        token,
+        pids[i] ?? 0,
+      );
     for (let round = 0; round < settings.rounds; round++) {
+      // Alternated, A first in even rounds and B first in odd ones; or both at once.
+      const results = settings.simultaneous
+        ? await Promise.all([measure(0), measure(1)])
+        : round % 2 === 0
+          ? [await measure(0), await measure(1)]
+          : [await measure(1), await measure(0)].reverse();
       for (const i of [0, 1] as const) {
-        const url = `http://127.0.0.1:${ports[i]}/realchat.profile.v1.ProfileApi/${rpc}`;
-        rates[i].push(Math.round(await h2load(url, bodyFile, token)));
+        rates[i].push(results[i]?.rps ?? Number.NaN);
+        cpu[i].push(results[i]?.cpuMicros ?? Number.NaN);
       }
     }
-    const [a, b] = rates.map(median) as [number, number];
+    const ratios = (values: [number[], number[]], of: (a: number, b: number) => number) =>
+      median(values[0].map((a, round) => of(a, values[1][round] ?? Number.NaN))).toFixed(2);
     process.stdout.write(
-      `${rpc}: A ${rates[0].join(" / ")} (median ${a}), B ${rates[1].join(" / ")} (median ${b}) req/s; B ÷ A = ${(b / a).toFixed(2)}\n`,
+      `${rpc} req/s: A ${rates[0].join(" / ")}, B ${rates[1].join(" / ")}; ` +
+        `median of each round's B ÷ A = ${ratios(rates, (a, b) => b / a)}\n` +
+        `${rpc} CPU µs per call: A ${cpu[0].join(" / ")}, B ${cpu[1].join(" / ")}; ` +
+        `median of each round's A ÷ B = ${ratios(cpu, (a, b) => a / b)}\n`,
     );
   }
 }
