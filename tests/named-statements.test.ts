@@ -5,6 +5,7 @@ import type { DatabaseConfig } from "../src/config.js";
 import { type DatabaseHandle, openDatabase } from "../src/db/open-database.js";
 import {
   applyProfileChange,
+  createProfileStore,
   findProfile,
   findProfiles,
 } from "../src/profile/profile-repository.js";
@@ -111,6 +112,70 @@ describe("named prepared statements", () => {
     await applyProfileChange(db, { userId, fields: { bio: "unnamed" } });
     await findProfile(db, userId);
 
+    expect(await preparedProfileStatements(db)).toEqual([]);
+  });
+});
+
+describe("the profile store's lookups", () => {
+  /**
+   * Runs `lookups` while the pool's one connection is held, and `thenWhileQueued` once they wait
+   * for it; returns their result and how many statements waited.
+   */
+  async function whileConnectionHeld<T>(
+    db: DatabaseHandle["db"],
+    lookups: () => Promise<T>,
+    thenWhileQueued: () => void = () => {},
+  ): Promise<{ result: Promise<T>; queued: number }> {
+    let result: Promise<T> | undefined;
+    let queued = 0;
+    await db.connection().execute(async () => {
+      result = lookups();
+      result.catch(() => {});
+      // The lookups of one turn are sent at setImmediate; two turns later they wait in the pool.
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      queued = handle?.poolStats()?.waiting ?? 0;
+      thenWhileQueued();
+    });
+    if (result === undefined) throw new Error("the lookups did not run");
+    return { result, queued };
+  }
+
+  it("asked in one turn are answered by one statement, each with its own profile", async () => {
+    const db = await openOneConnection(true);
+    const [ada, bob] = [newUserId(), newUserId()];
+    await applyProfileChange(db, { userId: ada, fields: { displayName: "Ada" } });
+    await applyProfileChange(db, { userId: bob, fields: { displayName: "Bob" } });
+    const store = createProfileStore(db);
+    const missing = newUserId();
+
+    const { result, queued } = await whileConnectionHeld(db, () =>
+      Promise.all([ada, bob, missing, ada].map((userId) => store.find(userId))),
+    );
+
+    expect(queued).toBe(1);
+    expect((await result).map((profile) => profile?.displayName)).toEqual([
+      "Ada",
+      "Bob",
+      undefined,
+      "Ada",
+    ]);
+  });
+
+  it("are not sent when every call asking them ended while they waited for a connection", async () => {
+    const db = await openOneConnection(true);
+    const store = createProfileStore(db);
+    const calls = [new AbortController(), new AbortController()];
+
+    const { result, queued } = await whileConnectionHeld(
+      db,
+      () => Promise.all(calls.map((call) => store.find(newUserId(), call.signal))),
+      () => {
+        for (const call of calls) call.abort(new Error("the call ended"));
+      },
+    );
+
+    expect(queued).toBe(1);
+    await expect(result).rejects.toThrow("the call ended");
     expect(await preparedProfileStatements(db)).toEqual([]);
   });
 });

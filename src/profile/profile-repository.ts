@@ -15,9 +15,10 @@ import type { UserId } from "./user-id.js";
 
 /** The profile store on this database: the statements below, their rows mapped to profiles. */
 export function createProfileStore(db: Kysely<Database>): ProfileStore {
+  const findCoalesced = coalescedFinds(db);
   return {
     async find(userId, signal) {
-      const row = await findProfile(db, userId, signal);
+      const row = await findCoalesced(userId, signal);
       return row === undefined ? undefined : profileFromRow(row);
     },
     async findMany(userIds, signal) {
@@ -28,6 +29,71 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
       return row === undefined ? undefined : profileFromRow(row);
     },
     createIfMissing: (userId, displayName) => insertProfileIfMissing(db, userId, displayName),
+  };
+}
+
+/** Most single-profile lookups one statement answers. */
+const MAX_COALESCED_FINDS = 100;
+
+interface PendingFind {
+  readonly userId: UserId;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (row: ProfileRow | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * `findProfile`, with the lookups asked during one turn of the event loop answered together by
+ * one `findProfiles` statement (sent at `setImmediate`, at most MAX_COALESCED_FINDS ids each).
+ *
+ * Why: under concurrent GetProfile calls a statement per call was the largest cost left in the
+ * service's profile (sending it to PostgreSQL, pooling, parsing its answer; bench/README.md,
+ * "Lean path"), and PostgreSQL's own work per statement comes on top. A lone lookup still gets
+ * its own statement, one turn later. The statement fails for all of its lookups together. Like
+ * a lookup of its own, the statement is not sent when every lookup in it has had its call end
+ * (`signal` aborted) before it got a connection; a lookup whose call ended still gets the
+ * answer, which nobody reads.
+ */
+function coalescedFinds(
+  db: Kysely<Database>,
+): (userId: UserId, signal: AbortSignal | undefined) => Promise<ProfileRow | undefined> {
+  let pending: PendingFind[] = [];
+  const send = async (batch: readonly PendingFind[]) => {
+    const everyCallEnded = new AbortController();
+    let open = batch.length;
+    const onEnded = () => {
+      open -= 1;
+      if (open === 0) everyCallEnded.abort(batch[0]?.signal?.reason);
+    };
+    for (const find of batch) {
+      if (find.signal === undefined) continue;
+      if (find.signal.aborted) onEnded();
+      else find.signal.addEventListener("abort", onEnded, { once: true });
+    }
+    try {
+      const ids = [...new Set(batch.map((find) => find.userId))];
+      const rows = await findProfiles(db, ids, everyCallEnded.signal);
+      const byId = new Map(rows.map((row) => [row.user_id, row]));
+      for (const find of batch) find.resolve(byId.get(find.userId));
+    } catch (error) {
+      for (const find of batch) find.reject(error);
+    } finally {
+      for (const find of batch) find.signal?.removeEventListener("abort", onEnded);
+    }
+  };
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    for (let i = 0; i < batch.length; i += MAX_COALESCED_FINDS) {
+      void send(batch.slice(i, i + MAX_COALESCED_FINDS));
+    }
+  };
+  return (userId, signal) => {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({ userId, signal, resolve, reject });
+    });
   };
 }
 
