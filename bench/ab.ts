@@ -40,6 +40,11 @@ const settings = {
   databaseUrl: env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
   /** Load A and B at the same time (each its own h2load): both see the same drift. */
   simultaneous: env.AB_SIMULTANEOUS === "1",
+  /**
+   * Random ids on every call (bench/load.ts as the client) instead of one body repeated by
+   * h2load: calls in flight together then share no ids.
+   */
+  variedIds: env.AB_VARIED_IDS === "1",
 };
 const secret = randomBytes(32).toString("hex");
 const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -153,6 +158,53 @@ async function h2load(url: string, bodyFile: string, token: string, pid: number)
   return { rps: Math.round(rps), cpuMicros: Math.round((cpu * 1e6) / (rps * settings.durationS)) };
 }
 
+/** A request of `rpc` for random ids: one, or 100 distinct ones. */
+function randomBody(rpc: string): Uint8Array {
+  if (rpc === "GetProfile") {
+    return toBinary(
+      GetProfileRequestSchema,
+      create(GetProfileRequestSchema, { userId: randomId() }),
+    );
+  }
+  const ids = new Set<string>();
+  while (ids.size < 100) ids.add(randomId());
+  return toBinary(
+    BatchGetProfilesRequestSchema,
+    create(BatchGetProfilesRequestSchema, { userIds: [...ids] }),
+  );
+}
+
+/**
+ * The same load as `h2load`, from bench/load.ts with a different body on each call, so that
+ * calls in flight together do not ask for the same ids (h2load sends one body).
+ */
+async function variedLoad(
+  port: number,
+  rpc: string,
+  bodies: readonly Buffer[],
+  token: string,
+  pid: number,
+) {
+  const warmUpMs = 1000;
+  const cpuAfterWarmUp = new Promise<number>((resolve) =>
+    setTimeout(() => resolve(cpuSeconds(pid)), warmUpMs),
+  );
+  const result = await runLoad({
+    origin: `http://127.0.0.1:${port}`,
+    path: `/realchat.profile.v1.ProfileApi/${rpc}`,
+    headers: { authorization: `Bearer ${token}` },
+    bodies,
+    connections: 4,
+    streamsPerConnection: 4,
+    durationMs: settings.durationS * 1000,
+    warmUpMs,
+  });
+  const cpu = (await cpuSeconds(pid)) - (await cpuAfterWarmUp);
+  if (result.errors > 0) throw new Error(`${result.errors} calls failed on port ${port}`);
+  const rps = result.requests / result.seconds;
+  return { rps: Math.round(rps), cpuMicros: Math.round((cpu * 1e6) / result.requests) };
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -203,26 +255,16 @@ async function main(): Promise<void> {
     audience: "realchat-clients",
     expiresIn: "2h",
   });
-  const batchIds = new Set<string>();
-  while (batchIds.size < 100) batchIds.add(randomId());
-  const bodies: Record<string, Uint8Array> = {
-    GetProfile: toBinary(
-      GetProfileRequestSchema,
-      create(GetProfileRequestSchema, { userId: randomId() }),
-    ),
-    BatchGetProfiles: toBinary(
-      BatchGetProfilesRequestSchema,
-      create(BatchGetProfilesRequestSchema, { userIds: [...batchIds] }),
-    ),
-  };
-
   process.stdout.write(
     `A = ${sideA}, B = ${sideB}; ${settings.rounds} × ${settings.durationS} s, ` +
-      `${settings.simultaneous ? "both at once" : "alternated"}\n`,
+      `${settings.simultaneous ? "both at once" : "alternated"}` +
+      `${settings.variedIds ? ", random ids on every call (bench/load.ts)" : ", h2load"}\n`,
   );
   for (const rpc of settings.rpcs) {
-    const body = bodies[rpc];
-    if (body === undefined) throw new Error(`AB_RPCS: no request body for ${rpc}`);
+    if (rpc !== "GetProfile" && rpc !== "BatchGetProfiles") {
+      throw new Error(`AB_RPCS: GetProfile or BatchGetProfiles, not ${rpc}`);
+    }
+    const body = randomBody(rpc);
     const bodyFile = path.join(work, rpc);
     await writeFile(bodyFile, grpcFrame(body));
     // h2load counts a gRPC error (HTTP 200) as success: each side must answer OK first.
@@ -241,13 +283,16 @@ async function main(): Promise<void> {
     }
     const rates: [number[], number[]] = [[], []];
     const cpu: [number[], number[]] = [[], []];
+    const variedBodies = Array.from({ length: 1000 }, () => grpcFrame(randomBody(rpc)));
     const measure = (i: 0 | 1) =>
-      h2load(
-        `http://127.0.0.1:${ports[i]}/realchat.profile.v1.ProfileApi/${rpc}`,
-        bodyFile,
-        token,
-        pids[i] ?? 0,
-      );
+      settings.variedIds
+        ? variedLoad(ports[i] ?? 0, rpc, variedBodies, token, pids[i] ?? 0)
+        : h2load(
+            `http://127.0.0.1:${ports[i]}/realchat.profile.v1.ProfileApi/${rpc}`,
+            bodyFile,
+            token,
+            pids[i] ?? 0,
+          );
     for (let round = 0; round < settings.rounds; round++) {
       // Alternated, A first in even rounds and B first in odd ones; or both at once.
       const results = settings.simultaneous

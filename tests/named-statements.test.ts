@@ -140,7 +140,7 @@ describe("the profile store's lookups", () => {
     return { result, queued };
   }
 
-  it("asked in one turn are answered by one statement, each with its own profile", async () => {
+  it("asked in one turn are answered by one statement, each with its own profiles", async () => {
     const db = await openOneConnection(true);
     const [ada, bob] = [newUserId(), newUserId()];
     await applyProfileChange(db, { userId: ada, fields: { displayName: "Ada" } });
@@ -149,16 +149,18 @@ describe("the profile store's lookups", () => {
     const missing = newUserId();
 
     const { result, queued } = await whileConnectionHeld(db, () =>
-      Promise.all([ada, bob, missing, ada].map((userId) => store.find(userId))),
+      Promise.all([
+        Promise.all([ada, bob, missing, ada].map((userId) => store.find(userId))),
+        store.findMany([bob, missing, bob]),
+        store.findMany([missing, ada]),
+      ]),
     );
 
     expect(queued).toBe(1);
-    expect((await result).map((profile) => profile?.displayName)).toEqual([
-      "Ada",
-      "Bob",
-      undefined,
-      "Ada",
-    ]);
+    const [found, bobOnly, adaOnly] = await result;
+    expect(found.map((profile) => profile?.displayName)).toEqual(["Ada", "Bob", undefined, "Ada"]);
+    expect(bobOnly.map((profile) => profile.displayName)).toEqual(["Bob"]);
+    expect(adaOnly.map((profile) => profile.displayName)).toEqual(["Ada"]);
   });
 
   it("are not sent when every call asking them ended while they waited for a connection", async () => {

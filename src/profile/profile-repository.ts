@@ -15,14 +15,20 @@ import type { UserId } from "./user-id.js";
 
 /** The profile store on this database: the statements below, their rows mapped to profiles. */
 export function createProfileStore(db: Kysely<Database>): ProfileStore {
-  const findCoalesced = coalescedFinds(db);
+  const lookUp = coalescedLookups(db);
   return {
     async find(userId, signal) {
-      const row = await findCoalesced(userId, signal);
+      const row = (await lookUp([userId], signal)).get(userId);
       return row === undefined ? undefined : profileFromRow(row);
     },
     async findMany(userIds, signal) {
-      return (await findProfiles(db, userIds, signal)).map(profileFromRow);
+      const rows = await lookUp(userIds, signal);
+      const profiles: Profile[] = [];
+      for (const userId of new Set(userIds)) {
+        const row = rows.get(userId);
+        if (row !== undefined) profiles.push(profileFromRow(row));
+      }
+      return profiles;
     },
     async apply(change, signal) {
       const row = await applyProfileChange(db, change, signal);
@@ -32,67 +38,80 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
   };
 }
 
-/** Most single-profile lookups one statement answers. */
-const MAX_COALESCED_FINDS = 100;
+/** Most ids one coalesced statement looks up (a lookup with more gets a statement of its own). */
+const MAX_COALESCED_IDS = 500;
 
-interface PendingFind {
-  readonly userId: UserId;
+interface PendingLookup {
+  readonly userIds: readonly UserId[];
   readonly signal: AbortSignal | undefined;
-  readonly resolve: (row: ProfileRow | undefined) => void;
+  readonly resolve: (rows: ReadonlyMap<string, ProfileRow>) => void;
   readonly reject: (error: unknown) => void;
 }
 
 /**
- * `findProfile`, with the lookups asked during one turn of the event loop answered together by
- * one `findProfiles` statement (sent at `setImmediate`, at most MAX_COALESCED_FINDS ids each).
+ * `findProfiles`, with the lookups asked during one turn of the event loop (GetProfile's one id,
+ * BatchGetProfiles' list) answered together by one statement, sent at `setImmediate`, for at
+ * most MAX_COALESCED_IDS ids. Each lookup gets the rows by id, its own among them.
  *
- * Why: under concurrent GetProfile calls a statement per call was the largest cost left in the
- * service's profile (sending it to PostgreSQL, pooling, parsing its answer; bench/README.md,
- * "Lean path"), and PostgreSQL's own work per statement comes on top. A lone lookup still gets
- * its own statement, one turn later. The statement fails for all of its lookups together. Like
- * a lookup of its own, the statement is not sent when every lookup in it has had its call end
- * (`signal` aborted) before it got a connection; a lookup whose call ended still gets the
- * answer, which nobody reads.
+ * Why: under concurrent calls a statement per call was the largest cost left in the service's
+ * profile (sending it to PostgreSQL, pooling, parsing its answer; bench/README.md, "Lean path"),
+ * and PostgreSQL's own work per statement comes on top. A lone lookup still gets its own
+ * statement, one turn later. The statement fails for all of its lookups together. Like a lookup
+ * of its own, the statement is not sent when every lookup in it has had its call end (`signal`
+ * aborted) before it got a connection; a lookup whose call ended still gets the answer, which
+ * nobody reads.
  */
-function coalescedFinds(
+function coalescedLookups(
   db: Kysely<Database>,
-): (userId: UserId, signal: AbortSignal | undefined) => Promise<ProfileRow | undefined> {
-  let pending: PendingFind[] = [];
-  const send = async (batch: readonly PendingFind[]) => {
+): (
+  userIds: readonly UserId[],
+  signal: AbortSignal | undefined,
+) => Promise<ReadonlyMap<string, ProfileRow>> {
+  let pending: PendingLookup[] = [];
+  const send = async (lookups: readonly PendingLookup[]) => {
     const everyCallEnded = new AbortController();
-    let open = batch.length;
+    let open = lookups.length;
     const onEnded = () => {
       open -= 1;
-      if (open === 0) everyCallEnded.abort(batch[0]?.signal?.reason);
+      if (open === 0) everyCallEnded.abort();
     };
-    for (const find of batch) {
-      if (find.signal === undefined) continue;
-      if (find.signal.aborted) onEnded();
-      else find.signal.addEventListener("abort", onEnded, { once: true });
+    for (const { signal } of lookups) {
+      if (signal?.aborted) onEnded();
+      else signal?.addEventListener("abort", onEnded, { once: true });
     }
     try {
-      const ids = [...new Set(batch.map((find) => find.userId))];
-      const rows = await findProfiles(db, ids, everyCallEnded.signal);
+      const ids = new Set(lookups.flatMap((lookup) => lookup.userIds));
+      const rows = await findProfiles(db, [...ids], everyCallEnded.signal);
       const byId = new Map(rows.map((row) => [row.user_id, row]));
-      for (const find of batch) find.resolve(byId.get(find.userId));
+      for (const lookup of lookups) lookup.resolve(byId);
     } catch (error) {
-      for (const find of batch) find.reject(error);
+      // Not sent because every call ended: each learns it as its own call's end.
+      const unsent = everyCallEnded.signal.aborted;
+      for (const { signal, reject } of lookups) reject(unsent ? signal?.reason : error);
     } finally {
-      for (const find of batch) find.signal?.removeEventListener("abort", onEnded);
+      for (const { signal } of lookups) signal?.removeEventListener("abort", onEnded);
     }
   };
   const flush = () => {
-    const batch = pending;
-    pending = [];
-    for (let i = 0; i < batch.length; i += MAX_COALESCED_FINDS) {
-      void send(batch.slice(i, i + MAX_COALESCED_FINDS));
+    let statement: PendingLookup[] = [];
+    let ids = 0;
+    for (const lookup of pending) {
+      if (ids > 0 && ids + lookup.userIds.length > MAX_COALESCED_IDS) {
+        void send(statement);
+        statement = [];
+        ids = 0;
+      }
+      statement.push(lookup);
+      ids += lookup.userIds.length;
     }
+    pending = [];
+    if (statement.length > 0) void send(statement);
   };
-  return (userId, signal) => {
+  return (userIds, signal) => {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       if (pending.length === 0) setImmediate(flush);
-      pending.push({ userId, signal, resolve, reject });
+      pending.push({ userIds, signal, resolve, reject });
     });
   };
 }
