@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { cors as connectCors, createServiceImplSpec } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import cors from "cors";
@@ -18,7 +19,7 @@ import {
 import { file_realchat_profile_v1_social_graph_events } from "../gen/realchat/profile/v1/social_graph_events_pb.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config.js";
-import { withCallDeadline } from "./connect-internals/call-deadline.js";
+import { withCallDeadline, withStreamDeadline } from "./connect-internals/call-deadline.js";
 import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./connect-internals/grpc-unary.js";
 import { createSocialGraphApiHandlers } from "./graph/social-graph-handlers.js";
 import type { SocialGraphService } from "./graph/social-graph-service.js";
@@ -91,19 +92,20 @@ const publicServices = new Set([
 export function createRequestHandler(dependencies: AppDependencies): RequestHandler {
   const { config, readiness, metrics } = dependencies;
   const rpc = createRpcHandlers(dependencies);
-  const rpcHandler: RequestHandler = withCallDeadline(
-    config.grpcUnaryFastPath
-      ? (request, response) => {
-          if (!rpc.grpcUnary(request, response)) rpc.connect(request, response);
-        }
-      : rpc.connect,
-    { maxMs: config.requestTimeoutMs, isUnary: (path) => unaryPaths.has(path) },
-  );
+  const rpcHandler: RequestHandler = withCallDeadline(rpc.connect, {
+    maxMs: config.requestTimeoutMs,
+    isUnary: (path) => unaryPaths.has(path),
+  });
+  // The direct path takes its HTTP/2 streams before Node's compatibility layer (server.ts).
+  const grpcUnary = config.grpcUnaryFastPath
+    ? withStreamDeadline(rpc.grpcUnary, { maxMs: config.requestTimeoutMs })
+    : undefined;
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
   const serve: RequestHandler = (request, response) => {
     if (!httpEndpoints(request, response)) rpcHandler(request, response);
   };
-  if (config.corsAllowedOrigins.length === 0) return serve;
+  if (config.corsAllowedOrigins.length === 0)
+    return Object.assign(serve, { http2Stream: grpcUnary });
 
   const allowOrigins = config.corsAllowedOrigins.includes("*")
     ? "*"
@@ -115,18 +117,29 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
     exposedHeaders: [...connectCors.exposedHeaders],
     maxAge: 2 * 60 * 60,
   });
-  return (request, response) => {
+  const withCors: RequestHandler = (request, response) => {
     // The cors middleware only reads headers and sets response headers: it fits both HTTP versions.
     const req = request as Parameters<typeof corsHandler>[0];
     const res = response as Parameters<typeof corsHandler>[1];
     corsHandler(req, res, () => serve(request, response));
   };
+  // Browsers send `Origin` and get the CORS headers from the middleware above; gRPC clients, which
+  // have no use for them, keep the direct path.
+  return Object.assign(withCors, {
+    http2Stream:
+      grpcUnary &&
+      ((stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+        headers.origin === undefined && grpcUnary(stream, headers)),
+  });
 }
 
 export interface RpcHandlers {
   /** Connect's handler: every service, method and protocol. */
   readonly connect: RequestHandler;
-  /** The direct path for unary gRPC calls with binary messages; declines everything else. */
+  /**
+   * The direct path for unary gRPC calls with binary messages, on HTTP/2 streams; declines
+   * everything else.
+   */
   readonly grpcUnary: GrpcUnaryHandler;
 }
 

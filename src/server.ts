@@ -9,8 +9,22 @@ import { type ConnectionConfig, defaultConnectionConfig } from "./config.js";
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
 
-/** A request handler that serves both HTTP/1.1 and HTTP/2 requests (such as Connect's). */
-export type RequestHandler = (request: Request, response: Response) => void;
+/**
+ * A request handler that serves both HTTP/1.1 and HTTP/2 requests (such as Connect's); with
+ * `http2Stream`, it serves some HTTP/2 streams straight from Node's stream API.
+ */
+export type RequestHandler = ((request: Request, response: Response) => void) & {
+  readonly http2Stream?: Http2StreamHandler | undefined;
+};
+
+/**
+ * Takes an HTTP/2 stream before Node's compatibility layer wraps it in a request and a response,
+ * and returns true; or returns false, and the stream goes on to the request handler.
+ */
+export type Http2StreamHandler = (
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+) => boolean;
 
 export interface ServerOptions {
   /** PEM files; with them the port speaks TLS and picks h2 or http/1.1 by ALPN. */
@@ -105,6 +119,7 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
       connections.add(socket, socket.alpnProtocol === "h2");
     });
     secure.on("session", connections.addSession);
+    takeStreamsFirst(secure, handler.http2Stream);
     listener = secure;
   } else {
     const inner = http.createServer(http1Options, onRequest);
@@ -115,6 +130,7 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
     http1Server = inner;
     const http2Server = http2.createServer(http2Options, onRequest);
     http2Server.on("session", connections.addSession);
+    takeStreamsFirst(http2Server, handler.http2Stream);
     listener = net.createServer((socket) => {
       routeByPreface(socket, limits.headersTimeoutMs, (isHttp2) => {
         connections.add(socket, isHttp2);
@@ -144,6 +160,24 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
       await connections.closeAll(graceMs);
     },
   };
+}
+
+/**
+ * Lets `take` see each HTTP/2 stream before Node's compatibility layer, which a server created
+ * with a request listener installs as its one 'stream' listener: the streams `take` declines go
+ * on to that listener, and so to the request handler.
+ */
+function takeStreamsFirst(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  take: Http2StreamHandler | undefined,
+): void {
+  if (take === undefined) return;
+  const compatibilityLayer = server.listeners("stream");
+  server.removeAllListeners("stream");
+  server.on("stream", (stream, headers, ...rest) => {
+    if (take(stream, headers)) return;
+    for (const listener of compatibilityLayer) listener.call(server, stream, headers, ...rest);
+  });
 }
 
 /**

@@ -53,11 +53,11 @@ function startWith(handler: (handlers: RpcHandlers) => RequestHandler) {
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  direct = await startWith(({ grpcUnary }) => (request, response) => {
-    if (grpcUnary(request, response)) return;
+  const notFound: RequestHandler = (_, response) => {
     response.statusCode = 404;
     response.end();
-  });
+  };
+  direct = await startWith(({ grpcUnary }) => Object.assign(notFound, { http2Stream: grpcUnary }));
   connect = await startWith(({ connect }) => connect);
   await grpcClient(connect.baseUrl).updateProfile({ userId: storedUser, displayName: "Ada" });
 });

@@ -82,6 +82,20 @@ describe("read-your-writes", () => {
   });
 });
 
+describe("UpdateProfile and a cached copy", () => {
+  it("checks the etag against the database, not against a cached copy a newer version superseded", async () => {
+    const userId = crypto.randomUUID();
+    await holdBackEventsOf(databaseUrl, userId);
+    const first = await a.client.updateProfile({ userId, displayName: "Etag", bio: "cached" });
+    // Version 2 lands in the database unannounced: A's cache still holds version 1.
+    await changeUnannounced(databaseUrl, userId, "changed by SQL");
+    expect((await a.client.getProfile({ userId })).etag).toBe(first.etag);
+
+    const stale = a.client.updateProfile({ userId, bio: "cached", etag: first.etag });
+    expect(await codeOf(stale)).toBe("Aborted");
+  });
+});
+
 describe("two instances on one database and one broker", () => {
   it("an update on A becomes visible on B, which had the older version cached", async () => {
     const userId = crypto.randomUUID();

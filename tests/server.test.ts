@@ -8,7 +8,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { adminToken } from "./support/auth.js";
-import { bearer, codeOf, grpcClient, transportsFor } from "./support/clients.js";
+import {
+  answerOf,
+  bearer,
+  codeOf,
+  grpcClient,
+  grpcEnvelope,
+  grpcRequestHeaders,
+  transportsFor,
+} from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 import { useTestCertificate } from "./support/tls.js";
@@ -136,6 +144,25 @@ describe("CORS", () => {
 
     expect(response.status).toBe(404);
     expect(response.headers.get("access-control-expose-headers")).toMatch(/grpc-status/i);
+  });
+
+  it("gives the CORS headers to a gRPC call over HTTP/2 that carries an Origin", async () => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const stream = session.request({
+        ...grpcRequestHeaders("/realchat.profile.v1.ProfileApi/BatchGetProfiles"),
+        origin: "https://chat.example",
+      });
+      const answer = answerOf(stream);
+      stream.end(grpcEnvelope(new Uint8Array()));
+      const { header, trailer } = await answer;
+
+      expect(trailer["grpc-status"]).toBe("0");
+      expect(header["access-control-allow-origin"]).toBe("https://chat.example");
+      expect(header["access-control-expose-headers"]).toMatch(/grpc-status/i);
+    } finally {
+      session.close();
+    }
   });
 
   it("gives no CORS grant to another origin", async () => {

@@ -1,4 +1,9 @@
-import { Http2ServerRequest, constants as http2Constants } from "node:http2";
+import {
+  Http2ServerRequest,
+  constants as http2Constants,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import {
@@ -13,7 +18,7 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
-import type { RequestHandler } from "../server.js";
+import type { Http2StreamHandler, RequestHandler } from "../server.js";
 import { plainHeadersOf } from "./grpc-unary.js";
 
 type Request = Parameters<RequestHandler>[0];
@@ -46,10 +51,29 @@ export function withCallDeadline(
     const unary = options.isUnary(pathOf(request.url));
     const timer = setTimeout(
       () => expire(request, response, protocol, unary),
-      deadlineMs(request, protocol, options.maxMs),
+      deadlineMs(request.headers, protocol, options.maxMs),
     );
     response.once("close", () => clearTimeout(timer));
     handler(request, response);
+  };
+}
+
+/**
+ * The same deadline for the HTTP/2 streams `handler` takes (the direct unary gRPC path, which
+ * takes only unary gRPC calls).
+ */
+export function withStreamDeadline(
+  handler: Http2StreamHandler,
+  options: { readonly maxMs: number },
+): Http2StreamHandler {
+  return (stream, headers) => {
+    if (!handler(stream, headers)) return false;
+    const timer = setTimeout(
+      () => expireStream(stream, "grpc", headers["content-type"] ?? "", true, false),
+      deadlineMs(headers, "grpc", options.maxMs),
+    );
+    stream.once("close", () => clearTimeout(timer));
+    return true;
   };
 }
 
@@ -69,40 +93,54 @@ function protocolOf(contentType: string | undefined): Protocol {
 }
 
 /** The client's deadline capped at `maxMs`; a missing or malformed one (refused later) is `maxMs`. */
-function deadlineMs(request: Request, protocol: Protocol, maxMs: number): number {
+function deadlineMs(headers: IncomingHttpHeaders, protocol: Protocol, maxMs: number): number {
   const isGrpc = protocol === "grpc" || protocol === "grpc-web";
-  const value = request.headers[isGrpc ? "grpc-timeout" : "connect-timeout-ms"];
+  const value = headers[isGrpc ? "grpc-timeout" : "connect-timeout-ms"];
   if (typeof value !== "string") return maxMs;
   const parsed = isGrpc ? parseGrpcTimeout(value, maxMs) : parseConnectTimeout(value, maxMs);
   return parsed.error === undefined ? (parsed.timeoutMs ?? maxMs) : maxMs;
 }
 
 function expire(request: Request, response: Response, protocol: Protocol, unary: boolean): void {
+  const contentType = request.headers["content-type"] ?? "";
+  if (request instanceof Http2ServerRequest) {
+    expireStream(request.stream, protocol, contentType, unary, request.complete);
+    return;
+  }
+  // HTTP/1.1 cannot stop a request body mid-way, nor an answer, but by closing the connection.
   if (response.headersSent) {
-    if (unary) drop(request, http2Constants.NGHTTP2_CANCEL);
+    if (unary) request.socket.destroy();
     return;
   }
   if (request.complete && !unary) return;
-  const error = new ConnectError("the call ran past its deadline", Code.DeadlineExceeded);
-  const { status, header, body } = answerOf(error, protocol, request.headers["content-type"] ?? "");
-  if (request instanceof Http2ServerRequest) {
-    request.stream.respond({ ":status": status, ...header }, { endStream: body === undefined });
-    if (body !== undefined) request.stream.end(body);
-    // RST_STREAM NO_ERROR once the answer is out tells the client to stop sending (RFC 9113,
-    // 8.1), and frees the stream.
-    drop(request, http2Constants.NGHTTP2_NO_ERROR);
-  } else {
-    // HTTP/1.1 cannot stop a request body mid-way but by closing the connection.
-    const out: Http1Answer = response;
-    out.writeHead(status, { ...header, connection: "close" });
-    out.end(body ?? "");
-  }
+  const { status, header, body } = answerOf(pastDeadline(), protocol, contentType);
+  const out: Http1Answer = response;
+  out.writeHead(status, { ...header, connection: "close" });
+  out.end(body ?? "");
 }
 
-/** Ends the call's stream with `code` (HTTP/2), or its connection (HTTP/1.1). */
-function drop(request: Request, code: number): void {
-  if (request instanceof Http2ServerRequest) request.stream.close(code);
-  else request.socket.destroy();
+function expireStream(
+  stream: ServerHttp2Stream,
+  protocol: Protocol,
+  contentType: string,
+  unary: boolean,
+  complete: boolean,
+): void {
+  if (stream.headersSent) {
+    if (unary) stream.close(http2Constants.NGHTTP2_CANCEL);
+    return;
+  }
+  if (complete && !unary) return;
+  const { status, header, body } = answerOf(pastDeadline(), protocol, contentType);
+  stream.respond({ ":status": status, ...header }, { endStream: body === undefined });
+  if (body !== undefined) stream.end(body);
+  // RST_STREAM NO_ERROR once the answer is out tells the client to stop sending (RFC 9113,
+  // 8.1), and frees the stream.
+  stream.close(http2Constants.NGHTTP2_NO_ERROR);
+}
+
+function pastDeadline(): ConnectError {
+  return new ConnectError("the call ran past its deadline", Code.DeadlineExceeded);
 }
 
 /** What an HTTP/1.1 response needs for the answer (Response is a union of both versions). */

@@ -1,4 +1,4 @@
-import { Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { DescMessage } from "@bufbuild/protobuf";
 import {
   Code,
@@ -26,10 +26,10 @@ import {
   parseTimeout,
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
-import type { RequestHandler } from "../server.js";
+import type { Http2StreamHandler } from "../server.js";
 
-/** Takes a request and returns true, or returns false and leaves it to the next handler. */
-export type GrpcUnaryHandler = (...call: Parameters<RequestHandler>) => boolean;
+/** Takes an HTTP/2 stream and returns true, or returns false and leaves it to the next handler. */
+export type GrpcUnaryHandler = Http2StreamHandler;
 
 type UnarySpec = MethodImplSpec<DescMessage, DescMessage> & { kind: "unary" };
 
@@ -40,7 +40,7 @@ const binaryGrpcContentType = /^application\/grpc(?:\+proto)?$/i;
 const timeoutHeader = headerTimeout.toLowerCase();
 
 /**
- * Serves unary gRPC calls with binary messages straight from Node's HTTP/2 request, with
+ * Serves unary gRPC calls with binary messages straight from Node's HTTP/2 stream, with
  * Connect's own pieces: the handler context, request gate, interceptors, serialization,
  * compression negotiation, grpc-timeout parsing and the status trailers (error details
  * included). Everything else (gRPC-Web, Connect, JSON, streaming methods) returns false and goes
@@ -52,6 +52,11 @@ const timeoutHeader = headerTimeout.toLowerCase();
  * call has exactly one message each way, so it can be read whole and answered whole. Callers
  * see the same wire format, codes, metadata and limits as from Connect; the test suite runs
  * against both paths.
+ *
+ * It takes the raw stream (`ServerHttp2Stream`), before Node's HTTP/2 compatibility layer would
+ * wrap it in a request and a response (server.ts): those wrappers re-emit the body and translate
+ * every header and write, per call (bench/README.md, "Lean path"). Requests with an `expect`
+ * header are left to the compatibility layer, which answers them.
  */
 export function createGrpcUnaryHandler(
   services: readonly ServiceImplSpec[],
@@ -67,22 +72,27 @@ export function createGrpcUnaryHandler(
     }
   }
 
-  return (request, response) => {
-    if (!(request instanceof Http2ServerRequest)) return false;
-    const entry = methods.get(request.url);
+  return (stream, headers) => {
+    const entry = methods.get(headers[":path"] ?? "");
     if (
       entry === undefined ||
-      request.method !== "POST" ||
-      !binaryGrpcContentType.test(request.headers["content-type"] ?? "")
+      headers[":method"] !== "POST" ||
+      headers.expect !== undefined ||
+      !binaryGrpcContentType.test(headers["content-type"] ?? "")
     ) {
       return false;
     }
-    void entry.serve(request, response as Http2ServerResponse);
+    // As Node's compatibility layer does: a stream's error (a reset, a session torn down) also
+    // closes it, which is how the call learns of it; unheard, the error would crash the process.
+    stream.on("error", ignore);
+    void entry.serve(stream, headers);
     return true;
   };
 }
 
-type CallServer = (request: Http2ServerRequest, response: Http2ServerResponse) => Promise<void>;
+function ignore(): void {}
+
+type CallServer = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => Promise<void>;
 
 function createCallServer(
   spec: UnarySpec,
@@ -98,29 +108,27 @@ function createCallServer(
   const output = serialization.getO(true);
   const { acceptCompression, readMaxBytes, compressMinBytes, interceptors, requestGate } = settings;
 
-  return async (request, response) => {
-    const timeout = parseTimeout(
-      headerValue(request.headers[timeoutHeader]),
-      settings.maxTimeoutMs,
-    );
+  return async (stream, headers) => {
+    const timeout = parseTimeout(headerValue(headers[timeoutHeader]), settings.maxTimeoutMs);
     const context = createHandlerContext({
       ...spec,
       service: spec.method.parent,
       protocolName: "grpc",
       requestMethod: "POST",
-      url: `${request.scheme}://${request.authority}${request.url}`,
+      url: `${headers[":scheme"]}://${headers[":authority"] ?? headers.host}${headers[":path"]}`,
       timeoutMs: timeout.timeoutMs,
       shutdownSignal: settings.shutdownSignal,
-      requestHeader: withoutPseudoHeaders(request.headers),
+      requestHeader: withoutPseudoHeaders(headers),
       responseHeader: { "content-type": contentTypeProto },
     });
-    const body = readEnvelope(request, readMaxBytes);
+    const body = readEnvelope(stream, readMaxBytes);
     // Awaited only after the gate; until then a framing error must not count as unhandled.
     body.catch(() => {});
+    let answered = false;
     const aborted = () => {
-      if (!response.writableEnded) context.abort(clientGone());
+      if (!answered) context.abort(clientGone());
     };
-    response.once("close", aborted);
+    stream.once("close", aborted);
 
     const compression = compressionNegotiate(
       acceptCompression,
@@ -152,7 +160,8 @@ function createCallServer(
         compression.response,
         compressMinBytes,
       );
-      send(response, context, encodeEnvelope(reply.flags, reply.data));
+      answered = true;
+      send(stream, context, encodeEnvelope(reply.flags, reply.data));
       // Aborting a finished call's signal only stops its deadline timer, when it has one: the
       // handler has returned, and dispatching the abort event cost 3 % of a trivial call.
       if (timeout.timeoutMs !== undefined) context.abort();
@@ -161,10 +170,11 @@ function createCallServer(
         error instanceof ConnectError
           ? error
           : new ConnectError("internal error", Code.Internal, undefined, undefined, error);
-      send(response, context, undefined, failure);
+      answered = true;
+      send(stream, context, undefined, failure);
       context.abort(failure);
     } finally {
-      response.off("close", aborted);
+      stream.off("close", aborted);
     }
   };
 }
@@ -174,32 +184,39 @@ function clientGone(): ConnectError {
   return new ConnectError("the client closed the stream", Code.Canceled);
 }
 
+/** Headers, the body if any, then the trailers: what Node's compatibility layer would send. */
 function send(
-  response: Http2ServerResponse,
+  stream: ServerHttp2Stream,
   context: HandlerContext,
   body: Uint8Array | undefined,
   error?: ConnectError,
 ): void {
-  if (response.writableEnded || response.destroyed) return;
-  response.writeHead(200, plainHeadersOf(context.responseHeader));
-  response.addTrailers(plainHeadersOf(setTrailerStatus(context.responseTrailer, error)));
-  if (body === undefined) response.end();
-  else response.end(body);
+  // Answered already (the call's deadline, server.ts's callers), or reset by the client.
+  if (stream.headersSent || stream.destroyed || stream.closed) return;
+  const trailers = plainHeadersOf(setTrailerStatus(context.responseTrailer, error));
+  stream.respond(
+    { ":status": 200, ...plainHeadersOf(context.responseHeader) },
+    { waitForTrailers: true },
+  );
+  stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+  if (body === undefined) stream.end();
+  else stream.end(body);
 }
 
 /** The request's one enveloped message; fails as Connect's gRPC handler does on bad framing. */
 function readEnvelope(
-  request: Http2ServerRequest,
+  stream: ServerHttp2Stream,
   readMaxBytes: number,
 ): Promise<{ flags: number; data: Uint8Array }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
     let declaredLength: number | undefined;
+    let ended = false;
     const fail = (error: ConnectError) => {
-      request.off("data", onData);
-      request.off("end", onEnd);
-      request.resume();
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.resume();
       reject(error);
     };
     const onData = (chunk: Buffer) => {
@@ -221,6 +238,7 @@ function readEnvelope(
       }
     };
     const onEnd = () => {
+      ended = true;
       if (received === 0) return fail(unaryInputError("missing input message"));
       const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
       const length = received < envelopeHeaderBytes ? -1 : bytes.readUInt32BE(1);
@@ -229,10 +247,10 @@ function readEnvelope(
       }
       resolve({ flags: bytes[0] as number, data: bytes.subarray(envelopeHeaderBytes) });
     };
-    request.on("data", onData);
-    request.once("end", onEnd);
-    request.once("close", () => {
-      if (!request.complete) fail(clientGone());
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    stream.once("close", () => {
+      if (!ended) fail(clientGone());
     });
   });
 }
@@ -242,7 +260,7 @@ function unaryInputError(what: string): ConnectError {
 }
 
 /** Node's HTTP/2 header object without the pseudo-headers, repeated fields joined. */
-function withoutPseudoHeaders(headers: Http2ServerRequest["headers"]): Record<string, string> {
+function withoutPseudoHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const result: Record<string, string> = {};
   for (const name in headers) {
     if (name.charCodeAt(0) === 58 /* ":" */) continue;

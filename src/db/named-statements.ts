@@ -1,4 +1,10 @@
-import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from "kysely";
+import type {
+  Kysely,
+  PostgresCursor,
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresQueryResult,
+} from "kysely";
 import type pg from "pg";
 
 /** Statements worth preparing; DDL and transaction control run unnamed. */
@@ -20,7 +26,7 @@ const MAX_NAMED_STATEMENTS = 200;
  * than select `*` (a new column then changes nothing). Named statements need session pooling:
  * behind PgBouncer in transaction mode (before 1.21) set DB_PREPARED_STATEMENTS=false.
  */
-export function withNamedStatements(pool: pg.Pool): PostgresPool {
+export function withNamedStatements(pool: pg.Pool): NamedStatementPool {
   const names = new Map<string, string>();
   const nameOf = (text: string): string | undefined => {
     const known = names.get(text);
@@ -32,7 +38,7 @@ export function withNamedStatements(pool: pg.Pool): PostgresPool {
     return name;
   };
 
-  return {
+  const kysely: PostgresPool = {
     options: pool.options,
     async connect() {
       const client = await pool.connect();
@@ -55,4 +61,49 @@ export function withNamedStatements(pool: pg.Pool): PostgresPool {
     },
     end: () => pool.end(),
   };
+  return {
+    kysely,
+    async run<R>(text: string, values: unknown[], signal?: AbortSignal): Promise<R[]> {
+      signal?.throwIfAborted();
+      const client = await pool.connect();
+      try {
+        // The call may have ended while it waited for a connection: then nothing is sent.
+        signal?.throwIfAborted();
+        return (await client.query({ name: nameOf(text), text, values })).rows as R[];
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+/** The pool with named statements: as Kysely's pool, and as a runner of compiled statements. */
+export interface NamedStatementPool {
+  readonly kysely: PostgresPool;
+  readonly run: StatementRunner;
+}
+
+/**
+ * Runs one compiled statement straight on the pool and returns its rows; a statement whose call
+ * has ended (`signal` aborted) before it got a connection is never sent.
+ *
+ * Why: Kysely's executor costs more than the statement's own client work on the hottest reads
+ * (a promise race, listeners and a deferred per call for the signal; bench/README.md, "Lean path").
+ */
+export type StatementRunner = <R>(
+  text: string,
+  values: unknown[],
+  signal?: AbortSignal,
+) => Promise<R[]>;
+
+const runners = new WeakMap<object, StatementRunner>();
+
+/** Makes `run` the way hot statements on `db` (not its transactions) are run; see below. */
+export function attachStatementRunner<DB>(db: Kysely<DB>, run: StatementRunner): void {
+  runners.set(db, run);
+}
+
+/** The runner attached to `db`, if it is a PostgreSQL database opened with named statements. */
+export function statementRunnerOf<DB>(db: Kysely<DB>): StatementRunner | undefined {
+  return runners.get(db);
 }

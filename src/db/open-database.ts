@@ -5,7 +5,7 @@ import pg from "pg";
 import type { Logger } from "pino";
 import type { DatabaseConfig } from "../config.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
-import { withNamedStatements } from "./named-statements.js";
+import { attachStatementRunner, withNamedStatements } from "./named-statements.js";
 import type { Database } from "./schema.js";
 import { typeParsers } from "./timestamptz.js";
 
@@ -66,11 +66,11 @@ export async function openDatabase(
       options.logger.warn({ err: error }, "database connection lost");
     pool.on("error", connectionLost);
     pool.on("connect", (client) => client.on("error", connectionLost));
+    const named = config.preparedStatements ? withNamedStatements(pool) : undefined;
     const db = new Kysely<Database>({
-      dialect: new PostgresDialect({
-        pool: config.preparedStatements ? withNamedStatements(pool) : pool,
-      }),
+      dialect: new PostgresDialect({ pool: named?.kysely ?? pool }),
     });
+    if (named !== undefined) attachStatementRunner(db, named.run);
     return {
       db,
       embedded: false,
