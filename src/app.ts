@@ -17,6 +17,7 @@ import { withCallDeadline } from "./connect-internals/call-deadline.js";
 import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./connect-internals/grpc-unary.js";
 import { createHealthHandlers } from "./health/health-handlers.js";
 import type { Readiness } from "./health/readiness.js";
+import { withConditionalGet } from "./http/conditional-get.js";
 import { createHttpEndpoints } from "./http/http-endpoints.js";
 import type { Metrics } from "./observability/metrics.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
@@ -88,9 +89,10 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
       : rpc.connect,
     { maxMs: config.requestTimeoutMs, isUnary: (path) => unaryPaths.has(path) },
   );
+  const conditionalRpcHandler = withConditionalGet(rpcHandler);
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
   const serve: RequestHandler = (request, response) => {
-    if (!httpEndpoints(request, response)) rpcHandler(request, response);
+    if (!httpEndpoints(request, response)) conditionalRpcHandler(request, response);
   };
   if (config.corsAllowedOrigins.length === 0) return serve;
 
@@ -100,8 +102,14 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
   const corsHandler = cors({
     origin: allowOrigins,
     methods: [...connectCors.allowedMethods],
-    allowedHeaders: [...connectCors.allowedHeaders, "Authorization"],
-    exposedHeaders: [...connectCors.exposedHeaders],
+    // x-request-id both ways (README "Logs"); If-None-Match for pages that revalidate themselves.
+    allowedHeaders: [
+      ...connectCors.allowedHeaders,
+      "Authorization",
+      "X-Request-Id",
+      "If-None-Match",
+    ],
+    exposedHeaders: [...connectCors.exposedHeaders, "X-Request-Id", "ETag"],
     maxAge: 2 * 60 * 60,
   });
   return (request, response) => {

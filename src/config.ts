@@ -150,6 +150,18 @@ const asymmetricAlgorithms = [
   "Ed25519",
 ] as const;
 
+/** The port `npm run example:web` serves the example web client on (examples/web/). */
+export const EXAMPLE_WEB_PORT = 8081;
+
+/**
+ * In development mode (embedded PGlite, no JWT settings) with CORS_ALLOWED_ORIGINS unset, the
+ * example web client's origins get CORS grants, so it works against `npm start` with no setting.
+ */
+export const exampleWebOrigins: readonly string[] = Object.freeze([
+  `http://localhost:${EXAMPLE_WEB_PORT}`,
+  `http://127.0.0.1:${EXAMPLE_WEB_PORT}`,
+]);
+
 const environment = z.object({
   PORT: integer(0, 65535).default(8080),
   HOST: z.string().default("0.0.0.0"),
@@ -267,7 +279,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
         : undefined,
-    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    corsAllowedOrigins:
+      present.CORS_ALLOWED_ORIGINS === undefined && !hasJwtSettings
+        ? exampleWebOrigins
+        : e.CORS_ALLOWED_ORIGINS,
     grpcUnaryFastPath: e.GRPC_UNARY_FAST_PATH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     quotas: {

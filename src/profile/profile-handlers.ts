@@ -1,10 +1,12 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   BatchGetProfilesResponseSchema,
   type ProfileApi,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../auth/caller-context.js";
+import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "../http/conditional-get.js";
+import type { Profile } from "./profile.js";
 import { toProfileMessage } from "./profile-message.js";
 import type { ProfileService } from "./profile-service.js";
 
@@ -12,11 +14,14 @@ import type { ProfileService } from "./profile-service.js";
 export function createProfileApiHandlers(service: ProfileService): ServiceImpl<typeof ProfileApi> {
   return {
     async getProfile(request, context) {
-      return toProfileMessage(await service.getProfile(request.userId, context.signal));
+      const profile = await service.getProfile(request.userId, context.signal);
+      markRevalidatable(context, [profile]);
+      return toProfileMessage(profile);
     },
 
     async batchGetProfiles(request, context) {
       const result = await service.batchGetProfiles(request.userIds, context.signal);
+      markRevalidatable(context, result.profiles);
       return create(BatchGetProfilesResponseSchema, {
         profiles: result.profiles.map(toProfileMessage),
         missingUserIds: result.missingUserIds,
@@ -39,4 +44,14 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
       return toProfileMessage(profile);
     },
   };
+}
+
+/**
+ * A Connect GET answer gets an entity tag from the versions it holds, and a browser revalidates
+ * it before each use (`If-None-Match`, answered 304 by src/http/conditional-get.ts).
+ */
+function markRevalidatable(context: HandlerContext, profiles: readonly Profile[]): void {
+  if (context.requestMethod !== "GET") return;
+  context.responseHeader.set("etag", entityTagOf(profiles));
+  context.responseHeader.set("cache-control", CONNECT_GET_CACHE_CONTROL);
 }
