@@ -41,3 +41,8 @@ export class PermissionDeniedError extends Error {
 export class DependencyUnavailableError extends Error {
   override readonly name = "DependencyUnavailableError";
 }
+
+/** A bound on what one caller, or the instance, may hold open was reached; nothing was started. */
+export class LimitExceededError extends Error {
+  override readonly name = "LimitExceededError";
+}

@@ -5,6 +5,7 @@ import {
   DependencyUnavailableError,
   EtagMismatchError,
   InvalidArgumentError,
+  LimitExceededError,
   NotFoundError,
   PermissionDeniedError,
   UnauthenticatedError,
@@ -18,6 +19,7 @@ const codeOfDomainError: ReadonlyArray<readonly [new (...args: never[]) => Error
   [UnauthenticatedError, Code.Unauthenticated],
   [PermissionDeniedError, Code.PermissionDenied],
   [DependencyUnavailableError, Code.Unavailable],
+  [LimitExceededError, Code.ResourceExhausted],
 ];
 
 /**
