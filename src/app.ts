@@ -22,6 +22,7 @@ import { createHttpEndpoints } from "./http/http-endpoints.js";
 import type { Metrics } from "./observability/metrics.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
 import type { ProfileService } from "./profile/profile-service.js";
+import type { WatchHub } from "./profile/profile-watch-hub.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
@@ -43,6 +44,8 @@ export type AppConfig = Pick<
 export interface AppDependencies {
   readonly config: AppConfig;
   readonly profiles: ProfileService;
+  /** WatchProfiles' fan-out of the instance's profile feed. */
+  readonly watches: WatchHub;
   readonly logger: Logger;
   readonly verifyToken: TokenVerifier;
   readonly readiness: Readiness;
@@ -131,13 +134,14 @@ export interface RpcHandlers {
 export function createRpcHandlers({
   config,
   profiles,
+  watches,
   logger,
   verifyToken,
   readiness,
   metrics,
 }: AppDependencies): RpcHandlers {
   const telemetry = createTelemetry(logger, metrics);
-  const profileApi = createProfileApiHandlers(profiles);
+  const profileApi = createProfileApiHandlers(profiles, watches);
   const health = createHealthHandlers(
     readiness,
     [ProfileApi.typeName],

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { WatchLimits } from "./profile/profile-watch-hub.js";
 
 /** Where profiles are stored: a PostgreSQL server, or embedded PGlite in a local directory. */
 export type DatabaseConfig =
@@ -58,6 +59,15 @@ export interface QuotaConfig {
   readonly updateCost: number;
 }
 
+/** The read cache of profiles (README "The read cache"). */
+export interface ProfileCacheConfig {
+  readonly enabled: boolean;
+  /** Byte budget; least recently used profiles are evicted beyond it. */
+  readonly maxBytes: number;
+  /** Longest a cached profile is served after it was stored. */
+  readonly ttlMs: number;
+}
+
 /** Connection-level bounds of the one-port server (src/server.ts). */
 export interface ConnectionConfig {
   /**
@@ -114,6 +124,9 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
+  readonly profileCache: ProfileCacheConfig;
+  /** Bounds on WatchProfiles streams (README "Live profiles"). */
+  readonly watch: WatchLimits;
 }
 
 export type LogLevel = z.infer<typeof logLevel>;
@@ -224,6 +237,12 @@ const environment = z.object({
   EVENTS_CREATE_STREAMS: boolean.default(true),
   OUTBOX_POLL_INTERVAL_MS: integer(10, 600_000).default(1000),
   OUTBOX_RETENTION_HOURS: integer(0, 24 * 365).default(24),
+  PROFILE_CACHE_ENABLED: boolean.default(true),
+  PROFILE_CACHE_MAX_BYTES: integer(1024 * 1024, 2 ** 40).default(128 * 1024 * 1024),
+  PROFILE_CACHE_TTL_MS: integer(1, 86_400_000).default(300_000),
+  WATCH_MAX_IDS: integer(1, 1000).default(1000),
+  WATCH_MAX_PER_CALLER: integer(1, 1_000_000).default(16),
+  WATCH_MAX_STREAMS: integer(1, 1_000_000).default(10_000),
 });
 
 /**
@@ -319,6 +338,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       createStreams: e.EVENTS_CREATE_STREAMS,
       outboxPollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
       outboxRetentionSeconds: e.OUTBOX_RETENTION_HOURS * 3600,
+    },
+    profileCache: {
+      enabled: e.PROFILE_CACHE_ENABLED,
+      maxBytes: e.PROFILE_CACHE_MAX_BYTES,
+      ttlMs: e.PROFILE_CACHE_TTL_MS,
+    },
+    watch: {
+      maxIdsPerWatch: e.WATCH_MAX_IDS,
+      maxWatchesPerCaller: e.WATCH_MAX_PER_CALLER,
+      maxWatchers: e.WATCH_MAX_STREAMS,
     },
   });
 }

@@ -11,8 +11,15 @@ import { outboxBacklog } from "./events/outbox/outbox-repository.js";
 import { type Readiness, startReadiness } from "./health/readiness.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { announcingProfileStore } from "./profile/announcing-profile-store.js";
+import { cachedProfileStore } from "./profile/cached-profile-store.js";
+import { createProfileCache, type ProfileCache } from "./profile/profile-cache.js";
+import type { ProfileFeed } from "./profile/profile-feed.js";
+import { createProfileFeedHub, type ProfileFeedHub } from "./profile/profile-feed-hub.js";
 import { createProfileStore } from "./profile/profile-repository.js";
 import { createProfileService, type ProfileService } from "./profile/profile-service.js";
+import { createWatchHub } from "./profile/profile-watch-hub.js";
+import { cachedProfileWeight } from "./profile/profile-wire.js";
 import { createServer, type RequestHandler } from "./server.js";
 
 /** What a caller (a test, a benchmark) brings instead of what the configuration would build. */
@@ -36,6 +43,8 @@ export interface Service {
   readonly address: AddressInfo;
   readonly database: DatabaseHandle;
   readonly profiles: ProfileService;
+  /** Every profile change this instance learns of (README "The read cache"). */
+  readonly profileFeed: ProfileFeed;
   readonly events: Events;
   readonly readiness: Readiness;
   readonly metrics: Metrics;
@@ -87,17 +96,23 @@ export async function createService(
     const verifyToken =
       overrides.verifyToken ??
       createTokenVerifier({ ...config.auth, secret: await signingSecret(config, logger) });
-    const profiles = createProfileService(createProfileStore(db), {
-      allowHttpAvatarUrls: config.allowHttpAvatarUrls,
-    });
+    const profileFeed = createProfileFeedHub({ alwaysLive: database.embedded });
+    const cache = startProfileCache(config, database, profileFeed, logger);
+    const announcingStore = announcingProfileStore(createProfileStore(db), profileFeed.source);
+    const profiles = createProfileService(
+      cache === undefined ? announcingStore : cachedProfileStore(announcingStore, cache),
+      { allowHttpAvatarUrls: config.allowHttpAvatarUrls },
+    );
     const metrics = createMetrics({
       pool: database.poolStats,
       outboxBacklog: () => outboxBacklog(db),
+      profileCache: cache?.stats,
     });
     const events = startEvents({
       config: config.events,
       database,
       profiles,
+      profileFeed: profileFeed.source,
       logger,
       metrics: metrics.events,
     });
@@ -110,9 +125,12 @@ export async function createService(
       logger,
     });
     cleanups.unshift(async () => readiness.stop());
+    const watches = createWatchHub(profileFeed.feed, config.watch, metrics.watch);
+    cleanups.unshift(async () => watches.close());
     const handler = (overrides.requestHandler ?? createRequestHandler)({
       config,
       profiles,
+      watches,
       logger,
       verifyToken,
       readiness,
@@ -132,6 +150,9 @@ export async function createService(
     let stopped: Promise<void> | undefined;
     const stop = async (graceMs: number) => {
       readiness.markShuttingDown();
+      // Open watches end at once with UNAVAILABLE (clients reconnect elsewhere): a stream never
+      // finishes by itself, so waiting for it would only spend the grace period.
+      watches.close();
       await server.close(graceMs);
       await events.stop();
       readiness.stop();
@@ -141,6 +162,7 @@ export async function createService(
       address,
       database,
       profiles,
+      profileFeed: profileFeed.feed,
       events,
       readiness,
       metrics,
@@ -154,6 +176,33 @@ export async function createService(
     for (const cleanup of cleanups) await cleanup().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The read cache, fed by the profile feed; none when PROFILE_CACHE_ENABLED=false. On PostgreSQL
+ * without NATS_URL the feed is never live (other instances may write unseen), so the cache never
+ * serves.
+ */
+function startProfileCache(
+  config: Config,
+  database: DatabaseHandle,
+  hub: ProfileFeedHub,
+  logger: Logger,
+): ProfileCache | undefined {
+  if (!config.profileCache.enabled) return undefined;
+  if (!database.embedded && config.events.natsUrl === undefined) {
+    logger.warn(
+      "the profile cache does not serve: on PostgreSQL it needs the profile events (NATS_URL)",
+    );
+  }
+  const cache = createProfileCache({
+    maxBytes: config.profileCache.maxBytes,
+    ttlMs: config.profileCache.ttlMs,
+    weigh: cachedProfileWeight,
+    serving: hub.feed.live(),
+  });
+  hub.feed.subscribe(cache.listener);
+  return cache;
 }
 
 /** JWT_SECRET, or in embedded development mode the generated one (with a loud warning). */

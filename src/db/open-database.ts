@@ -23,6 +23,11 @@ export interface DatabaseOptions {
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   /**
+   * Embedded PGlite in this process: no other instance can write to it, so this instance sees
+   * every change it holds.
+   */
+  readonly embedded: boolean;
+  /**
    * Calls `onNotify` for every NOTIFY on `channel` until the returned function is called. On
    * PostgreSQL a dedicated connection listens and is reopened when lost; notifications sent while
    * it is away are missed, so callers also poll.
@@ -68,6 +73,7 @@ export async function openDatabase(
     });
     return {
       db,
+      embedded: false,
       listen: (channel, onNotify) =>
         listenOnPostgres(config.url, channel, onNotify, options.logger),
       poolStats: () => ({
@@ -91,6 +97,7 @@ export async function openDatabase(
   });
   return {
     db,
+    embedded: true,
     async listen(channel, onNotify) {
       const unsubscribe = await pglite.listen(channel, onNotify);
       return () => unsubscribe();

@@ -28,4 +28,6 @@ export interface EventMetrics {
   consumed(outcome: ConsumeOutcome): void;
   /** The bus is up (connected, streams set up, relay and consumer running) or not. */
   busUp(up: boolean): void;
+  /** A profile event arrived this many seconds after it occurred. */
+  feedLag(seconds: number): void;
 }

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { EventsConfig } from "../config.js";
 import type { DatabaseHandle } from "../db/open-database.js";
+import type { ProfileFeedListener } from "../profile/profile-feed.js";
 import type { ProfileService } from "../profile/profile-service.js";
 import {
   BROKER_RETRY,
@@ -13,6 +14,7 @@ import {
 import { createJetStreamPublisher } from "./bus/jetstream-publisher.js";
 import { startRegistrationConsumer } from "./consumers/registration-consumer.js";
 import type { EventMetrics } from "./event-metrics.js";
+import { startProfileEventSubscription } from "./feed/profile-event-subscription.js";
 import { startOutboxRelay } from "./outbox/outbox-relay.js";
 import { createOutboxStore } from "./outbox/outbox-repository.js";
 import { retryUntilStopped } from "./retry.js";
@@ -30,13 +32,16 @@ export interface EventsOptions {
   readonly config: EventsConfig;
   readonly database: DatabaseHandle;
   readonly profiles: ProfileService;
+  /** Hears every profile event of every instance, through one subscription. */
+  readonly profileFeed: ProfileFeedListener;
   readonly logger: Logger;
   readonly metrics: EventMetrics;
 }
 
 /**
  * Starts the event side of the service: the bus connects to NATS in the background; once it is
- * there the streams are set up, then the outbox relay and the UserRegistered consumer run on it.
+ * there the profile events are subscribed to (the profile feed), the streams are set up, then
+ * the outbox relay and the UserRegistered consumer run on it.
  */
 export function startEvents(options: EventsOptions): Events {
   const { config, logger, metrics } = options;
@@ -52,7 +57,16 @@ export function startEvents(options: EventsOptions): Events {
     nc: NatsConnection,
     stopping: AbortSignal,
   ): Promise<BusWorkers | undefined> => {
-    if (!(await setUpStreams(nc, stopping))) return undefined;
+    const subscription = startProfileEventSubscription({
+      connection: nc,
+      feed: options.profileFeed,
+      logger,
+      observeLag: metrics.feedLag,
+    });
+    if (!(await setUpStreams(nc, stopping))) {
+      subscription.stop();
+      return undefined;
+    }
     const js = jetstream(nc);
     const relay = await startOutboxRelay({
       store: createOutboxStore(options.database),
@@ -75,6 +89,7 @@ export function startEvents(options: EventsOptions): Events {
           .retryNow()
           .catch((error: unknown) => logger.warn({ err: error }, "retry failed")),
       async stop() {
+        subscription.stop();
         await consumer.stop();
         await relay.stop();
       },

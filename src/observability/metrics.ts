@@ -1,13 +1,19 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { consumeOutcomes, type EventMetrics, publishResults } from "../events/event-metrics.js";
 import type { OutboxBacklog } from "../events/outbox/outbox-repository.js";
+import type { ProfileCacheStats } from "../profile/profile-cache.js";
+import type { WatchMetrics } from "../profile/profile-watch-hub.js";
 import { withTimeLimit } from "../time-limit.js";
+import { registerCacheMetrics } from "./cache-metrics.js";
+import { createWatchMetrics } from "./watch-metrics.js";
 
 /** Where the gauges read their values at scrape time; absent parts are not exported. */
 export interface MetricSources {
   /** PostgreSQL pool occupancy (none for PGlite). */
   readonly pool?: () => { total: number; idle: number; waiting: number } | undefined;
   readonly outboxBacklog?: () => Promise<OutboxBacklog>;
+  /** The read cache's totals (none when PROFILE_CACHE_ENABLED=false). */
+  readonly profileCache?: () => ProfileCacheStats;
 }
 
 export interface Metrics {
@@ -20,6 +26,8 @@ export interface Metrics {
   connectionRefused(): void;
   /** Where the event side counts what it publishes and consumes. */
   readonly events: EventMetrics;
+  /** Where WatchProfiles' fan-out counts watchers, deliveries and coalesced drops. */
+  readonly watch: WatchMetrics;
 }
 
 /** Longest a scrape waits for the outbox query. */
@@ -137,6 +145,14 @@ export function createMetrics(sources: MetricSources): Metrics {
     registers,
   });
 
+  const feedLag = new Histogram({
+    name: "profile_cache_feed_lag_seconds",
+    help: "Time from a profile event's occurred_at to its receipt by this instance's feed.",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers,
+  });
+  if (sources.profileCache !== undefined) registerCacheMetrics(registers, sources.profileCache);
+
   return {
     registry,
     rpcStarted(procedure) {
@@ -155,6 +171,8 @@ export function createMetrics(sources: MetricSources): Metrics {
       published: (result) => published.inc({ result }),
       consumed: (outcome) => consumed.inc({ outcome }),
       busUp: (up) => busUp.set(up ? 1 : 0),
+      feedLag: (seconds) => feedLag.observe(seconds),
     },
+    watch: createWatchMetrics(registers),
   };
 }

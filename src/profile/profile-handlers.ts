@@ -1,17 +1,25 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
-  BatchGetProfilesResponseSchema,
   type ProfileApi,
+  type WatchProfilesResponse,
+  WatchProfilesResponse_DeletedSchema,
+  WatchProfilesResponse_MissingSchema,
+  WatchProfilesResponseSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../auth/caller-context.js";
 import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "../http/conditional-get.js";
 import type { Profile } from "./profile.js";
 import { toProfileMessage } from "./profile-message.js";
 import type { ProfileService } from "./profile-service.js";
+import type { WatchHub, WatchUpdate } from "./profile-watch-hub.js";
+import { answersInBinary, batchGetProfilesAnswer } from "./profile-wire.js";
 
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
-export function createProfileApiHandlers(service: ProfileService): ServiceImpl<typeof ProfileApi> {
+export function createProfileApiHandlers(
+  service: ProfileService,
+  watches: WatchHub,
+): ServiceImpl<typeof ProfileApi> {
   return {
     async getProfile(request, context) {
       const profile = await service.getProfile(request.userId, context.signal);
@@ -22,10 +30,11 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
     async batchGetProfiles(request, context) {
       const result = await service.batchGetProfiles(request.userIds, context.signal);
       markRevalidatable(context, result.profiles);
-      return create(BatchGetProfilesResponseSchema, {
-        profiles: result.profiles.map(toProfileMessage),
-        missingUserIds: result.missingUserIds,
-      });
+      return batchGetProfilesAnswer(
+        result.profiles,
+        result.missingUserIds,
+        answersInBinary(context),
+      );
     },
 
     async updateProfile(request, context) {
@@ -43,7 +52,41 @@ export function createProfileApiHandlers(service: ProfileService): ServiceImpl<t
       });
       return toProfileMessage(profile);
     },
+
+    // Watched from before the snapshot is read, so that no change falls between the two.
+    async *watchProfiles(request, context) {
+      const watch = watches.open(callerOf(context).subject, request.userIds);
+      try {
+        const snapshot = await service.batchGetProfiles(watch.userIds, context.signal);
+        watch.start(snapshot.profiles);
+        for (;;) yield toWatchMessage(await watch.next(context.signal));
+      } finally {
+        watch.close();
+      }
+    },
   };
+}
+
+function toWatchMessage({ state, snapshot }: WatchUpdate): WatchProfilesResponse {
+  const { userId, version } = state;
+  const common = { userId, version: BigInt(version), snapshot };
+  switch (state.kind) {
+    case "profile":
+      return create(WatchProfilesResponseSchema, {
+        ...common,
+        state: { case: "profile", value: toProfileMessage(state.profile) },
+      });
+    case "missing":
+      return create(WatchProfilesResponseSchema, {
+        ...common,
+        state: { case: "missing", value: create(WatchProfilesResponse_MissingSchema) },
+      });
+    case "deleted":
+      return create(WatchProfilesResponseSchema, {
+        ...common,
+        state: { case: "deleted", value: create(WatchProfilesResponse_DeletedSchema) },
+      });
+  }
 }
 
 /**

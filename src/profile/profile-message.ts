@@ -1,6 +1,7 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Profile as ProfileMessage } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "./profile.js";
+import type { UserId } from "./user-id.js";
 
 /**
  * The protobuf form of a profile, as the API returns it and events carry it.
@@ -31,4 +32,26 @@ function timestampOf(date: Date): Timestamp {
     seconds: BigInt(seconds),
     nanos: (ms - seconds * 1000) * 1_000_000,
   };
+}
+
+/**
+ * The domain profile an event carries, at the event's `version`. The user id is taken as the
+ * publisher wrote it: events come from instances of this service, which store canonical ids.
+ */
+export function profileFromMessage(message: ProfileMessage, version: number): Profile {
+  return {
+    userId: message.userId as UserId,
+    displayName: message.displayName,
+    avatarUrl: message.avatarUrl,
+    bio: message.bio,
+    createdAt: dateOf(message.createdAt),
+    updatedAt: dateOf(message.updatedAt),
+    version,
+    etag: message.etag,
+  };
+}
+
+function dateOf(timestamp: Timestamp | undefined): Date {
+  if (timestamp === undefined) return new Date(0);
+  return new Date(Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1_000_000));
 }

@@ -9,7 +9,7 @@ import {
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./profile-rules.js";
 import type { ProfileStore } from "./profile-store.js";
-import { malformedUserId, parseUserId, type UserId } from "./user-id.js";
+import { malformedUserId, parseUniqueUserIds, parseUserId, type UserId } from "./user-id.js";
 
 /** Most ids one BatchGetProfiles call may ask for. */
 const MAX_BATCH_SIZE = 1000;
@@ -147,15 +147,7 @@ function uniqueUserIds(rawUserIds: readonly string[]): UserId[] {
       },
     ]);
   }
-  const unique = new Set<UserId>();
-  const violations: FieldViolation[] = [];
-  rawUserIds.forEach((raw, index) => {
-    const userId = parseUserId(raw);
-    if (userId === undefined) violations.push(malformedUserId(`user_ids[${index}]`));
-    else unique.add(userId);
-  });
-  if (violations.length > 0) throw new InvalidArgumentError(violations);
-  return [...unique];
+  return parseUniqueUserIds(rawUserIds);
 }
 
 function staleEtag(userId: UserId): EtagMismatchError {

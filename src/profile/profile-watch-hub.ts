@@ -1,7 +1,7 @@
 import { DependencyUnavailableError, LimitExceededError } from "../errors.js";
 import type { Profile } from "./profile.js";
 import type { ProfileFeed } from "./profile-feed.js";
-import type { UserId } from "./user-id.js";
+import { parseUniqueUserIds, type UserId } from "./user-id.js";
 
 /** What one user's profile is, at a version. One object is shared by every watch of that user. */
 export type ProfileState =
@@ -55,10 +55,14 @@ export interface Watch {
 
 export interface WatchHub {
   /**
-   * Opens a watch of `userIds` (unique, canonical) for `caller`. Throws LimitExceededError when a
-   * limit is reached, DependencyUnavailableError when the feed is not live or the hub is closed.
+   * Opens a watch of `rawUserIds` (any case, duplicates collapse) for `caller`, watching the
+   * returned `userIds`. Throws LimitExceededError when a limit is reached, InvalidArgumentError
+   * for a malformed id, DependencyUnavailableError when the feed is not live or the hub closed.
    */
-  open(caller: string, userIds: readonly UserId[]): Watch;
+  open(
+    caller: string,
+    rawUserIds: readonly string[],
+  ): Watch & { readonly userIds: readonly UserId[] };
   /** Ends every watch with DependencyUnavailableError and refuses new ones (shutdown). */
   close(): void;
 }
@@ -113,6 +117,8 @@ export function createWatchHub(
           "this instance lost its feed of profile changes; watch again for a fresh snapshot",
         ),
       ),
+    // Watches opened from now on start with a fresh snapshot; the ended ones were told to.
+    resumed: () => {},
   });
 
   const release = (watch: OpenWatch, caller: string, userIds: readonly UserId[]) => {
@@ -129,16 +135,17 @@ export function createWatchHub(
   };
 
   return {
-    open(caller, userIds) {
+    open(caller, rawUserIds) {
+      if (rawUserIds.length > limits.maxIdsPerWatch) {
+        throw new LimitExceededError(
+          `a watch may name at most ${limits.maxIdsPerWatch} users, got ${rawUserIds.length}`,
+        );
+      }
+      const userIds = parseUniqueUserIds(rawUserIds);
       if (closed) throw new DependencyUnavailableError("the instance is shutting down");
       if (!feed.live()) {
         throw new DependencyUnavailableError(
           "this instance does not see every profile change now; retry later",
-        );
-      }
-      if (userIds.length > limits.maxIdsPerWatch) {
-        throw new LimitExceededError(
-          `a watch may name at most ${limits.maxIdsPerWatch} users, got ${userIds.length}`,
         );
       }
       if (open.size >= limits.maxWatchers) {
@@ -161,7 +168,7 @@ export function createWatchHub(
         else watches.add(watch);
       }
       metrics.watcherOpened();
-      return watch;
+      return Object.assign(watch, { userIds });
     },
 
     close() {

@@ -37,6 +37,10 @@ function fakeFeed() {
       live = false;
       for (const listener of listeners) listener.lost();
     },
+    resume() {
+      live = true;
+      for (const listener of listeners) listener.resumed();
+    },
   };
 }
 
@@ -269,7 +273,7 @@ describe("profile watch hub", () => {
   });
 
   it("ends every watch when the feed is lost, and refuses new ones until it is live", async () => {
-    const { hub, lose, counts } = setUp();
+    const { hub, lose, resume, counts } = setUp();
     const a = newUserId();
     const watch = hub.open("caller", [a]);
     watch.start([]);
@@ -281,6 +285,8 @@ describe("profile watch hub", () => {
     await expect(waiting).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(counts.open).toBe(0);
     expect(() => hub.open("caller", [a])).toThrow(DependencyUnavailableError);
+    resume();
+    expect(hub.open("caller", [a])).toBeDefined();
   });
 
   it("ends every watch at shutdown, pending updates unsent", async () => {
