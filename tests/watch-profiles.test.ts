@@ -6,11 +6,13 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { connect, headers } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import {
   ProfileApi,
   type WatchProfilesResponse,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { ProfileUpdatedSchema } from "../gen/realchat/profile/v1/profile_events_pb.js";
+import { loadConfig } from "../src/config.js";
 import { tokenFor } from "./support/auth.js";
 import { errorOf, grpcClient, type ProfileClient, transportsFor } from "./support/clients.js";
 import { useTestDatabase } from "./support/databases.js";
@@ -230,6 +232,8 @@ describe("WatchProfiles refusals", () => {
   beforeAll(async () => {
     limited = await liveInstance(fixture.database.handle, {
       watch: { maxIdsPerWatch: 3, maxWatchesPerCaller: 2, maxWatchers: 3 },
+      // A user may read 5 profiles at once, then 1 per second.
+      quotas: { ...loadConfig({}).quotas, user: { perSecond: 1, burst: 5 } },
     });
   }, 60_000);
   afterAll(() => limited?.close());
@@ -266,6 +270,18 @@ describe("WatchProfiles refusals", () => {
     await until(
       async () => (await metricValue(limited.service.metrics, "profile_watchers_open")) === 0,
     );
+  });
+
+  it("charges the snapshot's ids to the caller's quota, like BatchGetProfiles", async () => {
+    const client = await clientOf(crypto.randomUUID());
+    const ids = () => Array.from({ length: 3 }, () => crypto.randomUUID());
+    const first = openWatch(client, ids());
+    await first.next();
+    first.close();
+
+    const refused = await errorOf(firstMessage(client, ids()));
+    expect(refused.code).toBe(Code.ResourceExhausted);
+    expect(refused.findDetails(RetryInfoSchema)).toHaveLength(1);
   });
 
   it("refuses malformed ids and callers without a token", async () => {
