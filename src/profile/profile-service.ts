@@ -1,7 +1,6 @@
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import {
   EtagMismatchError,
-  type FieldViolation,
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
