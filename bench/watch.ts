@@ -56,6 +56,12 @@ async function usageOf(pid: number): Promise<{ rss: number; cpuSeconds: number }
   return { rss: rssKb * 1024, cpuSeconds: ticks / 100 };
 }
 
+/** The JavaScript heap in use (bytes), from the instance's /metrics. */
+async function heapUsed(url: string): Promise<number> {
+  const page = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(page)?.[1] ?? Number.NaN);
+}
+
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check().catch(() => false))) {
@@ -93,6 +99,10 @@ async function startInstance(extraEnv: Record<string, string>): Promise<{
       JWT_SECRET: secret,
       NATS_URL: testNatsUrl,
       LOG_LEVEL: "error",
+      // The README's heap flags ("Memory"): without them V8 collects lazily and RSS shows garbage.
+      NODE_OPTIONS:
+        process.env.BENCH_SERVICE_NODE_OPTIONS ??
+        "--max-semi-space-size=16 --max-old-space-size=192",
       ...extraEnv,
     },
     stdio: ["ignore", "ignore", "inherit"],
@@ -128,7 +138,7 @@ try {
     );
   }
   await sleep(2000);
-  const idle = await usageOf(watcher.pid);
+  const idle = { ...(await usageOf(watcher.pid)), heap: await heapUsed(watcher.url) };
 
   // Answer times by `userId@version`, and arrival times of each on the streams.
   const answeredAt = new Map<string, number>();
@@ -166,7 +176,7 @@ try {
     120_000,
   );
   await sleep(3000);
-  const watching = await usageOf(watcher.pid);
+  const watching = { ...(await usageOf(watcher.pid)), heap: await heapUsed(watcher.url) };
 
   // The updates, at a fixed rate from when each was due, over the whole run.
   const total = settings.updatesPerSecond * settings.seconds;
@@ -216,8 +226,9 @@ try {
     watcher: {
       "RSS idle, MiB": mib(idle.rss),
       "RSS with the streams open and idle, MiB": mib(watching.rss),
-      "RSS per 1,000 idle watchers, KiB": Math.round(
-        (watching.rss - idle.rss) / 1024 / (settings.watchers / 1000),
+      "RSS per idle watcher, KiB": Math.round((watching.rss - idle.rss) / 1024 / settings.watchers),
+      "heap used per idle watcher, KiB": Math.round(
+        (watching.heap - idle.heap) / 1024 / settings.watchers,
       ),
       "CPU during updates, % of one core": Math.round(
         ((after.watcher.cpuSeconds - before.watcher.cpuSeconds) / updateSeconds) * 100,

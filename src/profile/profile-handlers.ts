@@ -57,8 +57,8 @@ export function createProfileApiHandlers(
     async *watchProfiles(request, context) {
       const watch = watches.open(callerOf(context).subject, request.userIds);
       try {
-        const snapshot = await service.batchGetProfiles(watch.userIds, context.signal);
-        watch.start(snapshot.profiles);
+        // Not kept in a variable: the generator's scope lives as long as the stream.
+        watch.start((await service.batchGetProfiles(watch.userIds, context.signal)).profiles);
         for (;;) yield toWatchMessage(await watch.next(context.signal));
       } finally {
         watch.close();
