@@ -84,6 +84,10 @@ const dbName = `bench_watch_${randomBytes(4).toString("hex")}`;
 const serviceDbUrl = new URL(testDatabaseUrl);
 serviceDbUrl.pathname = `/${dbName}`;
 const children: ChildProcess[] = [];
+// Also when the bench itself fails: an instance left behind would keep consuming registrations.
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
 
 async function startInstance(extraEnv: Record<string, string>): Promise<{
   url: string;

@@ -9,8 +9,7 @@ import { createRequestHandler } from "../src/app.js";
 import { tokenFor } from "./support/auth.js";
 import { browserArtifact, launchChromium, type TestBrowser } from "./support/browser.js";
 import { useTestDatabase } from "./support/databases.js";
-import { testNatsUrl } from "./support/environment.js";
-import { until } from "./support/nats.js";
+import { type PrivateNats, startNatsServer, until } from "./support/nats.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const fixture = useTestDatabase();
@@ -20,8 +19,11 @@ let allowed: ExampleServer;
 let other: ExampleServer;
 let server: TestServer;
 let browser: TestBrowser;
+// A broker of the file's own, so that its instance takes no registration from tests/events.test.ts.
+let broker: PrivateNats;
 
 beforeAll(async () => {
+  broker = await startNatsServer();
   // Test tokens: the example's "Get a development token" signs with the suite's secret.
   const mintToken = (userId: string) => tokenFor(userId);
   [allowed, other] = await Promise.all([
@@ -32,7 +34,7 @@ beforeAll(async () => {
     fixture.database.handle,
     { corsAllowedOrigins: [allowed.origin] },
     {
-      events: { natsUrl: testNatsUrl, createStreams: true, outboxPollIntervalMs: 250 },
+      events: { natsUrl: broker.url, createStreams: true, outboxPollIntervalMs: 250 },
       requestHandler: (dependencies) => {
         const handler = createRequestHandler(dependencies);
         return (request, response) => {
@@ -53,6 +55,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await Promise.all([allowed?.close(), other?.close()]);
+  await broker?.dispose();
 });
 
 type Transport = "connect" | "grpc-web";

@@ -16,9 +16,8 @@ import { loadConfig } from "../src/config.js";
 import { tokenFor } from "./support/auth.js";
 import { errorOf, grpcClient, type ProfileClient, transportsFor } from "./support/clients.js";
 import { useTestDatabase } from "./support/databases.js";
-import { testNatsUrl } from "./support/environment.js";
 import { metricValue } from "./support/metrics.js";
-import { storedEventsOf, until } from "./support/nats.js";
+import { type PrivateNats, startNatsServer, storedEventsOf, until } from "./support/nats.js";
 import { useScratch } from "./support/scratch.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -63,11 +62,11 @@ function openWatch(client: ProfileClient, userIds: string[], timeoutMs?: number)
   };
 }
 
-/** An instance with events on the suite's broker, once its feed is live. */
+/** An instance with events on the file's broker (or `natsUrl`), once its feed is live. */
 async function liveInstance(
   database: Parameters<typeof startTestServer>[0],
   config: Parameters<typeof startTestServer>[1] = {},
-  natsUrl = testNatsUrl,
+  natsUrl = broker.url,
 ): Promise<TestServer> {
   const server = await startTestServer(database, config, {
     events: { natsUrl, createStreams: true, outboxPollIntervalMs: 250 },
@@ -77,9 +76,13 @@ async function liveInstance(
 }
 
 const fixture = useTestDatabase();
+// A broker of the file's own: its instances consume registrations, which must not take them from
+// the instances of tests/events.test.ts running at the same time on the suite's broker.
+let broker: PrivateNats;
 let server: TestServer;
 let other: TestServer;
 beforeAll(async () => {
+  broker = await startNatsServer();
   [server, other] = await Promise.all([
     liveInstance(fixture.database.handle),
     liveInstance(fixture.database.handle),
@@ -87,6 +90,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await Promise.all([server?.close(), other?.close()]);
+  await broker?.dispose();
 });
 
 async function created(displayName = "Watched"): Promise<string> {
@@ -149,12 +153,12 @@ describe("WatchProfiles across instances", () => {
     ]);
 
     // A redelivery of version 2, as a broker or a stalled relay may send it, then version 4.
-    await until(async () => (await storedEventsOf(testNatsUrl, userId)).length >= 3);
-    const versionTwo = (await storedEventsOf(testNatsUrl, userId)).find(
+    await until(async () => (await storedEventsOf(broker.url, userId)).length >= 3);
+    const versionTwo = (await storedEventsOf(broker.url, userId)).find(
       (stored) => Number(stored.event.version) === 2,
     );
     if (versionTwo === undefined) throw new Error("version 2 is not in the stream");
-    const nc = await connect({ servers: testNatsUrl });
+    const nc = await connect({ servers: broker.url });
     const h = headers();
     h.set("Realchat-Event-Type", versionTwo.type);
     h.set("Content-Type", "application/protobuf");
@@ -208,7 +212,7 @@ describe("a client that does not read", () => {
  * user: it publishes a user's events one at a time, each acknowledged).
  */
 async function publishUpdates(userId: string, from: number, to: number): Promise<void> {
-  const nc = await connect({ servers: testNatsUrl });
+  const nc = await connect({ servers: broker.url });
   const h = headers();
   h.set("Realchat-Event-Type", ProfileUpdatedSchema.typeName);
   h.set("Content-Type", "application/protobuf");
