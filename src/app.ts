@@ -25,10 +25,12 @@ import { createSocialGraphApiHandlers } from "./graph/social-graph-handlers.js";
 import type { SocialGraphService } from "./graph/social-graph-service.js";
 import { createHealthHandlers } from "./health/health-handlers.js";
 import type { Readiness } from "./health/readiness.js";
+import { withConditionalGet } from "./http/conditional-get.js";
 import { createHttpEndpoints } from "./http/http-endpoints.js";
 import type { Metrics } from "./observability/metrics.js";
 import { createProfileApiHandlers } from "./profile/profile-handlers.js";
 import type { ProfileService } from "./profile/profile-service.js";
+import type { WatchHub } from "./profile/profile-watch-hub.js";
 import { createAuthGate } from "./rpc/auth-gate.js";
 import { createDeadlineInterceptor } from "./rpc/deadline-interceptor.js";
 import { createErrorInterceptor } from "./rpc/error-interceptor.js";
@@ -51,6 +53,8 @@ export interface AppDependencies {
   readonly config: AppConfig;
   readonly profiles: ProfileService;
   readonly socialGraph: SocialGraphService;
+  /** WatchProfiles' fan-out of the instance's profile feed. */
+  readonly watches: WatchHub;
   readonly logger: Logger;
   readonly verifyToken: TokenVerifier;
   readonly readiness: Readiness;
@@ -100,9 +104,10 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
   const grpcUnary = config.grpcUnaryFastPath
     ? withStreamDeadline(rpc.grpcUnary, { maxMs: config.requestTimeoutMs })
     : undefined;
+  const conditionalRpcHandler = withConditionalGet(rpcHandler);
   const httpEndpoints = createHttpEndpoints(readiness, metrics);
   const serve: RequestHandler = (request, response) => {
-    if (!httpEndpoints(request, response)) rpcHandler(request, response);
+    if (!httpEndpoints(request, response)) conditionalRpcHandler(request, response);
   };
   if (config.corsAllowedOrigins.length === 0)
     return Object.assign(serve, { http2Stream: grpcUnary });
@@ -113,8 +118,14 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
   const corsHandler = cors({
     origin: allowOrigins,
     methods: [...connectCors.allowedMethods],
-    allowedHeaders: [...connectCors.allowedHeaders, "Authorization"],
-    exposedHeaders: [...connectCors.exposedHeaders],
+    // x-request-id both ways (README "Logs"); If-None-Match for pages that revalidate themselves.
+    allowedHeaders: [
+      ...connectCors.allowedHeaders,
+      "Authorization",
+      "X-Request-Id",
+      "If-None-Match",
+    ],
+    exposedHeaders: [...connectCors.exposedHeaders, "X-Request-Id", "ETag"],
     maxAge: 2 * 60 * 60,
   });
   const withCors: RequestHandler = (request, response) => {
@@ -148,13 +159,14 @@ export function createRpcHandlers({
   config,
   profiles,
   socialGraph,
+  watches,
   logger,
   verifyToken,
   readiness,
   metrics,
 }: AppDependencies): RpcHandlers {
   const telemetry = createTelemetry(logger, metrics);
-  const profileApi = createProfileApiHandlers(profiles);
+  const profileApi = createProfileApiHandlers(profiles, watches);
   const socialGraphApi = createSocialGraphApiHandlers(socialGraph);
   const health = createHealthHandlers(
     readiness,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { WatchLimits } from "./profile/profile-watch-hub.js";
 
 /** Where profiles are stored: a PostgreSQL server, or embedded PGlite in a local directory. */
 export type DatabaseConfig =
@@ -124,6 +125,8 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
   readonly profileCache: ProfileCacheConfig;
+  /** Bounds on WatchProfiles streams (README "Live profiles"). */
+  readonly watch: WatchLimits;
 }
 
 export type LogLevel = z.infer<typeof logLevel>;
@@ -159,6 +162,18 @@ const asymmetricAlgorithms = [
   "EdDSA",
   "Ed25519",
 ] as const;
+
+/** The port `npm run example:web` serves the example web client on (examples/web/). */
+export const EXAMPLE_WEB_PORT = 8081;
+
+/**
+ * In development mode (embedded PGlite, no JWT settings) with CORS_ALLOWED_ORIGINS unset, the
+ * example web client's origins get CORS grants, so it works against `npm start` with no setting.
+ */
+export const exampleWebOrigins: readonly string[] = Object.freeze([
+  `http://localhost:${EXAMPLE_WEB_PORT}`,
+  `http://127.0.0.1:${EXAMPLE_WEB_PORT}`,
+]);
 
 const environment = z.object({
   PORT: integer(0, 65535).default(8080),
@@ -225,6 +240,9 @@ const environment = z.object({
   PROFILE_CACHE_ENABLED: boolean.default(true),
   PROFILE_CACHE_MAX_BYTES: integer(1024 * 1024, 2 ** 40).default(128 * 1024 * 1024),
   PROFILE_CACHE_TTL_MS: integer(1, 86_400_000).default(300_000),
+  WATCH_MAX_IDS: integer(1, 1000).default(1000),
+  WATCH_MAX_PER_CALLER: integer(1, 1_000_000).default(16),
+  WATCH_MAX_STREAMS: integer(1, 1_000_000).default(10_000),
 });
 
 /**
@@ -280,7 +298,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
         : undefined,
-    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
+    corsAllowedOrigins:
+      present.CORS_ALLOWED_ORIGINS === undefined && !hasJwtSettings
+        ? exampleWebOrigins
+        : e.CORS_ALLOWED_ORIGINS,
     grpcUnaryFastPath: e.GRPC_UNARY_FAST_PATH,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     quotas: {
@@ -322,6 +343,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       enabled: e.PROFILE_CACHE_ENABLED,
       maxBytes: e.PROFILE_CACHE_MAX_BYTES,
       ttlMs: e.PROFILE_CACHE_TTL_MS,
+    },
+    watch: {
+      maxIdsPerWatch: e.WATCH_MAX_IDS,
+      maxWatchesPerCaller: e.WATCH_MAX_PER_CALLER,
+      maxWatchers: e.WATCH_MAX_STREAMS,
     },
   });
 }

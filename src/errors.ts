@@ -58,3 +58,8 @@ export class LimitReachedError extends Error {
     super(description);
   }
 }
+
+/** A bound on what one caller, or the instance, may hold open was reached; nothing was started. */
+export class LimitExceededError extends Error {
+  override readonly name = "LimitExceededError";
+}

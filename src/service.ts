@@ -22,6 +22,7 @@ import type { ProfileFeed } from "./profile/profile-feed.js";
 import { createProfileFeedHub, type ProfileFeedHub } from "./profile/profile-feed-hub.js";
 import { createProfileStore } from "./profile/profile-repository.js";
 import { createProfileService, type ProfileService } from "./profile/profile-service.js";
+import { createWatchHub } from "./profile/profile-watch-hub.js";
 import { cachedProfileWeight } from "./profile/profile-wire.js";
 import { createServer, type RequestHandler } from "./server.js";
 
@@ -141,10 +142,13 @@ export async function createService(
       logger,
     });
     cleanups.unshift(async () => readiness.stop());
+    const watches = createWatchHub(profileFeed.feed, config.watch, metrics.watch);
+    cleanups.unshift(async () => watches.close());
     const handler = (overrides.requestHandler ?? createRequestHandler)({
       config,
       profiles,
       socialGraph,
+      watches,
       logger,
       verifyToken,
       readiness,
@@ -164,6 +168,9 @@ export async function createService(
     let stopped: Promise<void> | undefined;
     const stop = async (graceMs: number) => {
       readiness.markShuttingDown();
+      // Open watches end at once with UNAVAILABLE (clients reconnect elsewhere): a stream never
+      // finishes by itself, so waiting for it would only spend the grace period.
+      watches.close();
       await server.close(graceMs);
       await events.stop();
       readiness.stop();

@@ -2,8 +2,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { consumeOutcomes, type EventMetrics, publishResults } from "../events/event-metrics.js";
 import type { OutboxBacklog } from "../events/outbox/outbox-repository.js";
 import type { ProfileCacheStats } from "../profile/profile-cache.js";
+import type { WatchMetrics } from "../profile/profile-watch-hub.js";
 import { withTimeLimit } from "../time-limit.js";
 import { registerCacheMetrics } from "./cache-metrics.js";
+import { createWatchMetrics } from "./watch-metrics.js";
 
 /** Where the gauges read their values at scrape time; absent parts are not exported. */
 export interface MetricSources {
@@ -24,6 +26,8 @@ export interface Metrics {
   connectionRefused(): void;
   /** Where the event side counts what it publishes and consumes. */
   readonly events: EventMetrics;
+  /** Where WatchProfiles' fan-out counts watchers, deliveries and coalesced drops. */
+  readonly watch: WatchMetrics;
 }
 
 /** Longest a scrape waits for the outbox query. */
@@ -169,5 +173,6 @@ export function createMetrics(sources: MetricSources): Metrics {
       busUp: (up) => busUp.set(up ? 1 : 0),
       feedLag: (seconds) => feedLag.observe(seconds),
     },
+    watch: createWatchMetrics(registers),
   };
 }

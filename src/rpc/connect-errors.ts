@@ -6,6 +6,7 @@ import {
   EtagMismatchError,
   FailedPreconditionError,
   InvalidArgumentError,
+  LimitExceededError,
   LimitReachedError,
   NotFoundError,
   PermissionDeniedError,
@@ -21,6 +22,7 @@ const codeOfDomainError: ReadonlyArray<readonly [new (...args: never[]) => Error
   [PermissionDeniedError, Code.PermissionDenied],
   [DependencyUnavailableError, Code.Unavailable],
   [FailedPreconditionError, Code.FailedPrecondition],
+  [LimitExceededError, Code.ResourceExhausted],
 ];
 
 /**

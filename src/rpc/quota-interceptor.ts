@@ -5,7 +5,9 @@ import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import {
   BatchGetProfilesRequestSchema,
   UpdateProfileRequestSchema,
+  WatchProfilesRequestSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import type { Caller } from "../auth/caller.js";
 import { kCaller } from "../auth/caller-context.js";
 import type { QuotaConfig } from "../config.js";
 import { createQuotaBuckets } from "./quota-buckets.js";
@@ -26,6 +28,7 @@ const MAX_TRACKED_CALLERS = 100_000;
  * - BatchGetProfiles: the number of ids sent, duplicates included (the work of reading and
  *   checking them is done before they collapse);
  * - UpdateProfile: `updateCost` (a write, its event and its fan-out cost far more than a read);
+ * - WatchProfiles: the number of ids sent, like BatchGetProfiles (its snapshot reads them all);
  * - anything else, and an empty batch: 1, so that floods of empty calls are bounded too.
  * Calls without a caller (health, reflection) are not counted here.
  */
@@ -39,18 +42,20 @@ export function createQuotaInterceptor(
     service: createQuotaBuckets(config.service, { maxKeys: MAX_TRACKED_CALLERS, now }),
   };
   const costOf = (message: unknown) => {
-    if (isMessage(message, BatchGetProfilesRequestSchema))
+    if (isMessage(message, BatchGetProfilesRequestSchema)) {
       return Math.max(1, message.userIds.length);
+    }
+    // The snapshot reads every id; the changes pushed after it are not charged.
+    if (isMessage(message, WatchProfilesRequestSchema)) return Math.max(1, message.userIds.length);
     if (isMessage(message, UpdateProfileRequestSchema)) return config.updateCost;
     return 1;
   };
-  return (next) => (request) => {
-    const caller = request.contextValues.get(kCaller);
-    if (caller === undefined || request.stream) return next(request);
+  /** Takes `cost` from the caller's bucket, or throws RESOURCE_EXHAUSTED having taken nothing. */
+  const spend = (caller: Caller, procedure: string, cost: number) => {
     const kind: CallerKind = caller.scopes.size === 0 ? "user" : "service";
-    const waitMs = buckets[kind].take(caller.subject, costOf(request.message));
-    if (waitMs === 0) return next(request);
-    onThrottled(`${request.service.typeName}/${request.method.name}`, kind);
+    const waitMs = buckets[kind].take(caller.subject, cost);
+    if (waitMs === 0) return;
+    onThrottled(procedure, kind);
     if (waitMs === Number.POSITIVE_INFINITY) {
       throw new ConnectError(
         "this call costs more than the caller's quota allows at once; send smaller batches",
@@ -64,4 +69,30 @@ export function createQuotaInterceptor(
       [{ desc: RetryInfoSchema, value: { retryDelay: durationFromMs(Math.ceil(waitMs)) } }],
     );
   };
+  return (next) => (request) => {
+    const caller = request.contextValues.get(kCaller);
+    if (caller === undefined) return next(request);
+    const procedure = `${request.service.typeName}/${request.method.name}`;
+    if (!request.stream) {
+      spend(caller, procedure, costOf(request.message));
+      return next(request);
+    }
+    // A stream's request messages are paid as they arrive (WatchProfiles: its one request).
+    return next({
+      ...request,
+      message: spendingOnArrival(request.message, (message) =>
+        spend(caller, procedure, costOf(message)),
+      ),
+    });
+  };
+}
+
+async function* spendingOnArrival<T>(
+  messages: AsyncIterable<T>,
+  spend: (message: T) => void,
+): AsyncIterable<T> {
+  for await (const message of messages) {
+    spend(message);
+    yield message;
+  }
 }

@@ -19,8 +19,8 @@ import { testTokenVerifier } from "./auth.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./databases.js";
 import { testGrpcUnaryFastPath } from "./environment.js";
 
-/** The RPC side's configuration, and the field rules' one option. */
-export type TestServerConfig = AppConfig & FieldRuleOptions;
+/** The RPC side's configuration, the field rules' one option, and WatchProfiles' limits. */
+export type TestServerConfig = AppConfig & FieldRuleOptions & Partial<Pick<Config, "watch">>;
 
 /** The defaults a deployment gets, for what tests do not set themselves. */
 const deploymentDefaults = loadConfig({});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, exampleWebOrigins, loadConfig } from "../../src/config.js";
 
 const secret = "a-shared-secret-of-at-least-32-chars";
 
@@ -87,6 +87,14 @@ describe("configuration from the environment", () => {
     });
 
     expect(config.corsAllowedOrigins).toEqual(["https://chat.example", "http://localhost:5173"]);
+  });
+
+  it("grants the example web client's origins in development mode when CORS_ALLOWED_ORIGINS is unset", () => {
+    expect(loadConfig({}).corsAllowedOrigins).toEqual(exampleWebOrigins);
+    expect(loadConfig({ CORS_ALLOWED_ORIGINS: "https://chat.example" }).corsAllowedOrigins).toEqual(
+      ["https://chat.example"],
+    );
+    expect(loadConfig({ JWT_SECRET: "x".repeat(32) }).corsAllowedOrigins).toEqual([]);
   });
 
   it("runs embedded development mode when there is neither DATABASE_URL nor JWT settings", () => {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/profile/v1/profile_api.proto.
  */
 export const file_realchat_profile_v1_profile_api: GenFile = /*@__PURE__*/
-  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIr8BCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkiJAoRR2V0UHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSKjAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIXCgphdmF0YXJfdXJsGAMgASgJSAGIAQESEAoDYmlvGAQgASgJSAKIAQESDAoEZXRhZxgFIAEoCUIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQgYKBF9iaW8iKwoXQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiZAoYQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlEi4KCHByb2ZpbGVzGAEgAygLMhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlEhgKEG1pc3NpbmdfdXNlcl9pZHMYAiADKAkiJwoURGVsZXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI5ChVEZWxldGVQcm9maWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDMqIDCgpQcm9maWxlQXBpElcKCkdldFByb2ZpbGUSJi5yZWFsY2hhdC5wcm9maWxlLnYxLkdldFByb2ZpbGVSZXF1ZXN0GhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlIgOQAgESWAoNVXBkYXRlUHJvZmlsZRIpLnJlYWxjaGF0LnByb2ZpbGUudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSdAoQQmF0Y2hHZXRQcm9maWxlcxIsLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QaLS5yZWFsY2hhdC5wcm9maWxlLnYxLkJhdGNoR2V0UHJvZmlsZXNSZXNwb25zZSIDkAIBEmsKDURlbGV0ZVByb2ZpbGUSKS5yZWFsY2hhdC5wcm9maWxlLnYxLkRlbGV0ZVByb2ZpbGVSZXF1ZXN0GioucmVhbGNoYXQucHJvZmlsZS52MS5EZWxldGVQcm9maWxlUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIr8BCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkiJAoRR2V0UHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSKjAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIXCgphdmF0YXJfdXJsGAMgASgJSAGIAQESEAoDYmlvGAQgASgJSAKIAQESDAoEZXRhZxgFIAEoCUIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQgYKBF9iaW8iKwoXQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiZAoYQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlEi4KCHByb2ZpbGVzGAEgAygLMhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlEhgKEG1pc3NpbmdfdXNlcl9pZHMYAiADKAkiJwoURGVsZXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI5ChVEZWxldGVQcm9maWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDIigKFFdhdGNoUHJvZmlsZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJIqkCChVXYXRjaFByb2ZpbGVzUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhAKCHNuYXBzaG90GAMgASgIEi8KB3Byb2ZpbGUYBCABKAsyHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGVIABJFCgdtaXNzaW5nGAUgASgLMjIucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVzcG9uc2UuTWlzc2luZ0gAEkUKB2RlbGV0ZWQYBiABKAsyMi5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXNwb25zZS5EZWxldGVkSAAaCQoHTWlzc2luZxoJCgdEZWxldGVkQgcKBXN0YXRlMpEECgpQcm9maWxlQXBpElcKCkdldFByb2ZpbGUSJi5yZWFsY2hhdC5wcm9maWxlLnYxLkdldFByb2ZpbGVSZXF1ZXN0GhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlIgOQAgESWAoNVXBkYXRlUHJvZmlsZRIpLnJlYWxjaGF0LnByb2ZpbGUudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSdAoQQmF0Y2hHZXRQcm9maWxlcxIsLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QaLS5yZWFsY2hhdC5wcm9maWxlLnYxLkJhdGNoR2V0UHJvZmlsZXNSZXNwb25zZSIDkAIBEmsKDURlbGV0ZVByb2ZpbGUSKS5yZWFsY2hhdC5wcm9maWxlLnYxLkRlbGV0ZVByb2ZpbGVSZXF1ZXN0GioucmVhbGNoYXQucHJvZmlsZS52MS5EZWxldGVQcm9maWxlUmVzcG9uc2UiA5ACAhJtCg1XYXRjaFByb2ZpbGVzEikucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVxdWVzdBoqLnJlYWxjaGF0LnByb2ZpbGUudjEuV2F0Y2hQcm9maWxlc1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * What one user shows to others.
@@ -257,6 +257,124 @@ export const DeleteProfileResponseSchema: GenMessage<DeleteProfileResponse> = /*
   messageDesc(file_realchat_profile_v1_profile_api, 6);
 
 /**
+ * Request for WatchProfiles.
+ *
+ * @generated from message realchat.profile.v1.WatchProfilesRequest
+ */
+export type WatchProfilesRequest = Message<"realchat.profile.v1.WatchProfilesRequest"> & {
+  /**
+   * Up to 1000 user ids (UUID, any case); duplicates collapse.
+   *
+   * @generated from field: repeated string user_ids = 1;
+   */
+  userIds: string[];
+};
+
+/**
+ * Describes the message realchat.profile.v1.WatchProfilesRequest.
+ * Use `create(WatchProfilesRequestSchema)` to create a new message.
+ */
+export const WatchProfilesRequestSchema: GenMessage<WatchProfilesRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 7);
+
+/**
+ * One message of a WatchProfiles stream: the state of one user's profile.
+ *
+ * @generated from message realchat.profile.v1.WatchProfilesResponse
+ */
+export type WatchProfilesResponse = Message<"realchat.profile.v1.WatchProfilesResponse"> & {
+  /**
+   * The user this message is about (canonical lower-case form).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The profile's version: 1 when created, +1 per effective change (the number in its etag); for
+   * `deleted`, the final version; 0 for `missing`.
+   *
+   * @generated from field: int64 version = 2;
+   */
+  version: bigint;
+
+  /**
+   * True for the first message about each user: the state when the watch started.
+   *
+   * @generated from field: bool snapshot = 3;
+   */
+  snapshot: boolean;
+
+  /**
+   * What the user's profile is now.
+   *
+   * @generated from oneof realchat.profile.v1.WatchProfilesResponse.state
+   */
+  state: {
+    /**
+     * The whole profile at `version`.
+     *
+     * @generated from field: realchat.profile.v1.Profile profile = 4;
+     */
+    value: Profile;
+    case: "profile";
+  } | {
+    /**
+     * No profile exists.
+     *
+     * @generated from field: realchat.profile.v1.WatchProfilesResponse.Missing missing = 5;
+     */
+    value: WatchProfilesResponse_Missing;
+    case: "missing";
+  } | {
+    /**
+     * The profile was deleted at `version`.
+     *
+     * @generated from field: realchat.profile.v1.WatchProfilesResponse.Deleted deleted = 6;
+     */
+    value: WatchProfilesResponse_Deleted;
+    case: "deleted";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message realchat.profile.v1.WatchProfilesResponse.
+ * Use `create(WatchProfilesResponseSchema)` to create a new message.
+ */
+export const WatchProfilesResponseSchema: GenMessage<WatchProfilesResponse> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 8);
+
+/**
+ * There is no profile for this user (in a snapshot only; a later creation is sent as `profile`).
+ *
+ * @generated from message realchat.profile.v1.WatchProfilesResponse.Missing
+ */
+export type WatchProfilesResponse_Missing = Message<"realchat.profile.v1.WatchProfilesResponse.Missing"> & {
+};
+
+/**
+ * Describes the message realchat.profile.v1.WatchProfilesResponse.Missing.
+ * Use `create(WatchProfilesResponse_MissingSchema)` to create a new message.
+ */
+export const WatchProfilesResponse_MissingSchema: GenMessage<WatchProfilesResponse_Missing> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 8, 0);
+
+/**
+ * The profile was deleted.
+ *
+ * @generated from message realchat.profile.v1.WatchProfilesResponse.Deleted
+ */
+export type WatchProfilesResponse_Deleted = Message<"realchat.profile.v1.WatchProfilesResponse.Deleted"> & {
+};
+
+/**
+ * Describes the message realchat.profile.v1.WatchProfilesResponse.Deleted.
+ * Use `create(WatchProfilesResponse_DeletedSchema)` to create a new message.
+ */
+export const WatchProfilesResponse_DeletedSchema: GenMessage<WatchProfilesResponse_Deleted> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 8, 1);
+
+/**
  * ProfileApi stores and serves what RealChat users show each other.
  *
  * Every RPC needs `Authorization: Bearer <JWT>` once authentication is enabled (see the README).
@@ -332,6 +450,28 @@ export const ProfileApi: GenService<{
     methodKind: "unary";
     input: typeof DeleteProfileRequestSchema;
     output: typeof DeleteProfileResponseSchema;
+  },
+  /**
+   * Streams the profiles of up to 1000 users as they change, for clients that keep them on screen.
+   *
+   * - First one snapshot message per requested id (`snapshot` true), in request order: the
+   *   profile, or `missing`. Then one message per later change: the whole profile with its
+   *   version, or `deleted`. Versions of one user only grow; duplicates are never sent.
+   * - A client that reads slowly gets the latest version of each user, not every intermediate
+   *   one: the server keeps at most one pending message per watched user.
+   * - Same authorization as GetProfile. Malformed ids are INVALID_ARGUMENT. More ids than the
+   *   server allows per watch, more open watches per caller, or per instance, are
+   *   RESOURCE_EXHAUSTED.
+   * - The stream ends with UNAVAILABLE when the server can no longer see every change (its event
+   *   feed is lost) or shuts down: reconnect to get a fresh snapshot. It ends with
+   *   DEADLINE_EXCEEDED at the call's deadline.
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.WatchProfiles
+   */
+  watchProfiles: {
+    methodKind: "server_streaming";
+    input: typeof WatchProfilesRequestSchema;
+    output: typeof WatchProfilesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_realchat_profile_v1_profile_api, 0);
