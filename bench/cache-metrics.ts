@@ -1,14 +1,8 @@
+import type { ProfileCacheStats } from "../src/profile/profile-cache.js";
 import { scrape } from "../tests/support/metrics.js";
 
 /** The profile cache's gauges and counters from one scrape of /metrics (issue 12). */
-export interface CacheMetrics {
-  readonly hits: number;
-  readonly misses: number;
-  readonly evictions: number;
-  readonly entries: number;
-  readonly bytes: number;
-  readonly serving: boolean;
-}
+export type CacheMetrics = ProfileCacheStats;
 
 /**
  * The cache's metrics on the instance at `origin`, or undefined when it exports none (a build

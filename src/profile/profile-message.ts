@@ -1,4 +1,4 @@
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Profile as ProfileMessage } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "./profile.js";
 import type { UserId } from "./user-id.js";
@@ -35,6 +35,9 @@ export function timestampOf(date: Date): Timestamp {
   };
 }
 
+/** What an event without a timestamp is read as; events of this service always have both. */
+const EPOCH: Timestamp = { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
+
 /**
  * The domain profile an event carries, at the event's `version`. The user id is taken as the
  * publisher wrote it: events come from instances of this service, which store canonical ids.
@@ -45,14 +48,9 @@ export function profileFromMessage(message: ProfileMessage, version: number): Pr
     displayName: message.displayName,
     avatarUrl: message.avatarUrl,
     bio: message.bio,
-    createdAt: dateOf(message.createdAt),
-    updatedAt: dateOf(message.updatedAt),
+    createdAt: timestampDate(message.createdAt ?? EPOCH),
+    updatedAt: timestampDate(message.updatedAt ?? EPOCH),
     version,
     etag: message.etag,
   };
-}
-
-function dateOf(timestamp: Timestamp | undefined): Date {
-  if (timestamp === undefined) return new Date(0);
-  return new Date(Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1_000_000));
 }

@@ -1,3 +1,4 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { ProfileFeedListener } from "../../profile/profile-feed.js";
@@ -49,9 +50,7 @@ export function startProfileEventSubscription(
       return;
     }
     if (event.occurredAt !== undefined) {
-      const occurredMs =
-        Number(event.occurredAt.seconds) * 1000 + event.occurredAt.nanos / 1_000_000;
-      observeLag(Math.max(0, Date.now() - occurredMs) / 1000);
+      observeLag(Math.max(0, Date.now() - timestampMs(event.occurredAt)) / 1000);
     }
     if (event.$typeName === "realchat.profile.v1.ProfileDeleted") {
       feed.removed(event.userId as UserId, Number(event.version));
