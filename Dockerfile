@@ -8,8 +8,8 @@ WORKDIR /app
 # --ignore-scripts: the build needs no install script (esbuild finds its binary through its
 # platform package).
 COPY package.json package-lock.json ./
-COPY src/connect-internals/patches src/connect-internals/patches
-# Our patches to Connect (src/connect-internals/README.md) are applied by running package.json's
+COPY src/transport/connect-internals/patches src/transport/connect-internals/patches
+# Our patches to Connect (src/transport/connect-internals/README.md) are applied by running package.json's
 # postinstall by hand, since install scripts are off.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm run postinstall
 COPY tsconfig.json ./

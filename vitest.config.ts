@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from "vitest/config";
-import { exitOnUnsupportedNode } from "./src/supported-node.js";
+import { exitOnUnsupportedNode } from "./src/ops/supported-node.js";
 
 // The suite refuses an unsupported Node.js with the same line as the service.
 exitOnUnsupportedNode();

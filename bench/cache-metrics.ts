@@ -1,4 +1,4 @@
-import type { ProfileCacheStats } from "../src/profile/profile-cache.js";
+import type { ProfileCacheStats } from "../src/profile/live/cache.js";
 import { scrape } from "../tests/support/metrics.js";
 
 /** The profile cache's gauges and counters from one scrape of /metrics (issue 12). */

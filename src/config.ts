@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { WatchLimits } from "./profile/profile-watch-hub.js";
+import type { WatchLimits } from "./profile/live/watch.js";
 
 /** Where profiles are stored: a PostgreSQL server, or embedded PGlite in a local directory. */
 export type DatabaseConfig =
@@ -49,7 +49,7 @@ export interface QuotaLimits {
   readonly burst: number;
 }
 
-/** Per-caller quotas on profiles read, per instance (see src/rpc/quota-interceptor.ts). */
+/** Per-caller quotas on profiles read, per instance (see src/transport/interceptors/quota.ts). */
 export interface QuotaConfig {
   /** Callers whose token has no scope. */
   readonly user: QuotaLimits;
@@ -68,7 +68,7 @@ export interface ProfileCacheConfig {
   readonly ttlMs: number;
 }
 
-/** Connection-level bounds of the one-port server (src/server.ts). */
+/** Connection-level bounds of the one-port server (src/transport/server.ts). */
 export interface ConnectionConfig {
   /**
    * Longest a new connection may take to finish the TLS handshake and send its first bytes, and

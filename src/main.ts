@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
+import { createService, type Service } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { exitOnCrash } from "./crash-handling.js";
-import { DataDirLockedError } from "./db/data-dir-lock.js";
-import { createLogger } from "./logger.js";
-import { createService, type Service } from "./service.js";
+import { DataDirLockedError } from "./db/lock.js";
+import { exitOnCrash } from "./ops/crash-handling.js";
+import { createLogger } from "./ops/logger.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();

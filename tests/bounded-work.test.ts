@@ -12,7 +12,7 @@ import {
   BIO_MAX_LENGTH,
   DISPLAY_NAME_MAX_LENGTH,
   RAW_UNITS_PER_CODE_POINT,
-} from "../src/profile/profile-rules.js";
+} from "../src/profile/rules.js";
 import { tokenFor } from "./support/auth.js";
 import { bearer } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";

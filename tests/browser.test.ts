@@ -5,7 +5,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ExampleServer, startExampleServer } from "../examples/web/server.js";
-import { createRequestHandler } from "../src/app.js";
+import { createRequestHandler } from "../src/transport/handler.js";
 import { tokenFor } from "./support/auth.js";
 import { browserArtifact, launchChromium, type TestBrowser } from "./support/browser.js";
 import { useTestDatabase } from "./support/databases.js";

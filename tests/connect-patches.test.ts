@@ -1,4 +1,4 @@
-// Our patches to @connectrpc/connect and @connectrpc/connect-node (src/connect-internals/patches/,
+// Our patches to @connectrpc/connect and @connectrpc/connect-node (src/transport/connect-internals/patches/,
 // applied by patch-package on install): a call that ends normally aborts its signals with a shared
 // reason instead of constructing a DOMException each time, and a call that ends for a reason (its
 // deadline, an error) still aborts with that reason. Without the patches this test fails.

@@ -3,7 +3,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConnectionConfig } from "../src/config.js";
-import type { ServerOptions } from "../src/server.js";
+import type { ServerOptions } from "../src/transport/server.js";
 import { adminToken } from "./support/auth.js";
 import { grpcRequestHeaders } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";

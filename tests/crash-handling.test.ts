@@ -1,5 +1,5 @@
 // A crash that escapes every handler ends the process with one fatal log line that carries the
-// cause, and a non-zero exit code: src/crash-handling.ts, which src/main.ts installs first thing.
+// cause, and a non-zero exit code: src/ops/crash-handling.ts, which src/main.ts installs first thing.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";

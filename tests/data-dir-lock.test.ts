@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { lockFileName } from "../src/db/data-dir-lock.js";
+import { lockFileName } from "../src/db/lock.js";
 import { testAuth } from "./support/auth.js";
 import { grpcClient } from "./support/clients.js";
 import { freePort, until, waitForPort } from "./support/nats.js";

@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../src/db/open-database.js";
+import { openDatabase } from "../src/db/open.js";
 import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { openThroughProxy, silentLogger, type TestDatabase } from "./support/databases.js";
 import type { TestInstance } from "./support/instance.js";

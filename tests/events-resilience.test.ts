@@ -3,7 +3,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../src/db/open-database.js";
+import { openDatabase } from "../src/db/open.js";
 import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { grpcClient } from "./support/clients.js";
 import { openThroughProxy, silentLogger } from "./support/databases.js";

@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../src/db/open-database.js";
+import { openDatabase } from "../src/db/open.js";
 import { codeOf, grpcClient, type ProfileClient } from "./support/clients.js";
 import {
   createTestDatabase,

@@ -3,12 +3,12 @@ import fc from "fast-check";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Profile as ProfileMessage } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { findProfile } from "../src/profile/profile-repository.js";
 import {
   checkProfileFields,
   type FieldRuleOptions,
   type ProfileFields,
-} from "../src/profile/profile-rules.js";
+} from "../src/profile/rules.js";
+import { findProfile } from "../src/profile/sql/repository.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
 import { storageKinds, type TestDatabase, useTestDatabase } from "./support/databases.js";

@@ -15,8 +15,8 @@ import {
   GetProfileRequestSchema,
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { createRpcHandlers, type RpcHandlers } from "../src/app.js";
-import type { RequestHandler } from "../src/server.js";
+import { createRpcHandlers, type RpcHandlers } from "../src/transport/handler.js";
+import type { RequestHandler } from "../src/transport/server.js";
 import { adminToken } from "./support/auth.js";
 import {
   answerOf,
@@ -31,7 +31,7 @@ import { until } from "./support/nats.js";
 import { holdProfileLock } from "./support/row-lock.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
-// The direct unary gRPC path (src/connect-internals/grpc-unary.ts) must answer every request exactly as
+// The direct unary gRPC path (src/transport/connect-internals/grpc-unary.ts) must answer every request exactly as
 // Connect's gRPC handler does. Each case goes, byte for byte, to a server with only the direct path
 // (anything it declines gets a bare 404) and to one with only Connect's handler; the answers are
 // compared whole, and checked against what gRPC asks.

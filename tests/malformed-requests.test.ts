@@ -14,7 +14,7 @@ import {
   GetProfileRequestSchema,
   UpdateProfileRequestSchema,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import type { Metrics } from "../src/observability/metrics.js";
+import type { Metrics } from "../src/ops/metrics.js";
 import { adminToken } from "./support/auth.js";
 import { answerOf, grpcEnvelope as envelope, grpcRequestHeaders } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";

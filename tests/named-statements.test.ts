@@ -2,13 +2,13 @@ import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseConfig } from "../src/config.js";
-import { type DatabaseHandle, openDatabase } from "../src/db/open-database.js";
+import { type DatabaseHandle, openDatabase } from "../src/db/open.js";
 import {
   applyProfileChange,
   createProfileStore,
   findProfile,
   findProfiles,
-} from "../src/profile/profile-repository.js";
+} from "../src/profile/sql/repository.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
 

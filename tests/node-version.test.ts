@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { minimumNodeVersion, unsupportedNodeMessage } from "../src/supported-node.js";
+import { minimumNodeVersion, unsupportedNodeMessage } from "../src/ops/supported-node.js";
 
 describe("unsupportedNodeMessage", () => {
   it.each(["v22.12.0", "v22.13.1", "v23.0.0", "v24.11.0", "v25.0.0-pre", "v100.0.0"])(

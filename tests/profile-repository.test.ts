@@ -3,11 +3,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { migrateToLatest } from "../src/db/migrate.js";
 import type { ProfileRow } from "../src/db/schema.js";
-import {
-  applyProfileChange,
-  findProfile,
-  findProfiles,
-} from "../src/profile/profile-repository.js";
+import { applyProfileChange, findProfile, findProfiles } from "../src/profile/sql/repository.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 

@@ -9,7 +9,7 @@ import { RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { loadConfig, type QuotaConfig } from "../src/config.js";
-import { createQuotaBuckets } from "../src/rpc/quota-buckets.js";
+import { createQuotaBuckets } from "../src/transport/interceptors/quota-buckets.js";
 import { tokenFor } from "./support/auth.js";
 import { codeOf, errorOf, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";

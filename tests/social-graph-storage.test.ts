@@ -10,11 +10,11 @@ import {
 import { describe, expect, it } from "vitest";
 import { PROFILE_ADMIN_SCOPE } from "../src/auth/caller.js";
 import { createPageTokens } from "../src/graph/page-token.js";
+import { createSocialGraphService } from "../src/graph/service.js";
 import { DEFAULT_SOCIAL_GRAPH_LIMITS } from "../src/graph/social-graph.js";
-import { createSocialGraphStore } from "../src/graph/social-graph-repository.js";
-import { createSocialGraphService } from "../src/graph/social-graph-service.js";
-import { createProfileStore } from "../src/profile/profile-repository.js";
-import { createProfileService } from "../src/profile/profile-service.js";
+import { createSocialGraphStore } from "../src/graph/sql/repository.js";
+import { createProfileService } from "../src/profile/service.js";
+import { createProfileStore } from "../src/profile/sql/repository.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 import { createProfiles } from "./support/social-graph.js";
 

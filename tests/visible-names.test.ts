@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { migrations } from "../db/migrations/index.js";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import { migrateToLatest } from "../src/db/migrate.js";
-import { checkProfileFields } from "../src/profile/profile-rules.js";
+import { checkProfileFields } from "../src/profile/rules.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 import { useTestServer } from "./support/test-server.js";

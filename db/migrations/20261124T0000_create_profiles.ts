@@ -2,7 +2,7 @@ import { type Kysely, sql } from "kysely";
 
 // Frozen in time: never import application code here, never edit once released.
 //
-// The CHECK constraints are a backstop for the service's field rules (src/profile/profile-rules.ts):
+// The CHECK constraints are a backstop for the service's field rules (src/profile/rules.ts):
 // the service is stricter (it also refuses other invisible characters), the database refuses
 // whatever would break the rules outright.
 export async function up(db: Kysely<unknown>): Promise<void> {

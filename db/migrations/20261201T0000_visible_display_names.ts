@@ -3,7 +3,7 @@ import { type Kysely, sql } from "kysely";
 // Frozen in time: never import application code here, never edit once released.
 //
 // Display names must show something, and bios must not reorder the page: the database side of the
-// field rules of issue 10 (the service's rules are in src/profile/profile-rules.ts). PostgreSQL 15
+// field rules of issue 10 (the service's rules are in src/profile/rules.ts). PostgreSQL 15
 // regexes have no Unicode property classes, so these constraints name code point ranges: they
 // refuse a subset of what the service refuses, and never a name the service accepts.
 //

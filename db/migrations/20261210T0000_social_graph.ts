@@ -19,7 +19,7 @@ import { type Kysely, sql } from "kysely";
 // Never in a nickname, besides what it shares with display names' first constraint: control
 // characters, zero-width characters and joiners (a joiner between emoji passes the service's
 // rules; here it is allowed too), bidi marks, embeddings, overrides and isolates, BOM. A subset of
-// what the service refuses (src/profile/profile-rules.ts), as for display names.
+// what the service refuses (src/profile/rules.ts), as for display names.
 const nicknameValid = sql.raw(`
   char_length(nickname) <= 64
   AND nickname IS NFC NORMALIZED

@@ -2,7 +2,7 @@ import { Code, ConnectError, createContextKey, type HandlerContext } from "@conn
 import type { Caller } from "./caller.js";
 
 /**
- * The verified caller of the current call: set by the auth gate (rpc/auth-gate.ts) before the
+ * The verified caller of the current call: set by the auth gate (transport/interceptors/auth-gate.ts) before the
  * handler runs, read by handlers, quotas and telemetry. It lives with auth, which imports nothing
  * of theirs, so that each of them depends on auth and none on another.
  */

@@ -1,4 +1,4 @@
 // Entry of npm run migrate and dist/migrate.js: checks the Node.js version before loading anything else.
-import { runOnSupportedNode } from "../supported-node.js";
+import { runOnSupportedNode } from "../ops/supported-node.js";
 
-await runOnSupportedNode(() => import("../migrate-cli.js"));
+await runOnSupportedNode(() => import("../cli/migrate.js"));

@@ -2,9 +2,10 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { EventsConfig } from "../config.js";
-import type { DatabaseHandle } from "../db/open-database.js";
-import type { ProfileFeedListener } from "../profile/profile-feed.js";
-import type { ProfileService } from "../profile/profile-service.js";
+import type { DatabaseHandle } from "../db/open.js";
+import type { ProfileFeedListener } from "../profile/live/feed.js";
+import type { ProfileService } from "../profile/service.js";
+import { startRegistrationConsumer } from "./auth-users/consumer.js";
 import {
   BROKER_RETRY,
   type BusWorkers,
@@ -12,11 +13,10 @@ import {
   startEventBus,
 } from "./bus/event-bus.js";
 import { createJetStreamPublisher } from "./bus/jetstream-publisher.js";
-import { startRegistrationConsumer } from "./consumers/registration-consumer.js";
-import type { EventMetrics } from "./event-metrics.js";
-import { startProfileEventSubscription } from "./feed/profile-event-subscription.js";
+import type { EventMetrics } from "./metrics.js";
 import { startOutboxRelay } from "./outbox/outbox-relay.js";
 import { createOutboxStore } from "./outbox/outbox-repository.js";
+import { startProfileEventSubscription } from "./profile-feed-subscription.js";
 import { retryUntilStopped } from "./retry.js";
 import { ensureStreams, registrationConsumer } from "./streams.js";
 

@@ -1,7 +1,7 @@
 // A process for tests/crash-handling.test.ts: installs the service's crash handling, then lets
 // an error escape as the argument says ("rejection" or "exception"), with a cause.
-import { exitOnCrash } from "../../src/crash-handling.js";
-import { createLogger } from "../../src/logger.js";
+import { exitOnCrash } from "../../src/ops/crash-handling.js";
+import { createLogger } from "../../src/ops/logger.js";
 
 exitOnCrash(createLogger("info"));
 const error = new Error("escaped on purpose", { cause: new Error("the root cause") });

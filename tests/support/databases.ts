@@ -8,7 +8,7 @@ import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
 import type { DatabaseConfig } from "../../src/config.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
-import { type DatabaseHandle, openDatabase } from "../../src/db/open-database.js";
+import { type DatabaseHandle, openDatabase } from "../../src/db/open.js";
 import type { Database } from "../../src/db/schema.js";
 import { testDatabaseUrl } from "./environment.js";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";

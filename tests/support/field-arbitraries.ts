@@ -7,7 +7,7 @@ import {
   AVATAR_URL_MAX_LENGTH,
   BIO_MAX_LENGTH,
   DISPLAY_NAME_MAX_LENGTH,
-} from "../../src/profile/profile-rules.js";
+} from "../../src/profile/rules.js";
 
 const trickyPieces = fc.constantFrom(
   // bidi overrides and isolates, zero-width and other format characters

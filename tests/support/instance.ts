@@ -1,6 +1,6 @@
 import type { EventsConfig, ProfileCacheConfig } from "../../src/config.js";
-import type { ConsumeOutcome, PublishResult } from "../../src/events/event-metrics.js";
 import type { Events } from "../../src/events/events.js";
+import type { ConsumeOutcome, PublishResult } from "../../src/events/metrics.js";
 import { grpcClient, type ProfileClient } from "./clients.js";
 import type { TestDatabase } from "./databases.js";
 import { metricValue } from "./metrics.js";

@@ -1,7 +1,7 @@
 // A process for tests/data-dir-lock.test.ts: says "ready", takes the lock on DATA_DIR when a line
 // arrives on stdin, says "won <own pid>" or "lost <holder's pid>", and holds it until stdin ends.
 import { once } from "node:events";
-import { DataDirLockedError, lockDataDir } from "../../src/db/data-dir-lock.js";
+import { DataDirLockedError, lockDataDir } from "../../src/db/lock.js";
 
 const dir = process.env.DATA_DIR ?? "";
 process.stdout.write("ready\n");

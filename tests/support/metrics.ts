@@ -1,4 +1,4 @@
-import type { Metrics } from "../../src/observability/metrics.js";
+import type { Metrics } from "../../src/ops/metrics.js";
 
 /** The value of the sample of metric `name` with these labels, read from the registry; 0 if none. */
 export async function metricValue(

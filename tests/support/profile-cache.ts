@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { DatabaseConfig } from "../../src/config.js";
-import type { Metrics } from "../../src/observability/metrics.js";
+import type { Metrics } from "../../src/ops/metrics.js";
 import { metricValue } from "./metrics.js";
 import { until } from "./nats.js";
 

@@ -1,8 +1,8 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { afterAll, beforeAll } from "vitest";
-import type { AppConfig } from "../../src/app.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
+import { createService, type Service, type ServiceOverrides } from "../../src/compose.js";
 import {
   type Config,
   defaultConnectionConfig,
@@ -10,11 +10,11 @@ import {
   loadConfig,
   type ProfileCacheConfig,
 } from "../../src/config.js";
-import type { DatabaseHandle } from "../../src/db/open-database.js";
+import type { DatabaseHandle } from "../../src/db/open.js";
 import type { Database } from "../../src/db/schema.js";
-import type { FieldRuleOptions } from "../../src/profile/profile-rules.js";
-import type { ServerOptions } from "../../src/server.js";
-import { createService, type Service, type ServiceOverrides } from "../../src/service.js";
+import type { FieldRuleOptions } from "../../src/profile/rules.js";
+import type { AppConfig } from "../../src/transport/handler.js";
+import type { ServerOptions } from "../../src/transport/server.js";
 import { testTokenVerifier } from "./auth.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./databases.js";
 import { testGrpcUnaryFastPath } from "./environment.js";
@@ -58,7 +58,7 @@ export interface TestServer {
 }
 
 /**
- * The real service (src/service.ts) on a free port of 127.0.0.1, over the given (already
+ * The real service (src/compose.ts) on a free port of 127.0.0.1, over the given (already
  * migrated) database, which the test closes itself.
  */
 export async function startTestServer(

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import type { ServerOptions } from "../../src/server.js";
+import type { ServerOptions } from "../../src/transport/server.js";
 
 /** A key and a self-signed certificate for 127.0.0.1, valid for a day. */
 export interface TestCertificate {

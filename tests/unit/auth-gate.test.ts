@@ -1,11 +1,11 @@
-// The auth gate (src/rpc/auth-gate.ts) as Connect's request gate, through the in-memory router:
+// The auth gate (src/transport/interceptors/auth-gate.ts) as Connect's request gate, through the in-memory router:
 // who may call, and what a refused caller is told.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { callerOf } from "../../src/auth/caller-context.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
 import { DependencyUnavailableError } from "../../src/errors.js";
-import { createAuthGate } from "../../src/rpc/auth-gate.js";
+import { createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
 import { testTokenVerifier, tokenFor } from "../support/auth.js";
 import type { TestToken } from "../support/clients.js";
 import { routerClients } from "./support/router-clients.js";

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/auth/caller.js";
 import { EtagMismatchError } from "../../src/errors.js";
-import { announcingProfileStore } from "../../src/profile/announcing-profile-store.js";
-import { cachedProfileStore } from "../../src/profile/cached-profile-store.js";
+import { announcingProfileStore } from "../../src/profile/live/announcing-store.js";
+import { createProfileCache } from "../../src/profile/live/cache.js";
+import { cachedProfileStore } from "../../src/profile/live/cached-store.js";
+import { createProfileFeedHub } from "../../src/profile/live/feed-hub.js";
 import type { Profile } from "../../src/profile/profile.js";
-import { createProfileCache } from "../../src/profile/profile-cache.js";
-import { createProfileFeedHub } from "../../src/profile/profile-feed-hub.js";
-import { createProfileService } from "../../src/profile/profile-service.js";
+import { createProfileService } from "../../src/profile/service.js";
 import { createInMemoryProfileStore } from "./support/in-memory-profile-store.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 

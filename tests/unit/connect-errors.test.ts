@@ -1,4 +1,4 @@
-// The one mapping from failures to the codes clients see (src/rpc/connect-errors.ts), through the
+// The one mapping from failures to the codes clients see (src/transport/connect-errors.ts), through the
 // error interceptor and Connect's in-memory router.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
@@ -11,8 +11,8 @@ import {
   PermissionDeniedError,
   UnauthenticatedError,
 } from "../../src/errors.js";
-import { toConnectError } from "../../src/rpc/connect-errors.js";
-import { createErrorInterceptor } from "../../src/rpc/error-interceptor.js";
+import { toConnectError } from "../../src/transport/connect-errors.js";
+import { createErrorInterceptor } from "../../src/transport/interceptors/errors.js";
 import { routerClients } from "./support/router-clients.js";
 
 /** The error a GetProfile call fails with when its handler throws `thrown`. */

@@ -4,11 +4,11 @@ import { create, toBinary, toJsonString } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { ListContactsResponseSchema } from "../../gen/realchat/profile/v1/social_graph_api_pb.js";
-import { listContactsAnswer } from "../../src/graph/contact-message.js";
-import type { ListedContact, Page } from "../../src/graph/social-graph-service.js";
+import { listContactsAnswer } from "../../src/graph/rpc/contact-message.js";
+import type { ListedContact, Page } from "../../src/graph/service.js";
 import type { Profile } from "../../src/profile/profile.js";
-import { toProfileMessage } from "../../src/profile/profile-message.js";
-import { encodedProfileEntry } from "../../src/profile/profile-wire.js";
+import { toProfileMessage } from "../../src/profile/rpc/message.js";
+import { encodedProfileEntry } from "../../src/profile/rpc/wire.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The answer built the plain way, with `create()` and `timestampFromDate()`. */

@@ -1,8 +1,8 @@
-// The server's own bound on every call (src/rpc/deadline-interceptor.ts), through the in-memory
+// The server's own bound on every call (src/transport/interceptors/deadline.ts), through the in-memory
 // router, with a client that sets no deadline: whatever ends a call is the server's doing.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { createDeadlineInterceptor } from "../../src/rpc/deadline-interceptor.js";
+import { createDeadlineInterceptor } from "../../src/transport/interceptors/deadline.js";
 import { routerClients } from "./support/router-clients.js";
 
 const MAX_MS = 100;

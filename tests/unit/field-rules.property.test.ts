@@ -8,7 +8,7 @@ import {
   checkProfileFields,
   DISPLAY_NAME_MAX_LENGTH,
   type FieldRuleOptions,
-} from "../../src/profile/profile-rules.js";
+} from "../../src/profile/rules.js";
 import { avatarUrlArb, bioArb, displayNameArb, fieldsArb } from "../support/field-arbitraries.js";
 
 // The rules the service runs with by default: no http:// avatars.

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { PublishResult } from "../../src/events/event-metrics.js";
+import type { PublishResult } from "../../src/events/metrics.js";
 import type { OutgoingEvent } from "../../src/events/outbox/outbox-events.js";
 import {
   type EventPublisher,

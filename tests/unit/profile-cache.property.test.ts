@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createProfileCache, type FillTicket } from "../../src/profile/profile-cache.js";
+import { createProfileCache, type FillTicket } from "../../src/profile/live/cache.js";
 import type { UserId } from "../../src/profile/user-id.js";
 import { manualClock, profileAt } from "./support/profiles.js";
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Profile } from "../../src/profile/profile.js";
 import {
   createProfileCache,
   type ProfileCacheOptions,
   REMEMBERED_REMOVALS,
-} from "../../src/profile/profile-cache.js";
-import { createProfileFeedHub } from "../../src/profile/profile-feed-hub.js";
+} from "../../src/profile/live/cache.js";
+import { createProfileFeedHub } from "../../src/profile/live/feed-hub.js";
+import type { Profile } from "../../src/profile/profile.js";
 import type { UserId } from "../../src/profile/user-id.js";
 import { alice, bob, manualClock, profileAt } from "./support/profiles.js";
 

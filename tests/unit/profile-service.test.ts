@@ -7,8 +7,8 @@ import {
   PermissionDeniedError,
 } from "../../src/errors.js";
 import type { Profile } from "../../src/profile/profile.js";
-import type { ProfileFields } from "../../src/profile/profile-rules.js";
-import { createProfileService } from "../../src/profile/profile-service.js";
+import type { ProfileFields } from "../../src/profile/rules.js";
+import { createProfileService } from "../../src/profile/service.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
 import {
   createInMemoryProfileStore,

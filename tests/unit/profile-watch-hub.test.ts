@@ -1,16 +1,16 @@
-// The WatchProfiles fan-out (src/profile/profile-watch-hub.ts) against a fake ProfileFeed: one feed
+// The WatchProfiles fan-out (src/profile/live/watch.ts) against a fake ProfileFeed: one feed
 // subscription, snapshots then changes in version order, duplicates dropped, a reader that does
 // not read holds one pending state per user, limits, feed loss and shutdown end every watch.
 import { describe, expect, it } from "vitest";
 import { DependencyUnavailableError, LimitExceededError } from "../../src/errors.js";
-import { etagOf, type Profile } from "../../src/profile/profile.js";
-import type { ProfileFeed, ProfileFeedListener } from "../../src/profile/profile-feed.js";
+import type { ProfileFeed, ProfileFeedListener } from "../../src/profile/live/feed.js";
 import {
   createWatchHub,
   type Watch,
   type WatchLimits,
   type WatchUpdate,
-} from "../../src/profile/profile-watch-hub.js";
+} from "../../src/profile/live/watch.js";
+import { etagOf, type Profile } from "../../src/profile/profile.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
 
 /** A feed the test drives: it says whether it is live and calls its listeners when told. */

@@ -5,12 +5,12 @@ import {
   ProfileSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../../src/profile/profile.js";
-import { toProfileMessage } from "../../src/profile/profile-message.js";
+import { toProfileMessage } from "../../src/profile/rpc/message.js";
 import {
   answersInBinary,
   batchGetProfilesAnswer,
   encodedProfileEntry,
-} from "../../src/profile/profile-wire.js";
+} from "../../src/profile/rpc/wire.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The answer built the plain way, message by message. */

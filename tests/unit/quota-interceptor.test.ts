@@ -1,4 +1,4 @@
-// The per-caller quotas (src/rpc/quota-interceptor.ts) behind the auth gate, through the in-memory
+// The per-caller quotas (src/transport/interceptors/quota.ts) behind the auth gate, through the in-memory
 // router, on a clock the test moves.
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PROFILE_ADMIN_SCOPE } from "../../src/auth/caller.js";
 import type { QuotaConfig } from "../../src/config.js";
-import { createAuthGate } from "../../src/rpc/auth-gate.js";
-import { type CallerKind, createQuotaInterceptor } from "../../src/rpc/quota-interceptor.js";
+import { createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
+import { type CallerKind, createQuotaInterceptor } from "../../src/transport/interceptors/quota.js";
 import { testTokenVerifier, tokenFor } from "../support/auth.js";
 import type { TestToken } from "../support/clients.js";
 import { routerClients } from "./support/router-clients.js";

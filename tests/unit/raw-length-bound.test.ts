@@ -8,7 +8,7 @@ import {
   checkProfileFields,
   DISPLAY_NAME_MAX_LENGTH,
   RAW_UNITS_PER_CODE_POINT,
-} from "../../src/profile/profile-rules.js";
+} from "../../src/profile/rules.js";
 
 const rules = { allowHttpAvatarUrls: false };
 

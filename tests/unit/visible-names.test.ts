@@ -3,7 +3,7 @@
 // names, and bidi controls in bios, are refused. Through the server and the CHECK constraints:
 // tests/visible-names.test.ts.
 import { describe, expect, it } from "vitest";
-import { type CheckedFields, checkProfileFields } from "../../src/profile/profile-rules.js";
+import { type CheckedFields, checkProfileFields } from "../../src/profile/rules.js";
 import {
   acceptedBios,
   acceptedDisplayNames,

@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { EventMetrics } from "../event-metrics.js";
+import type { EventMetrics } from "../metrics.js";
 import { type BackoffPolicy, retryUntilStopped } from "../retry.js";
 
 /**

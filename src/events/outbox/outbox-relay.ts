@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { OutboxRow } from "../../db/schema.js";
-import type { EventMetrics } from "../event-metrics.js";
+import type { EventMetrics } from "../metrics.js";
 import { type BackoffPolicy, backoffMs } from "../retry.js";
 import { type EventEncoding, eventFromOutboxRow, type OutgoingEvent } from "./outbox-events.js";
 

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import type { DatabaseHandle } from "../../db/open-database.js";
+import type { DatabaseHandle } from "../../db/open.js";
 import type { Database, OutboxRow } from "../../db/schema.js";
 import type { OutboxStore } from "./outbox-relay.js";
 

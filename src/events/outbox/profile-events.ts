@@ -9,8 +9,8 @@ import {
   ProfileUpdatedSchema,
 } from "../../../gen/realchat/profile/v1/profile_events_pb.js";
 import type { OutboxRow } from "../../db/schema.js";
-import { toProfileMessage } from "../../profile/profile-message.js";
-import { profileFromRow } from "../../profile/profile-repository.js";
+import { toProfileMessage } from "../../profile/rpc/message.js";
+import { profileFromRow } from "../../profile/sql/repository.js";
 import { type EventEncoding, encodeEvent, type OutgoingEvent } from "./outbox-events.js";
 
 /**

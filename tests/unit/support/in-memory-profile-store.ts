@@ -1,6 +1,6 @@
 import { etagOf, type Profile } from "../../../src/profile/profile.js";
-import type { ProfileFields } from "../../../src/profile/profile-rules.js";
-import type { ProfileStore } from "../../../src/profile/profile-store.js";
+import type { ProfileFields } from "../../../src/profile/rules.js";
+import type { ProfileStore } from "../../../src/profile/store.js";
 import type { UserId } from "../../../src/profile/user-id.js";
 
 /** One call the service made to the store. */

@@ -1,0 +1,173 @@
+import { PGlite } from "@electric-sql/pglite";
+import { type Dialect, Kysely, PostgresDialect } from "kysely";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import pg from "pg";
+import type { Logger } from "pino";
+import type { DatabaseConfig } from "../config.js";
+import { type DataDirLock, lockDataDir } from "./lock.js";
+import { attachStatementRunner, withNamedStatements } from "./named-statements.js";
+import type { Database } from "./schema.js";
+import { typeParsers } from "./timestamptz.js";
+
+/** How long to wait for a pooled PostgreSQL connection before the call fails as UNAVAILABLE. */
+const CONNECT_TIMEOUT_MS = 3000;
+/** Pause before a lost LISTEN connection is opened again. */
+const LISTEN_RECONNECT_MS = 1000;
+
+export interface DatabaseOptions {
+  readonly statementTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** An open database: queries through Kysely, notifications through `listen`. */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  /**
+   * Embedded PGlite in this process: no other instance can write to it, so this instance sees
+   * every change it holds.
+   */
+  readonly embedded: boolean;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` until the returned function is called. On
+   * PostgreSQL a dedicated connection listens and is reopened when lost; notifications sent while
+   * it is away are missed, so callers also poll.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** PostgreSQL pool occupancy, for metrics; undefined for PGlite's single connection. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
+  /** Closes the pool or PGlite. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database: a `pg` pool for PostgreSQL, or PGlite in its data directory.
+ * Both speak the same SQL through Kysely. PGlite's directory is locked for this process until the
+ * database is closed (`close()` or `db.destroy()`): a second process gets `DataDirLockedError`.
+ */
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: DatabaseOptions,
+): Promise<DatabaseHandle> {
+  if (config.kind === "postgres") {
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.poolMax,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: options.statementTimeoutMs,
+      application_name: "realchat-profile",
+      types: typeParsers,
+    });
+    // A client losing its server (restart, failover, network cut) must not crash the process.
+    // The pool listens on idle clients only: it takes its listener off a client while it is
+    // checked out, and node-postgres then emits 'error' with nobody listening. So every client
+    // gets a listener of its own; the query in flight fails (UNAVAILABLE) and the pool drops the
+    // broken client.
+    const connectionLost = (error: Error) =>
+      options.logger.warn({ err: error }, "database connection lost");
+    pool.on("error", connectionLost);
+    pool.on("connect", (client) => client.on("error", connectionLost));
+    const named = config.preparedStatements ? withNamedStatements(pool) : undefined;
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: named?.kysely ?? pool }),
+    });
+    if (named !== undefined) attachStatementRunner(db, named.run);
+    return {
+      db,
+      embedded: false,
+      listen: (channel, onNotify) =>
+        listenOnPostgres(config.url, channel, onNotify, options.logger),
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+      }),
+      close: () => db.destroy(),
+    };
+  }
+  const lock = await lockDataDir(config.dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(config.dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  const db = new Kysely<Database>({
+    dialect: releasingOnDestroy(new PGliteDialect(pglite), lock),
+  });
+  return {
+    db,
+    embedded: true,
+    async listen(channel, onNotify) {
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return () => unsubscribe();
+    },
+    poolStats: () => undefined,
+    close: () => db.destroy(),
+  };
+}
+
+/** `dialect`, whose driver releases `lock` once it has closed the database. */
+function releasingOnDestroy(dialect: Dialect, lock: DataDirLock): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver() {
+      const driver = dialect.createDriver();
+      const destroy = driver.destroy.bind(driver);
+      driver.destroy = async () => {
+        try {
+          await destroy();
+        } finally {
+          await lock.release();
+        }
+      };
+      return driver;
+    },
+  };
+}
+
+async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onNotify: () => void,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const open = async () => {
+    const next = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
+    const reopen = () => {
+      if (stopped || client !== next) return;
+      client = undefined;
+      next.end().catch(() => {});
+      retry = setTimeout(() => void open(), LISTEN_RECONNECT_MS);
+    };
+    client = next;
+    next.on("notification", onNotify);
+    next.on("error", (error) => {
+      logger.warn({ err: error, channel }, "database notification connection lost");
+      reopen();
+    });
+    next.on("end", reopen);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      // Whatever was notified while no connection listened is found by the caller's next poll.
+    } catch (error) {
+      logger.warn({ err: error, channel }, "cannot listen for database notifications; retrying");
+      reopen();
+    }
+  };
+  await open();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
+  };
+}

@@ -1,0 +1,15 @@
+import pino, { type Logger } from "pino";
+import type { LogLevel } from "../config.js";
+
+/**
+ * JSON lines on stdout. Secrets and personal text never go into log fields; redaction is the
+ * safety net for the places they could. Its paths are exact: wildcard paths (`*.bio`) doubled the
+ * cost of every line (about 2 µs of 4, measured with pino 10), which is paid once per RPC.
+ */
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: "realchat-profile" },
+    redact: ["authorization", "bio", "headers.authorization", "req.headers.authorization"],
+  });
+}

@@ -1,0 +1,165 @@
+import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
+import {
+  EtagMismatchError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+} from "../errors.js";
+import { type Profile, versionOfEtag } from "./profile.js";
+import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./rules.js";
+import type { ProfileStore } from "./store.js";
+import {
+  malformedUserId,
+  parseUserId,
+  requireUserId,
+  type UserId,
+  uniqueUserIds,
+} from "./user-id.js";
+
+export interface BatchResult {
+  /** Found profiles, in the order of each id's first occurrence in the request. */
+  readonly profiles: Profile[];
+  /** Requested ids with no profile, canonical and without duplicates, in request order. */
+  readonly missingUserIds: UserId[];
+}
+
+export interface UpdateCommand {
+  /** Who asks: only the user themself, or a caller with the admin scope, may change a profile. */
+  readonly caller: Caller;
+  readonly userId: string;
+  /** Raw field values as the client sent them; absent fields stay unchanged. */
+  readonly fields: ProfileFields;
+  /** Apply only if the stored profile has this etag. */
+  readonly etag?: string;
+  /** The call's signal: once aborted, queries not yet sent are skipped. */
+  readonly signal?: AbortSignal;
+}
+
+export interface DeleteCommand {
+  /** Who asks: only a caller with the admin scope may delete a profile. */
+  readonly caller: Caller;
+  readonly userId: string;
+  readonly signal?: AbortSignal;
+}
+
+export type ProfileService = ReturnType<typeof createProfileService>;
+
+/**
+ * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
+ * every refusal is an InvalidArgumentError, NotFoundError, PermissionDeniedError or
+ * EtagMismatchError. An optional AbortSignal (the caller's) is passed to the store, which skips
+ * queries not yet sent once it aborts; the call then rejects with the signal's reason.
+ */
+export function createProfileService(store: ProfileStore, rules: FieldRuleOptions) {
+  return {
+    async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
+      const userId = requireUserId(rawUserId);
+      const profile = await store.find(userId, signal);
+      if (profile === undefined) throw new NotFoundError(`no profile for user ${userId}`);
+      return profile;
+    },
+
+    async batchGetProfiles(
+      rawUserIds: readonly string[],
+      signal?: AbortSignal,
+    ): Promise<BatchResult> {
+      const userIds = uniqueUserIds(rawUserIds, "user_ids");
+      const stored = userIds.length === 0 ? [] : await store.findMany(userIds, signal);
+      const found = new Map(stored.map((profile) => [profile.userId, profile]));
+      const profiles: Profile[] = [];
+      const missingUserIds: UserId[] = [];
+      for (const userId of userIds) {
+        const profile = found.get(userId);
+        if (profile === undefined) missingUserIds.push(userId);
+        else profiles.push(profile);
+      }
+      return { profiles, missingUserIds };
+    },
+
+    /**
+     * Creates the default profile of a newly registered user, unless one exists already (a
+     * repeated event, or an UpdateProfile that came first). The display name is the first
+     * candidate the rules accept, normalized, else "". Returns whether a profile was created.
+     */
+    async provisionProfile(rawUserId: string, nameCandidates: readonly string[]): Promise<boolean> {
+      const userId = requireUserId(rawUserId);
+      let displayName = "";
+      for (const name of nameCandidates) {
+        const checked = checkProfileFields({ displayName: name }, rules);
+        if (checked.ok) {
+          displayName = checked.fields.displayName ?? "";
+          break;
+        }
+      }
+      return store.createIfMissing(userId, displayName);
+    },
+
+    /**
+     * Deletes an account (Auth's `auth.user.deleted`): its profile, every contact and block on
+     * either side, and never again a profile under this id. Returns the final version announced
+     * in ProfileDeleted, or `undefined` when there was no profile (deleting again is harmless).
+     */
+    async deleteAccount(rawUserId: string, signal?: AbortSignal): Promise<number | undefined> {
+      return store.delete(requireUserId(rawUserId), signal);
+    },
+
+    /** deleteAccount for the DeleteProfile RPC: only callers with the admin scope. */
+    async deleteProfile(command: DeleteCommand): Promise<number | undefined> {
+      const userId = requireUserId(command.userId);
+      if (!command.caller.scopes.has(PROFILE_ADMIN_SCOPE)) {
+        throw new PermissionDeniedError("a profile may be deleted only with the admin scope");
+      }
+      return store.delete(userId, command.signal);
+    },
+
+    async updateProfile(command: UpdateCommand): Promise<Profile> {
+      const userId = parseUserId(command.userId);
+      if (userId === undefined) {
+        // No profile to own: report every broken rule at once (the rules' work is bounded).
+        const checked = checkProfileFields(command.fields, rules);
+        const fieldViolations = checked.ok ? [] : checked.violations;
+        throw new InvalidArgumentError([malformedUserId("user_id"), ...fieldViolations]);
+      }
+      // Who asks is checked before the field rules: a stranger's text costs nothing to refuse.
+      if (!mayChangeProfile(command.caller, userId)) {
+        throw new PermissionDeniedError("a profile may be changed only by its own user");
+      }
+      const checked = checkProfileFields(command.fields, rules);
+      if (!checked.ok) throw new InvalidArgumentError(checked.violations);
+
+      const { fields } = checked;
+      const etag = command.etag;
+      const expectedVersion = etag === undefined ? undefined : versionOfEtag(etag);
+      if (etag !== undefined && expectedVersion === undefined) throw staleEtag(userId);
+
+      const hasChanges = Object.values(fields).some((value) => value !== undefined);
+      const changed = hasChanges
+        ? await store.apply({ userId, fields, expectedVersion }, command.signal)
+        : undefined;
+      if (changed !== undefined) return changed;
+
+      // Nothing was written: either the values are already stored, or the etag did not match.
+      // The profile read here may be newer than the one the change saw; a concurrent change then
+      // shows up as a stale etag, which is what it is. It is read from the database: a cached
+      // copy may predate the version that refused the change.
+      const current = await store.findLatest(userId, command.signal);
+      if (current === undefined) {
+        if (etag !== undefined) throw staleEtag(userId);
+        throw new NotFoundError(`no profile for user ${userId}`);
+      }
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw staleEtag(userId);
+      }
+      return current;
+    },
+  };
+}
+
+/** The user themself, or a caller with the admin scope. */
+export function mayChangeProfile(caller: Caller, userId: UserId): boolean {
+  return parseUserId(caller.subject) === userId || caller.scopes.has(PROFILE_ADMIN_SCOPE);
+}
+
+function staleEtag(userId: UserId): EtagMismatchError {
+  return new EtagMismatchError(`etag does not match the stored profile of user ${userId}`);
+}
