@@ -1,7 +1,7 @@
 // npm run bench:events: how long after UpdateProfile answers its ProfileUpdated reaches a
 // subscriber, measured against the broker's own publish-to-receive time in the same run.
 //
-// Starts the service in this process (createService, as npm start does) on a fresh PostgreSQL
+// Starts the service in this process (compose and listen, as npm start does) on a fresh PostgreSQL
 // database and the NATS at TEST_NATS_URL, makes BENCH_UPDATES (default 1000) sequential updates of one user, and for each
 // times the RPC and the arrival of its event on a core NATS subscription.
 import { randomBytes } from "node:crypto";
@@ -12,9 +12,10 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "@nats-io/transport-node";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
-import { createService, type Service } from "../src/compose.js";
+import { compose } from "../src/compose.js";
 import { loadConfig } from "../src/config.js";
 import { decodeProfileEvent } from "../src/events/outbox/profile-events.js";
+import { type Listening, listen } from "../src/transport/listen.js";
 import { bearer } from "../tests/support/clients.js";
 import { withAdminClient } from "../tests/support/databases.js";
 import { testDatabaseUrl, testNatsUrl } from "../tests/support/environment.js";
@@ -27,19 +28,18 @@ const dbName = `bench_events_${randomBytes(4).toString("hex")}`;
 await withAdminClient((client) => client.query(`CREATE DATABASE ${dbName}`));
 const serviceDbUrl = new URL(testDatabaseUrl);
 serviceDbUrl.pathname = `/${dbName}`;
-let service: Service | undefined;
+let service: Listening | undefined;
 
 try {
-  service = await createService(
-    loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATABASE_URL: serviceDbUrl.toString(),
-      JWT_SECRET: secret,
-      NATS_URL: testNatsUrl,
-      LOG_LEVEL: "error",
-    }),
-  );
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    DATABASE_URL: serviceDbUrl.toString(),
+    JWT_SECRET: secret,
+    NATS_URL: testNatsUrl,
+    LOG_LEVEL: "error",
+  });
+  service = await listen(await compose(config), config);
   const { port } = service.address;
   const userId = crypto.randomUUID();
   const token = await signHs256Token({
@@ -117,7 +117,7 @@ try {
       updates,
       mode: "sequential: one update in flight, the next after its event arrived",
       service:
-        "createService in the bench's process, PostgreSQL, relay woken by NOTIFY, protobuf events",
+        "compose + listen in the bench's process, PostgreSQL, relay woken by NOTIFY, protobuf events",
       broker: testNatsUrl,
     },
     ms: {

@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import type { Logger } from "pino";
 import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.js";
@@ -23,11 +23,13 @@ import { createWatchHub } from "./profile/live/watch.js";
 import { cachedProfileWeight } from "./profile/rpc/wire.js";
 import { createProfileService, type ProfileService } from "./profile/service.js";
 import { createProfileStore } from "./profile/sql/repository.js";
-import { type AppDependencies, createRequestHandler } from "./transport/handler.js";
-import { createServer, type RequestHandler } from "./transport/server.js";
+import { createRequestHandler, type HandlerDependencies } from "./transport/handler.js";
+import { createRoutes, type Routes } from "./transport/routes.js";
+import { createRpcOptions } from "./transport/rpc-options.js";
+import type { RequestHandler } from "./transport/server.js";
 
 /** What a caller (a test, a benchmark) brings instead of what the configuration would build. */
-export interface ServiceOverrides {
+export interface ComposeOverrides {
   /**
    * An open database, used instead of opening `config.database`. Its owner closes it: `stop()`
    * leaves it open.
@@ -38,16 +40,19 @@ export interface ServiceOverrides {
   /** How often readiness checks the database; 2 s by default. */
   readonly readinessIntervalMs?: number;
   /** Builds the request handler from the wired parts; `createRequestHandler` by default. */
-  readonly requestHandler?: (dependencies: AppDependencies) => RequestHandler;
+  readonly requestHandler?: (dependencies: HandlerDependencies) => RequestHandler;
 }
 
-/** The started service: its parts, for a caller that looks inside, and one way to stop it. */
-export interface Service {
-  /** Where the server listens (the port chosen when `config.port` is 0). */
-  readonly address: AddressInfo;
+/** The composed service: the handler to serve, its parts for a caller that looks inside, and one way to stop. */
+export interface App {
+  /** What every listener serves. */
+  readonly handler: RequestHandler;
+  /** The RPC routes and the options every serving path applies to them (in-memory tests use both). */
+  readonly routes: Routes;
+  readonly rpcOptions: Partial<UniversalHandlerOptions>;
   readonly database: DatabaseHandle;
   readonly profiles: ProfileService;
-  /** Every profile change this instance learns of (README "The read cache"). */
+  /** Every profile change this instance learns of (docs/cache.md). */
   readonly profileFeed: ProfileFeed;
   readonly socialGraph: SocialGraphService;
   readonly events: Events;
@@ -55,12 +60,12 @@ export interface Service {
   readonly metrics: Metrics;
   readonly logger: Logger;
   /**
-   * Shuts down in order: readiness turns false at once, the listener closes and in-flight calls
-   * get `graceMs` (default SHUTDOWN_TIMEOUT_MS) to finish, the event side stops and drains its
+   * Shuts down in order: readiness turns false at once and open watches end, then
+   * `closeListeners` (which lets in-flight calls finish), then the event side stops and drains its
    * broker connection, then the database closes (unless it was given). Calling it again waits for
    * the same shutdown.
    */
-  stop(graceMs?: number): Promise<void>;
+  stop(closeListeners?: () => Promise<void>): Promise<void>;
 }
 
 /** How often readiness checks the database. */
@@ -74,14 +79,11 @@ const PAGE_TOKEN_KEY = "realchat-profile social graph page token v1";
 
 /**
  * The composition root: builds the whole service from its configuration (the database, migrated
- * if MIGRATE_ON_START, token verification, the profile service, the event side, readiness,
- * metrics, the request handler and the server) and starts listening. `npm start`, the tests and
- * the benchmarks all start the service here, each overriding only what it must.
+ * if MIGRATE_ON_START, token verification, the domain services, the event side, readiness,
+ * metrics, the routes and the request handler). It never listens: `main.ts`, the tests and the
+ * benchmarks hand `handler` to a server of their own, each overriding only what it must.
  */
-export async function createService(
-  config: Config,
-  overrides: ServiceOverrides = {},
-): Promise<Service> {
+export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const ownsDatabase = overrides.database === undefined;
   const database =
@@ -144,40 +146,37 @@ export async function createService(
     cleanups.unshift(async () => readiness.stop());
     const watches = createWatchHub(profileFeed.feed, config.watch, metrics.watch);
     cleanups.unshift(async () => watches.close());
-    const handler = (overrides.requestHandler ?? createRequestHandler)({
-      config,
+    const routes = createRoutes({
       profiles,
       socialGraph,
       watches,
-      logger,
-      verifyToken,
+      readiness,
+      healthWatchMaxStreams: config.healthWatchMaxStreams,
+    });
+    const rpcOptions = createRpcOptions({ config, logger, verifyToken, metrics });
+    const handler = (overrides.requestHandler ?? createRequestHandler)({
+      config,
+      routes,
+      rpcOptions,
       readiness,
       metrics,
     });
-    const server = createServer(handler, {
-      tls: config.tls,
-      limits: config.connections,
-      onConnectionRefused: metrics.connectionRefused,
-    });
-    const address = await server.listen(config.port, config.host);
-    logger.info(
-      { address: address.address, port: address.port, tls: config.tls !== undefined },
-      "profile service listening",
-    );
 
     let stopped: Promise<void> | undefined;
-    const stop = async (graceMs: number) => {
+    const stop = async (closeListeners: () => Promise<void>) => {
       readiness.markShuttingDown();
       // Open watches end at once with UNAVAILABLE (clients reconnect elsewhere): a stream never
       // finishes by itself, so waiting for it would only spend the grace period.
       watches.close();
-      await server.close(graceMs);
+      await closeListeners();
       await events.stop();
       readiness.stop();
       if (ownsDatabase) await database.close();
     };
     return {
-      address,
+      handler,
+      routes,
+      rpcOptions,
       database,
       profiles,
       profileFeed: profileFeed.feed,
@@ -186,8 +185,8 @@ export async function createService(
       readiness,
       metrics,
       logger,
-      stop(graceMs = config.shutdownTimeoutMs) {
-        stopped ??= stop(graceMs);
+      stop(closeListeners = async () => {}) {
+        stopped ??= stop(closeListeners);
         return stopped;
       },
     };

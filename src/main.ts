@@ -1,35 +1,45 @@
 import type { Logger } from "pino";
-import { createService, type Service } from "./compose.js";
+import { compose } from "./compose.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { DataDirLockedError } from "./db/lock.js";
 import { exitOnCrash } from "./ops/crash-handling.js";
 import { createLogger } from "./ops/logger.js";
+import { listen } from "./transport/listen.js";
 
+/** The process: configuration, the composed service, its listener, and shutdown on a signal. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   exitOnCrash(logger);
-  const service = await createService(config, { logger });
-  shutDownOnSignal(service, logger, config.shutdownTimeoutMs);
+  const app = await compose(config, { logger });
+  const { address, stop } = await listen(app, config);
+  logger.info(
+    { address: address.address, port: address.port, tls: config.tls !== undefined },
+    "profile service listening",
+  );
+  shutDownOnSignal(logger, async () => {
+    logger.info({ graceMs: config.shutdownTimeoutMs }, "shutting down");
+    // Orchestrators see "not ready" at once; the listener closes, in-flight calls get
+    // SHUTDOWN_TIMEOUT_MS to finish, then the broker connection drains and the pool closes.
+    await stop(config.shutdownTimeoutMs);
+  });
 }
 
-function shutDownOnSignal(service: Service, logger: Logger, graceMs: number): void {
+function shutDownOnSignal(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
+  const onSignal = async (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, "second signal: exiting now");
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal, graceMs }, "shutting down");
-    // Orchestrators see "not ready" at once; the listener closes, in-flight calls get
-    // SHUTDOWN_TIMEOUT_MS to finish, then the broker connection drains and the pool closes.
-    await service.stop(graceMs);
+    logger.info({ signal }, "signal received");
+    await stop();
     logger.info("stopped");
     process.exit(0);
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
 }
 
 main().catch((error: unknown) => {

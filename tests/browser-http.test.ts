@@ -7,8 +7,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateDevelopmentSecret } from "../src/auth/development-secret.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
-import { createService, type Service } from "../src/compose.js";
+import { compose } from "../src/compose.js";
 import { exampleWebOrigins, loadConfig } from "../src/config.js";
+import { type Listening, listen } from "../src/transport/listen.js";
 import { adminToken } from "./support/auth.js";
 import { grpcClient } from "./support/clients.js";
 import { silentLogger, useTestDatabase } from "./support/databases.js";
@@ -159,11 +160,11 @@ describe("Connect GET revalidation", () => {
 
 describe("development mode (embedded PGlite, no JWT settings)", () => {
   let dataDir: string;
-  let service: Service;
+  let service: Listening;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "dev-cors-"));
     const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
-    service = await createService(config, { logger: silentLogger });
+    service = await listen(await compose(config, { logger: silentLogger }), config);
   }, 120_000);
   afterAll(async () => {
     await service?.stop(1000);

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { afterAll, beforeAll } from "vitest";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
-import { createService, type Service, type ServiceOverrides } from "../../src/compose.js";
+import { type App, type ComposeOverrides, compose } from "../../src/compose.js";
 import {
   type Config,
   defaultConnectionConfig,
@@ -13,14 +13,19 @@ import {
 import type { DatabaseHandle } from "../../src/db/open.js";
 import type { Database } from "../../src/db/schema.js";
 import type { FieldRuleOptions } from "../../src/profile/rules.js";
-import type { AppConfig } from "../../src/transport/handler.js";
+import type { HandlerConfig } from "../../src/transport/handler.js";
+import { listen } from "../../src/transport/listen.js";
+import type { RpcConfig } from "../../src/transport/rpc-options.js";
 import type { ServerOptions } from "../../src/transport/server.js";
 import { testTokenVerifier } from "./auth.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./databases.js";
 import { testGrpcUnaryFastPath } from "./environment.js";
 
 /** The RPC side's configuration, the field rules' one option, and WatchProfiles' limits. */
-export type TestServerConfig = AppConfig & FieldRuleOptions & Partial<Pick<Config, "watch">>;
+export type TestServerConfig = RpcConfig &
+  HandlerConfig &
+  FieldRuleOptions &
+  Partial<Pick<Config, "watch">>;
 
 /** The defaults a deployment gets, for what tests do not set themselves. */
 const deploymentDefaults = loadConfig({});
@@ -44,7 +49,7 @@ export interface TestServerOptions extends ServerOptions {
   readonly events?: Partial<EventsConfig>;
   /** The read cache's settings; the deployment's defaults unless given. */
   readonly profileCache?: Partial<ProfileCacheConfig>;
-  readonly requestHandler?: ServiceOverrides["requestHandler"];
+  readonly requestHandler?: ComposeOverrides["requestHandler"];
 }
 
 export interface TestServer {
@@ -52,7 +57,7 @@ export interface TestServer {
   readonly baseUrl: string;
   readonly port: number;
   /** The running service's parts: readiness, metrics, events, … */
-  readonly service: Service;
+  readonly service: App;
   /** Closes gracefully: in-flight calls get `graceMs` (default 1 s) to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -67,20 +72,22 @@ export async function startTestServer(
   options: TestServerOptions = {},
   verifyToken: TokenVerifier = testTokenVerifier,
 ): Promise<TestServer> {
-  const service = await createService(serviceConfig(config, options), {
+  const configured = serviceConfig(config, options);
+  const service = await compose(configured, {
     database: "listen" in database ? database : withoutNotifications(database),
     verifyToken,
     logger: options.logger ?? silentLogger,
     readinessIntervalMs: 250,
     requestHandler: options.requestHandler,
   });
-  const { port } = service.address;
+  const listening = await listen(service, configured);
+  const { port } = listening.address;
   const scheme = options.tls === undefined ? "http" : "https";
   return {
     baseUrl: `${scheme}://127.0.0.1:${port}`,
     port,
     service,
-    close: (graceMs = 1000) => service.stop(graceMs),
+    close: (graceMs = 1000) => listening.stop(graceMs),
   };
 }
 

@@ -6,7 +6,6 @@ import {
   createHandlerContext,
   type HandlerContext,
   type MethodImplSpec,
-  type ServiceImplSpec,
 } from "@connectrpc/connect";
 import {
   compressionNegotiate,
@@ -26,6 +25,7 @@ import {
   parseTimeout,
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
+import { pathOf } from "../registered-methods.js";
 import type { Http2StreamHandler } from "../server.js";
 
 /** Takes an HTTP/2 stream and returns true, or returns false and leaves it to the next handler. */
@@ -59,17 +59,14 @@ const timeoutHeader = headerTimeout.toLowerCase();
  * header are left to the compatibility layer, which answers them.
  */
 export function createGrpcUnaryHandler(
-  services: readonly ServiceImplSpec[],
+  registered: readonly MethodImplSpec[],
   options: Partial<UniversalHandlerOptions>,
 ): GrpcUnaryHandler {
   const settings = validateUniversalHandlerOptions(options);
   const methods = new Map<string, { spec: UnarySpec; serve: CallServer }>();
-  for (const service of services) {
-    for (const spec of Object.values(service.methods)) {
-      if (spec.kind !== "unary") continue;
-      const path = `/${service.service.typeName}/${spec.method.name}`;
-      methods.set(path, { spec, serve: createCallServer(spec, settings) });
-    }
+  for (const spec of registered) {
+    if (spec.kind !== "unary") continue;
+    methods.set(pathOf(spec.method), { spec, serve: createCallServer(spec, settings) });
   }
 
   return (stream, headers) => {

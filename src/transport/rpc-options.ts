@@ -1,0 +1,56 @@
+import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import type { TokenVerifier } from "../auth/token-verifier.js";
+import type { Config } from "../config.js";
+import type { Metrics } from "../ops/metrics.js";
+import { createAuthGate } from "./interceptors/auth-gate.js";
+import { createDeadlineInterceptor } from "./interceptors/deadline.js";
+import { createErrorInterceptor } from "./interceptors/errors.js";
+import { createQuotaInterceptor } from "./interceptors/quota.js";
+import { createTelemetry } from "./interceptors/telemetry.js";
+import { publicServices } from "./routes.js";
+
+/** The settings the RPC side reads. */
+export type RpcConfig = Pick<
+  Config,
+  "requestTimeoutMs" | "maxRequestBytes" | "quotas" | "grpcUnaryFastPath" | "healthWatchMaxStreams"
+>;
+
+export interface RpcOptionsDependencies {
+  readonly config: RpcConfig;
+  readonly logger: Logger;
+  readonly verifyToken: TokenVerifier;
+  readonly metrics: Metrics;
+}
+
+/**
+ * One set of handler options for every way the routes are served (Connect's adapter, the direct
+ * gRPC path, the in-memory test transport), so that authentication, telemetry, error mapping,
+ * quotas, deadlines, limits and compression agree.
+ */
+export function createRpcOptions({
+  config,
+  logger,
+  verifyToken,
+  metrics,
+}: RpcOptionsDependencies): Partial<UniversalHandlerOptions> {
+  const telemetry = createTelemetry(logger, metrics);
+  return {
+    interceptors: [
+      telemetry.interceptor,
+      createErrorInterceptor(),
+      // Before the deadline and the handler: a refused call does no work.
+      createQuotaInterceptor(config.quotas, metrics.rateLimited),
+      createDeadlineInterceptor(config.requestTimeoutMs),
+    ],
+    requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),
+    acceptCompression: [compressionGzip, compressionBrotli],
+    readMaxBytes: config.maxRequestBytes,
+    // Longer client deadlines are capped at this, never refused or overflowed
+    // (connect-internals/patches/).
+    maxTimeoutMs: config.requestTimeoutMs,
+    // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
+    jsonOptions: { alwaysEmitImplicit: true },
+  };
+}
