@@ -13,7 +13,7 @@ import { connect } from "@nats-io/transport-node";
 import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
 import { compose } from "../src/compose.js";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load-config.js";
 import { decodeProfileEvent } from "../src/events/outbox/profile-events.js";
 import { type Listening, listen } from "../src/transport/listen.js";
 import { bearer } from "../tests/support/clients.js";

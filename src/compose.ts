@@ -2,7 +2,7 @@ import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import type { Logger } from "pino";
 import { loadOrCreateDevelopmentSecret } from "./auth/development-secret.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.js";
-import type { Config } from "./config.js";
+import type { Config } from "./config/config.js";
 import { migrateToLatest, pendingMigrations } from "./db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "./db/open.js";
 import { type Events, startEvents } from "./events/events.js";

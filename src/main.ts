@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { compose } from "./compose.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig } from "./config/load-config.js";
 import { DataDirLockedError } from "./db/lock.js";
 import { exitOnCrash } from "./ops/crash-handling.js";
 import { createLogger } from "./ops/logger.js";

@@ -2,7 +2,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConnectionConfig } from "../src/config.js";
+import type { ConnectionConfig } from "../src/config/config.js";
 import type { ServerOptions } from "../src/transport/server.js";
 import { adminToken } from "./support/auth.js";
 import { grpcRequestHeaders } from "./support/clients.js";

@@ -8,7 +8,7 @@ import {
   type FieldRuleOptions,
   type ProfileFields,
 } from "../src/profile/rules.js";
-import { findProfile } from "../src/profile/sql/repository.js";
+import { findProfile } from "../src/profile/sql/reads.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { grpcClient, type ProfileClient } from "./support/clients.js";
 import { storageKinds, type TestDatabase, useTestDatabase } from "./support/databases.js";

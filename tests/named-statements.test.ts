@@ -1,14 +1,10 @@
 import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseConfig } from "../src/config.js";
+import type { DatabaseConfig } from "../src/config/config.js";
 import { type DatabaseHandle, openDatabase } from "../src/db/open.js";
-import {
-  applyProfileChange,
-  createProfileStore,
-  findProfile,
-  findProfiles,
-} from "../src/profile/sql/repository.js";
+import { findProfile, findProfiles } from "../src/profile/sql/reads.js";
+import { applyProfileChange, createProfileStore } from "../src/profile/sql/repository.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { createTestDatabase, silentLogger, type TestDatabase } from "./support/databases.js";
 

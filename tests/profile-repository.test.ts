@@ -2,8 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { migrateToLatest } from "../src/db/migrate.js";
-import type { ProfileRow } from "../src/db/schema.js";
-import { applyProfileChange, findProfile, findProfiles } from "../src/profile/sql/repository.js";
+import type { ProfileRow } from "../src/db/tables/profiles.js";
+import { findProfile, findProfiles } from "../src/profile/sql/reads.js";
+import { applyProfileChange } from "../src/profile/sql/repository.js";
 import { parseUserId, type UserId } from "../src/profile/user-id.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 

@@ -5,7 +5,7 @@ import { Code, type ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../gen/google/rpc/error_details_pb.js";
 import type { Profile } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import type { ProfileRow } from "../src/db/schema.js";
+import type { ProfileRow } from "../src/db/tables/profiles.js";
 import { grpcClient, type ProfileClient, errorOf as rpcError } from "./support/clients.js";
 import { startTestServer, type TestServer, useTestServer } from "./support/test-server.js";
 

@@ -12,7 +12,7 @@ import {
   type WatchProfilesResponse,
 } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { ProfileUpdatedSchema } from "../gen/realchat/profile/v1/profile_events_pb.js";
-import { loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config/load-config.js";
 import { tokenFor } from "./support/auth.js";
 import { errorOf, grpcClient, type ProfileClient, transportsFor } from "./support/clients.js";
 import { useTestDatabase } from "./support/databases.js";

@@ -1,7 +1,8 @@
 // `npm run example:web`: the example web client on http://127.0.0.1:8081, against `npm start`.
 import { loadOrCreateDevelopmentSecret } from "../../src/auth/development-secret.js";
 import { signHs256Token } from "../../src/auth/token-signer.js";
-import { EXAMPLE_WEB_PORT, loadConfig } from "../../src/config.js";
+import { EXAMPLE_WEB_PORT } from "../../src/config/config.js";
+import { loadConfig } from "../../src/config/load-config.js";
 import { parseUserId } from "../../src/profile/user-id.js";
 import { startExampleServer } from "./server.js";
 

@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../config/load-config.js";
 import { DataDirLockedError } from "../db/lock.js";
 import { migrateToLatest } from "../db/migrate.js";
 import { openDatabase } from "../db/open.js";

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { loadOrCreateDevelopmentSecret } from "../auth/development-secret.js";
 import { signHs256Token } from "../auth/token-signer.js";
-import { loadConfig } from "../config.js";
+import { loadConfig } from "../config/load-config.js";
 import { parseUserId } from "../profile/user-id.js";
 
 // `npm run token -- <user-id> [--scope profile:admin] [--ttl 1h]`: prints a token the service

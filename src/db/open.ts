@@ -3,7 +3,7 @@ import { type Dialect, Kysely, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import type { Logger } from "pino";
-import type { DatabaseConfig } from "../config.js";
+import type { DatabaseConfig } from "../config/config.js";
 import { type DataDirLock, lockDataDir } from "./lock.js";
 import { attachStatementRunner, withNamedStatements } from "./named-statements.js";
 import type { Database } from "./schema.js";

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { EventsConfig } from "../config.js";
+import type { EventsConfig } from "../config/config.js";
 import type { DatabaseHandle } from "../db/open.js";
 import type { ProfileFeedListener } from "../profile/live/feed.js";
 import type { ProfileService } from "../profile/service.js";

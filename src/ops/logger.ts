@@ -1,5 +1,5 @@
 import pino, { type Logger } from "pino";
-import type { LogLevel } from "../config.js";
+import type { LogLevel } from "../config/config.js";
 
 /**
  * JSON lines on stdout. Secrets and personal text never go into log fields; redaction is the

@@ -3,7 +3,7 @@ import { cors as connectCors } from "@connectrpc/connect";
 import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import cors from "cors";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { Readiness } from "../ops/readiness.js";
 import { withConditionalGet } from "./conditional-get.js";

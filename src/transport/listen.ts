@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 import { createServer, type RequestHandler } from "./server.js";
 
 /** What a listener needs of the composed service (compose.ts's App). */

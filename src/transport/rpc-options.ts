@@ -2,7 +2,7 @@ import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { TokenVerifier } from "../auth/token-verifier.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
 import { createAuthGate } from "./interceptors/auth-gate.js";
 import { createDeadlineInterceptor } from "./interceptors/deadline.js";

@@ -4,7 +4,7 @@ import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { type ConnectionConfig, defaultConnectionConfig } from "../config.js";
+import { type ConnectionConfig, defaultConnectionConfig } from "../config/config.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;

@@ -6,7 +6,7 @@ import type { Kysely } from "kysely";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
-import type { DatabaseConfig } from "../../src/config.js";
+import type { DatabaseConfig } from "../../src/config/config.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "../../src/db/open.js";
 import type { Database } from "../../src/db/schema.js";

@@ -1,4 +1,4 @@
-import type { EventsConfig, ProfileCacheConfig } from "../../src/config.js";
+import type { EventsConfig, ProfileCacheConfig } from "../../src/config/config.js";
 import type { Events } from "../../src/events/events.js";
 import type { ConsumeOutcome, PublishResult } from "../../src/events/metrics.js";
 import { grpcClient, type ProfileClient } from "./clients.js";

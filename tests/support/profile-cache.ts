@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { DatabaseConfig } from "../../src/config.js";
+import type { DatabaseConfig } from "../../src/config/config.js";
 import type { Metrics } from "../../src/ops/metrics.js";
 import { metricValue } from "./metrics.js";
 import { until } from "./nats.js";

@@ -1,5 +1,5 @@
 import { afterEach } from "vitest";
-import type { EventsConfig } from "../../src/config.js";
+import type { EventsConfig } from "../../src/config/config.js";
 import { createTestDatabase, type StorageKind, type TestDatabase } from "./databases.js";
 import { startInstance, type TestInstance } from "./instance.js";
 import { type PrivateNats, startNatsServer } from "./nats.js";

@@ -7,9 +7,9 @@ import {
   type Config,
   defaultConnectionConfig,
   type EventsConfig,
-  loadConfig,
   type ProfileCacheConfig,
-} from "../../src/config.js";
+} from "../../src/config/config.js";
+import { loadConfig } from "../../src/config/load-config.js";
 import type { DatabaseHandle } from "../../src/db/open.js";
 import type { Database } from "../../src/db/schema.js";
 import type { FieldRuleOptions } from "../../src/profile/rules.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, exampleWebOrigins, loadConfig } from "../../src/config.js";
+import { exampleWebOrigins } from "../../src/config/config.js";
+import { ConfigError, loadConfig } from "../../src/config/load-config.js";
 
 const secret = "a-shared-secret-of-at-least-32-chars";
 

@@ -5,7 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PROFILE_ADMIN_SCOPE } from "../../src/auth/caller.js";
-import type { QuotaConfig } from "../../src/config.js";
+import type { QuotaConfig } from "../../src/config/config.js";
 import { createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
 import { type CallerKind, createQuotaInterceptor } from "../../src/transport/interceptors/quota.js";
 import { testTokenVerifier, tokenFor } from "../support/auth.js";

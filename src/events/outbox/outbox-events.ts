@@ -1,5 +1,5 @@
 import { type DescMessage, type MessageShape, toBinary, toJsonString } from "@bufbuild/protobuf";
-import type { OutboxRow } from "../../db/schema.js";
+import type { OutboxRow } from "../../db/tables/outbox.js";
 import { profileEventFromOutboxRow } from "./profile-events.js";
 import { socialGraphEventFromOutboxRow } from "./social-graph-events.js";
 

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { OutboxRow } from "../../db/schema.js";
+import type { OutboxRow } from "../../db/tables/outbox.js";
 import type { EventMetrics } from "../metrics.js";
 import { type BackoffPolicy, backoffMs } from "../retry.js";
 import { type EventEncoding, eventFromOutboxRow, type OutgoingEvent } from "./outbox-events.js";

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { DatabaseHandle } from "../../db/open.js";
-import type { Database, OutboxRow } from "../../db/schema.js";
+import type { Database } from "../../db/schema.js";
+import type { OutboxRow } from "../../db/tables/outbox.js";
 import type { OutboxStore } from "./outbox-relay.js";
 
 // All SQL for the outbox table. Rows are written by triggers on `profiles` (db/migrations), which

@@ -8,9 +8,9 @@ import {
   type ProfileUpdated,
   ProfileUpdatedSchema,
 } from "../../../gen/realchat/profile/v1/profile_events_pb.js";
-import type { OutboxRow } from "../../db/schema.js";
+import type { OutboxRow } from "../../db/tables/outbox.js";
+import { profileFromRow } from "../../db/tables/profiles.js";
 import { toProfileMessage } from "../../profile/rpc/message.js";
-import { profileFromRow } from "../../profile/sql/repository.js";
 import { type EventEncoding, encodeEvent, type OutgoingEvent } from "./outbox-events.js";
 
 /**

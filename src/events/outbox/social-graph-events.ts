@@ -10,7 +10,7 @@ import {
   type UserUnblocked,
   UserUnblockedSchema,
 } from "../../../gen/realchat/profile/v1/social_graph_events_pb.js";
-import type { OutboxRow } from "../../db/schema.js";
+import type { OutboxRow } from "../../db/tables/outbox.js";
 import { type EventEncoding, encodeEvent, type OutgoingEvent } from "./outbox-events.js";
 
 /** The subject prefix of each graph event; the owner's user id follows (`social.contact.added.<id>`). */

@@ -1,5 +1,7 @@
 import { type Kysely, sql, type Transaction } from "kysely";
-import type { BlockRow, ContactRow, Database } from "../../db/schema.js";
+import type { Database } from "../../db/schema.js";
+import type { BlockRow } from "../../db/tables/blocks.js";
+import type { ContactRow } from "../../db/tables/contacts.js";
 import type { UserId } from "../../profile/user-id.js";
 import type { Block, Contact, Relationship } from "../social-graph.js";
 import type { SocialGraphStore, SocialGraphTransaction } from "../store.js";

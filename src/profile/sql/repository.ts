@@ -1,10 +1,13 @@
 import { type CompiledQuery, type Kysely, sql } from "kysely";
 import { statementRunnerOf } from "../../db/named-statements.js";
-import type { Database, ProfileRow } from "../../db/schema.js";
-import { etagOf, type Profile } from "../profile.js";
+import type { Database } from "../../db/schema.js";
+import { type ProfileRow, profileFromRow } from "../../db/tables/profiles.js";
+import type { Profile } from "../profile.js";
 import type { ProfileFields } from "../rules.js";
 import type { ProfileChange, ProfileStore } from "../store.js";
 import type { UserId } from "../user-id.js";
+import { coalescedLookups } from "./coalesced-lookups.js";
+import { profileColumns } from "./reads.js";
 
 // All SQL for the profiles table, and the ProfileStore the profile service uses on top of it.
 // Functions take the Kysely instance (or a transaction) first.
@@ -40,177 +43,6 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
     createIfMissing: (userId, displayName) => insertProfileIfMissing(db, userId, displayName),
     delete: (userId, signal) => deleteProfile(db, userId, signal),
   };
-}
-
-/** Most ids one coalesced statement looks up (a lookup with more gets a statement of its own). */
-const MAX_COALESCED_IDS = 500;
-
-interface PendingLookup {
-  readonly userIds: readonly UserId[];
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (rows: ReadonlyMap<string, ProfileRow>) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-/**
- * `findProfiles`, with the lookups asked during one turn of the event loop (GetProfile's one id,
- * BatchGetProfiles' list) answered together by one statement, sent at `setImmediate`, for at
- * most MAX_COALESCED_IDS ids. Each lookup gets the rows by id, its own among them.
- *
- * Why: under concurrent calls a statement per call was the largest cost left in the service's
- * profile (sending it to PostgreSQL, pooling, parsing its answer; bench/README.md, "Lean path"),
- * and PostgreSQL's own work per statement comes on top. A lone lookup still gets its own
- * statement, one turn later. The statement fails for all of its lookups together. Like a lookup
- * of its own, the statement is not sent when every lookup in it has had its call end (`signal`
- * aborted) before it got a connection; a lookup whose call ended still gets the answer, which
- * nobody reads.
- */
-function coalescedLookups(
-  db: Kysely<Database>,
-): (
-  userIds: readonly UserId[],
-  signal: AbortSignal | undefined,
-) => Promise<ReadonlyMap<string, ProfileRow>> {
-  let pending: PendingLookup[] = [];
-  const send = async (lookups: readonly PendingLookup[]) => {
-    const everyCallEnded = new AbortController();
-    let open = lookups.length;
-    const onEnded = () => {
-      open -= 1;
-      if (open === 0) everyCallEnded.abort();
-    };
-    for (const { signal } of lookups) {
-      if (signal?.aborted) onEnded();
-      else signal?.addEventListener("abort", onEnded, { once: true });
-    }
-    try {
-      const ids = new Set(lookups.flatMap((lookup) => lookup.userIds));
-      const rows = await findProfiles(db, [...ids], everyCallEnded.signal);
-      const byId = new Map(rows.map((row) => [row.user_id, row]));
-      for (const lookup of lookups) lookup.resolve(byId);
-    } catch (error) {
-      // Not sent because every call ended: each learns it as its own call's end.
-      const unsent = everyCallEnded.signal.aborted;
-      for (const { signal, reject } of lookups) reject(unsent ? signal?.reason : error);
-    } finally {
-      for (const { signal } of lookups) signal?.removeEventListener("abort", onEnded);
-    }
-  };
-  const flush = () => {
-    let statement: PendingLookup[] = [];
-    let ids = 0;
-    for (const lookup of pending) {
-      if (ids > 0 && ids + lookup.userIds.length > MAX_COALESCED_IDS) {
-        void send(statement);
-        statement = [];
-        ids = 0;
-      }
-      statement.push(lookup);
-      ids += lookup.userIds.length;
-    }
-    pending = [];
-    if (statement.length > 0) void send(statement);
-  };
-  return (userIds, signal) => {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      if (pending.length === 0) setImmediate(flush);
-      pending.push({ userIds, signal, resolve, reject });
-    });
-  };
-}
-
-/** A profiles row (or its JSON snapshot with dates restored) as the domain sees it. */
-export function profileFromRow(row: ProfileRow): Profile {
-  return {
-    userId: row.user_id as UserId,
-    displayName: row.display_name,
-    avatarUrl: row.avatar_url,
-    bio: row.bio,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    version: row.version,
-    etag: etagOf(row.version),
-  };
-}
-
-/**
- * What every query returns, named rather than `*`: statements run prepared (named-statements.ts),
- * and a prepared `*` fails once a migration adds a column under a running instance.
- */
-const profileColumns = [
-  "user_id",
-  "display_name",
-  "avatar_url",
-  "bio",
-  "version",
-  "created_at",
-  "updated_at",
-] as const satisfies ReadonlyArray<keyof ProfileRow>;
-
-/**
- * One profile by primary key.
- *
- * `SELECT <profileColumns> FROM profiles WHERE user_id = $1`
- */
-export async function findProfile(
-  db: Kysely<Database>,
-  userId: UserId,
-  signal?: AbortSignal,
-): Promise<ProfileRow | undefined> {
-  return (await runRead(db, readsOf(db).one, userId, signal))[0];
-}
-
-/**
- * The profiles among `userIds` that exist, in no particular order: one query, one array
- * parameter, one plan whatever the batch size.
- *
- * `SELECT <profileColumns> FROM profiles WHERE user_id = any($1)`
- */
-export async function findProfiles(
-  db: Kysely<Database>,
-  userIds: readonly UserId[],
-  signal?: AbortSignal,
-): Promise<ProfileRow[]> {
-  return runRead(db, readsOf(db).many, userIds, signal);
-}
-
-/** The two reads of every GetProfile and BatchGetProfiles, built and compiled once per database. */
-interface CompiledReads {
-  readonly one: CompiledQuery<ProfileRow>;
-  readonly many: CompiledQuery<ProfileRow>;
-}
-
-const compiledReads = new WeakMap<Kysely<Database>, CompiledReads>();
-
-/**
- * Why once: Kysely builds and compiles a query's tree on every call, the same SQL each time
- * (bench/README.md, "Lean path"). Each read has one parameter, bound per call by `runRead`.
- */
-function readsOf(db: Kysely<Database>): CompiledReads {
-  let reads = compiledReads.get(db);
-  if (reads === undefined) {
-    const select = db.selectFrom("profiles").select(profileColumns);
-    reads = {
-      one: select.where("user_id", "=", "" as UserId).compile(),
-      many: select.where("user_id", "=", (eb) => eb.fn.any(eb.val<UserId[]>([]))).compile(),
-    };
-    compiledReads.set(db, reads);
-  }
-  return reads;
-}
-
-/** Runs a compiled read with its one parameter: on the pool when it can, else through Kysely. */
-async function runRead(
-  db: Kysely<Database>,
-  query: CompiledQuery<ProfileRow>,
-  parameter: unknown,
-  signal: AbortSignal | undefined,
-): Promise<ProfileRow[]> {
-  const run = statementRunnerOf(db);
-  if (run !== undefined) return run<ProfileRow>(query.sql, [parameter], signal);
-  const bound: CompiledQuery<ProfileRow> = { ...query, parameters: [parameter] };
-  return (await db.executeQuery(bound, { signal })).rows;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { QuotaLimits } from "../../config.js";
+import type { QuotaLimits } from "../../config/config.js";
 
 /** One token bucket per key (a caller's subject), for one class of callers. */
 export interface QuotaBuckets {

@@ -9,7 +9,7 @@ import {
 } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Caller } from "../../auth/caller.js";
 import { kCaller } from "../../auth/caller-context.js";
-import type { QuotaConfig } from "../../config.js";
+import type { QuotaConfig } from "../../config/config.js";
 import { createQuotaBuckets } from "./quota-buckets.js";
 
 /** User tokens have no scope; service tokens have one (e.g. `profile:admin`). */

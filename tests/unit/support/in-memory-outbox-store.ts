@@ -1,4 +1,4 @@
-import type { OutboxRow } from "../../../src/db/schema.js";
+import type { OutboxRow } from "../../../src/db/tables/outbox.js";
 import type { OutboxStore } from "../../../src/events/outbox/outbox-relay.js";
 
 /** An OutboxStore in an array, on a clock the test moves, for tests of the relay without a database. */
