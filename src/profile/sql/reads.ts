@@ -1,4 +1,4 @@
-import { type CompiledQuery, type Kysely, sql } from "kysely";
+import type { CompiledQuery, Kysely } from "kysely";
 import { statementRunnerOf } from "../../db/named-statements.js";
 import type { Database } from "../../db/schema.js";
 import type { ProfileRow } from "../../db/tables/profiles.js";

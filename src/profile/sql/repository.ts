@@ -1,5 +1,4 @@
-import { type CompiledQuery, type Kysely, sql } from "kysely";
-import { statementRunnerOf } from "../../db/named-statements.js";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../../db/schema.js";
 import { type ProfileRow, profileFromRow } from "../../db/tables/profiles.js";
 import type { Profile } from "../profile.js";
