@@ -118,7 +118,8 @@ export function createRequestHandler(dependencies: AppDependencies): RequestHand
   const corsHandler = cors({
     origin: allowOrigins,
     methods: [...connectCors.allowedMethods],
-    // x-request-id both ways (README "Logs"); If-None-Match for pages that revalidate themselves.
+    // x-request-id both ways (docs/operating.md "Logs"); If-None-Match for pages that revalidate
+    // themselves.
     allowedHeaders: [
       ...connectCors.allowedHeaders,
       "Authorization",

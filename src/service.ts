@@ -47,7 +47,7 @@ export interface Service {
   readonly address: AddressInfo;
   readonly database: DatabaseHandle;
   readonly profiles: ProfileService;
-  /** Every profile change this instance learns of (README "The read cache"). */
+  /** Every profile change this instance learns of (docs/cache.md). */
   readonly profileFeed: ProfileFeed;
   readonly socialGraph: SocialGraphService;
   readonly events: Events;
