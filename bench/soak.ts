@@ -2,7 +2,7 @@
 // SOAK_MINUTES (default 5) or SOAK_SECONDS, while the database connections are killed twice, the
 // broker restarts once and one attacker of each kind runs at a low rate. Prints errors by code,
 // p50/p99 latency and RSS per minute, the attackers' results and the end checks; exits 1 on any
-// breach. See README.md, "Soak".
+// breach. See docs/testing.md, "Soak".
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
@@ -36,8 +36,8 @@ const variables = z.object({
   SOAK_RSS_GROWTH_MIB: positive.default(150),
   SOAK_UNAVAILABLE_WINDOW_MS: positive.default(2000),
   SOAK_DRAIN_S: positive.default(60),
-  // README "Memory": the heap flags a deployment sets to keep RSS flat; without them V8 grows its
-  // heap lazily for minutes, which the RSS check could not tell from a leak.
+  // docs/operating.md "Memory": the heap flags a deployment sets to keep RSS flat; without them V8
+  // grows its heap lazily for minutes, which the RSS check could not tell from a leak.
   SOAK_SERVICE_NODE_OPTIONS: z
     .string()
     .default("--max-semi-space-size=16 --max-old-space-size=192"),

@@ -103,7 +103,8 @@ async function startInstance(extraEnv: Record<string, string>): Promise<{
       JWT_SECRET: secret,
       NATS_URL: testNatsUrl,
       LOG_LEVEL: "error",
-      // The README's heap flags ("Memory"): without them V8 collects lazily and RSS shows garbage.
+      // The heap flags of docs/operating.md "Memory": without them V8 collects lazily and RSS shows
+      // garbage.
       NODE_OPTIONS:
         process.env.BENCH_SERVICE_NODE_OPTIONS ??
         "--max-semi-space-size=16 --max-old-space-size=192",

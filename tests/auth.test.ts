@@ -1,4 +1,4 @@
-// README "Who may do what": bearer tokens verified by the auth gate, owner-only updates.
+// docs/auth.md: bearer tokens verified by the auth gate, owner-only updates.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClient } from "@connectrpc/connect";

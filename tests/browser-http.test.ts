@@ -1,6 +1,6 @@
-// Browser-grade HTTP (README "Browsers"): x-request-id crosses CORS both ways, Connect GET answers
-// carry an entity tag and are revalidated with If-None-Match (304, no body), and in development
-// mode the example web client's origin gets CORS grants with no setting.
+// Browser-grade HTTP (docs/transport.md "Browsers"): x-request-id crosses CORS both ways, Connect
+// GET answers carry an entity tag and are revalidated with If-None-Match (304, no body), and in
+// development mode the example web client's origin gets CORS grants with no setting.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";

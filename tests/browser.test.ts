@@ -1,7 +1,7 @@
-// The service as browsers meet it, in headless Chromium (README "Browsers"): the example web client
-// (examples/web/) served from an origin of its own against a real service on PostgreSQL and NATS,
-// over Connect and gRPC-Web; CORS from an allowed and another origin; x-request-id both ways;
-// Connect GET revalidated (304); live updates through WatchProfiles between two pages.
+// The service as browsers meet it, in headless Chromium (docs/transport.md "Browsers"): the example
+// web client (examples/web/) served from an origin of its own against a real service on PostgreSQL
+// and NATS, over Connect and gRPC-Web; CORS from an allowed and another origin; x-request-id both
+// ways; Connect GET revalidated (304); live updates through WatchProfiles between two pages.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ExampleServer, startExampleServer } from "../examples/web/server.js";

@@ -1,4 +1,4 @@
-// README "Events", over the machine's NATS: provisioning from UserRegistered, and every profile
+// docs/events.md, over the machine's NATS: provisioning from UserRegistered, and every profile
 // change announced through the outbox. Tests that stop the broker are in events-resilience.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { jetstreamManager } from "@nats-io/jetstream";

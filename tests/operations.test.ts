@@ -1,4 +1,4 @@
-// Operating the service (README "Operating"): health, readiness, metrics, logs, graceful shutdown.
+// Operating the service (docs/operating.md): health, readiness, metrics, logs, graceful shutdown.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";

@@ -1,4 +1,4 @@
-// The read cache's coherence with the broker up (README "The read cache"): an instance serves its
+// The read cache's coherence with the broker up (docs/cache.md): an instance serves its
 // own writes at once, the writes of other instances as their events arrive, never an older
 // version than one it served, and a slow database read cannot put an older row back.
 import { createClient } from "@connectrpc/connect";

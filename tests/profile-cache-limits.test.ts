@@ -1,4 +1,4 @@
-// The read cache's bounds and its switch (README "The read cache"): PROFILE_CACHE_MAX_BYTES
+// The read cache's bounds and its switch (docs/cache.md): PROFILE_CACHE_MAX_BYTES
 // under a stream of distinct ids, PROFILE_CACHE_TTL_MS as the safety net, and
 // PROFILE_CACHE_ENABLED=false. On a broker of this file's own, so that no other test's events
 // land in these caches.

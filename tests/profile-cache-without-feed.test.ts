@@ -1,4 +1,4 @@
-// The read cache when the instance does not hear the profile events (README "The read cache"):
+// The read cache when the instance does not hear the profile events (docs/cache.md):
 // while the broker is away it bypasses the cache, after the broker returns it serves nothing it
 // may have missed, and on PostgreSQL without NATS_URL it never serves.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// The ProfileApi semantics of README "The API", through a real gRPC client against the real server
+// The ProfileApi semantics of docs/api.md, through a real gRPC client against the real server
 // on a fresh PostgreSQL database.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError } from "@connectrpc/connect";

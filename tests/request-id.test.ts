@@ -1,6 +1,6 @@
-// x-request-id (README "Logs"): every RPC answer carries one, the caller's own when it sent a sane
-// one (1-128 ASCII letters, digits and `_ . : -`), else a new UUID, so a caller can find its call in
-// the service's log.
+// x-request-id (docs/operating.md "Logs"): every RPC answer carries one, the caller's own when it
+// sent a sane one (1-128 ASCII letters, digits and `_ . : -`), else a new UUID, so a caller can
+// find its call in the service's log.
 import { once } from "node:events";
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";

@@ -1,4 +1,4 @@
-// README "Contacts and blocks": every SocialGraphApi RPC over gRPC and Connect JSON, each rule
+// docs/social-graph.md: every SocialGraphApi RPC over gRPC and Connect JSON, each rule
 // and refusal, and the seed service's bugs that we must not have.
 import { Code } from "@connectrpc/connect";
 import { sql } from "kysely";

@@ -1,7 +1,7 @@
-// WatchProfiles (README "Live profiles") against real instances on PostgreSQL and NATS: the snapshot
-// then changes in version order over every transport, changes from another instance, no duplicate
-// shown twice, a client that does not read while 10,000 updates happen, the limits, feed loss,
-// deadline and shutdown.
+// WatchProfiles (docs/transport.md "Live profiles") against real instances on PostgreSQL and NATS:
+// the snapshot then changes in version order over every transport, changes from another instance,
+// no duplicate shown twice, a client that does not read while 10,000 updates happen, the limits,
+// feed loss, deadline and shutdown.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { connect, headers } from "@nats-io/transport-node";

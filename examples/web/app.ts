@@ -1,5 +1,5 @@
 // The example web client: a chat client's profile screen against the service, in the browser.
-// Built by examples/web/server.ts with esbuild; see README "Example web client".
+// Built by examples/web/server.ts with esbuild; see docs/transport.md "Example web client".
 import {
   Code,
   ConnectError,

@@ -9,7 +9,7 @@ export type DatabaseConfig =
     }
   | { readonly kind: "pglite"; readonly dataDir: string };
 
-/** How bearer tokens are verified (README "Who may do what"). */
+/** How bearer tokens are verified (docs/auth.md). */
 export interface AuthConfig {
   /** HS256 shared secret (RealChat's Auth). */
   readonly secret: string | undefined;
@@ -27,7 +27,7 @@ export interface AuthConfig {
   readonly development: boolean;
 }
 
-/** The event side (README "Events"). */
+/** The event side (docs/events.md). */
 export interface EventsConfig {
   /** Unset: events wait in the outbox and registrations are not consumed. */
   readonly natsUrl: string | undefined;
@@ -56,7 +56,7 @@ export interface QuotaConfig {
   readonly updateCost: number;
 }
 
-/** The read cache of profiles (README "The read cache"). */
+/** The read cache of profiles (docs/cache.md). */
 export interface ProfileCacheConfig {
   readonly enabled: boolean;
   /** Byte budget; least recently used profiles are evicted beyond it. */
@@ -122,7 +122,7 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly events: EventsConfig;
   readonly profileCache: ProfileCacheConfig;
-  /** Bounds on WatchProfiles streams (README "Live profiles"). */
+  /** Bounds on WatchProfiles streams (docs/transport.md "Live profiles"). */
   readonly watch: WatchConfig;
 }
 

@@ -79,7 +79,7 @@ export interface SocialGraphDependencies {
 export type SocialGraphService = ReturnType<typeof createSocialGraphService>;
 
 /**
- * The social graph use cases (README "Contacts and blocks"). Inputs are raw client values;
+ * The social graph use cases (docs/social-graph.md). Inputs are raw client values;
  * refusals are InvalidArgumentError, PermissionDeniedError, NotFoundError,
  * FailedPreconditionError or LimitReachedError. Every change that involves two users runs in one
  * transaction that first locks both users' profile rows in ascending id order, so an AddContact

@@ -29,7 +29,7 @@ export interface Relationship {
   readonly blockedByOtherUser: boolean;
 }
 
-/** Per-user limits (README "Contacts and blocks"). */
+/** Per-user limits (docs/social-graph.md). */
 export interface SocialGraphLimits {
   readonly maxContacts: number;
   readonly maxBlocks: number;

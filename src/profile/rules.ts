@@ -23,7 +23,7 @@ export type CheckedFields =
 
 /**
  * Normalizes the present fields (NFC, trimmed display name) and checks them against the field
- * rules stated in README "The API" and the proto's field comments. Lengths count Unicode code
+ * rules stated in docs/api.md and the proto's field comments. Lengths count Unicode code
  * points. The work is bounded whatever the input: raw values longer than any valid one are
  * refused before they are normalized.
  */

@@ -19,7 +19,7 @@ export interface ProfileChange {
 export interface ProfileStore {
   /**
    * The profile of `userId`, or `undefined` when there is none. May come from the read cache, so
-   * as fresh as its rules promise (README "The read cache").
+   * as fresh as its rules promise (docs/cache.md).
    */
   find(userId: UserId, signal?: AbortSignal): Promise<Profile | undefined>;
   /** The profile of `userId` as the database holds it now, never from a cache. */

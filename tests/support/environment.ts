@@ -1,8 +1,8 @@
-/** PostgreSQL server the tests create their databases on (README "Tests"). */
+/** PostgreSQL server the tests create their databases on (docs/testing.md). */
 export const testDatabaseUrl =
   process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
-/** NATS with JetStream the event tests use (README "Tests"). */
+/** NATS with JetStream the event tests use (docs/testing.md). */
 export const testNatsUrl = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 
 /**

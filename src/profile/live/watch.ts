@@ -20,7 +20,10 @@ export interface WatchUpdate {
   readonly snapshot: boolean;
 }
 
-/** Bounds on open watches (README "Live profiles"); one more is refused with LimitExceededError. */
+/**
+ * Bounds on open watches (docs/transport.md "Live profiles"); one more is refused with
+ * LimitExceededError.
+ */
 export interface WatchLimits {
   readonly maxIdsPerWatch: number;
   readonly maxWatchesPerCaller: number;

@@ -377,7 +377,7 @@ export const WatchProfilesResponse_DeletedSchema: GenMessage<WatchProfilesRespon
 /**
  * ProfileApi stores and serves what RealChat users show each other.
  *
- * Every RPC needs `Authorization: Bearer <JWT>` once authentication is enabled (see the README).
+ * Every RPC needs `Authorization: Bearer <JWT>` once authentication is enabled (see docs/auth.md).
  * Errors use precise codes: INVALID_ARGUMENT (with google.rpc.BadRequest field violations; also a
  * body that does not decode as the request message), NOT_FOUND, ABORTED (etag mismatch),
  * UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (request larger than the server's limit,
