@@ -18,7 +18,7 @@ import { announcingProfileStore } from "./profile/live/announcing-store.js";
 import { createProfileCache, type ProfileCache } from "./profile/live/cache.js";
 import { cachedProfileStore } from "./profile/live/cached-store.js";
 import type { ProfileFeed } from "./profile/live/feed.js";
-import { createProfileFeedHub, type ProfileFeedHub } from "./profile/live/feed-hub.js";
+import { createProfileFeed, type ProfileFeedEnds } from "./profile/live/feed.js";
 import { createWatchHub } from "./profile/live/watch.js";
 import { cachedProfileWeight } from "./profile/rpc/wire.js";
 import { createProfileService, type ProfileService } from "./profile/service.js";
@@ -109,7 +109,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     const verifyToken =
       overrides.verifyToken ??
       createTokenVerifier({ ...config.auth, secret: await signingSecret(config, logger) });
-    const profileFeed = createProfileFeedHub({ alwaysLive: database.embedded });
+    const profileFeed = createProfileFeed({ alwaysLive: database.embedded });
     const cache = startProfileCache(config, database, profileFeed, logger);
     const announcingStore = announcingProfileStore(createProfileStore(db), profileFeed.source);
     const profiles = createProfileService(
@@ -204,7 +204,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 function startProfileCache(
   config: Config,
   database: DatabaseHandle,
-  hub: ProfileFeedHub,
+  profileFeed: ProfileFeedEnds,
   logger: Logger,
 ): ProfileCache | undefined {
   if (!config.profileCache.enabled) return undefined;
@@ -217,9 +217,9 @@ function startProfileCache(
     maxBytes: config.profileCache.maxBytes,
     ttlMs: config.profileCache.ttlMs,
     weigh: cachedProfileWeight,
-    serving: hub.feed.live(),
+    serving: profileFeed.feed.live(),
   });
-  hub.feed.subscribe(cache.listener);
+  profileFeed.feed.subscribe(cache.listener);
   return cache;
 }
 

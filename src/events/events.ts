@@ -16,7 +16,7 @@ import { createJetStreamPublisher } from "./bus/jetstream-publisher.js";
 import type { EventMetrics } from "./metrics.js";
 import { startOutboxRelay } from "./outbox/outbox-relay.js";
 import { createOutboxStore } from "./outbox/outbox-repository.js";
-import { startProfileEventSubscription } from "./profile-feed-subscription.js";
+import { startProfileEventSubscription } from "./profile-event-subscription.js";
 import { retryUntilStopped } from "./retry.js";
 import { ensureStreams, registrationConsumer } from "./streams.js";
 

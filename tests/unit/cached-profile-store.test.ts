@@ -4,7 +4,7 @@ import { EtagMismatchError } from "../../src/errors.js";
 import { announcingProfileStore } from "../../src/profile/live/announcing-store.js";
 import { createProfileCache } from "../../src/profile/live/cache.js";
 import { cachedProfileStore } from "../../src/profile/live/cached-store.js";
-import { createProfileFeedHub } from "../../src/profile/live/feed-hub.js";
+import { createProfileFeed } from "../../src/profile/live/feed.js";
 import type { Profile } from "../../src/profile/profile.js";
 import { createProfileService } from "../../src/profile/service.js";
 import { createInMemoryProfileStore } from "./support/in-memory-profile-store.js";
@@ -13,7 +13,7 @@ import { alice, bob, profileAt } from "./support/profiles.js";
 /** The store stack of the service: cache in front, announcing writes to the feed behind it. */
 function setUp(options: { live: boolean }) {
   const database = createInMemoryProfileStore();
-  const hub = createProfileFeedHub({ alwaysLive: false });
+  const hub = createProfileFeed({ alwaysLive: false });
   const cache = createProfileCache({
     maxBytes: 1e6,
     ttlMs: 60_000,

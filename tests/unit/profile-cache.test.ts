@@ -4,7 +4,7 @@ import {
   type ProfileCacheOptions,
   REMEMBERED_REMOVALS,
 } from "../../src/profile/live/cache.js";
-import { createProfileFeedHub } from "../../src/profile/live/feed-hub.js";
+import { createProfileFeed } from "../../src/profile/live/feed.js";
 import type { Profile } from "../../src/profile/profile.js";
 import type { UserId } from "../../src/profile/user-id.js";
 import { alice, bob, manualClock, profileAt } from "./support/profiles.js";
@@ -138,7 +138,7 @@ describe("the profile feed hub", () => {
       lost: () => heard.push(`${name} lost`),
       resumed: () => heard.push(`${name} resumed`),
     });
-    const hub = createProfileFeedHub({ alwaysLive: false });
+    const hub = createProfileFeed({ alwaysLive: false });
     expect(hub.feed.live()).toBe(false);
     const unsubscribe = hub.feed.subscribe(listener("a"));
     hub.feed.subscribe(listener("b"));
@@ -150,7 +150,7 @@ describe("the profile feed hub", () => {
     expect(hub.feed.live()).toBe(false);
     expect(heard).toEqual(["a resumed", "b resumed", "a changed v1", "b changed v1", "b lost"]);
 
-    const embedded = createProfileFeedHub({ alwaysLive: true });
+    const embedded = createProfileFeed({ alwaysLive: true });
     embedded.feed.subscribe(listener("c"));
     embedded.source.lost();
     embedded.source.resumed();

@@ -17,13 +17,66 @@ export interface ProfileFeedListener {
 }
 
 /**
- * Every change to any profile, as this instance learns of it: its own writes after commit, and
- * the profile events of every instance. The read cache and live watchers listen here; the
- * instance holds one broker subscription for all of them.
+ * Every change to any profile, as this instance learns of it: its sources are its own writes
+ * after commit (announcing-store.ts) and the profile events of every instance (the broker
+ * subscription, events/profile-event-subscription.ts). Its listeners are the read cache
+ * (cache.ts) and WatchProfiles (watch.ts); one broker subscription serves them all.
  */
 export interface ProfileFeed {
   /** Whether every change is being received now (false while the broker is away or unset). */
   live(): boolean;
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: ProfileFeedListener): () => void;
+}
+
+/** Both ends of the profile feed: sources report to `source`, listeners subscribe to `feed`. */
+export interface ProfileFeedEnds {
+  readonly feed: ProfileFeed;
+  /** Where the instance's own writes and the broker subscription report. */
+  readonly source: ProfileFeedListener;
+}
+
+export interface ProfileFeedOptions {
+  /**
+   * True when no other instance can write (embedded PGlite): the instance's own writes are then
+   * every change, so the feed is always live and the broker's state does not matter to it.
+   */
+  readonly alwaysLive: boolean;
+}
+
+/**
+ * Fans every change out to the listeners, synchronously and in arrival order, so that a write
+ * has reached the cache before its call answers. Listeners must not throw.
+ */
+export function createProfileFeed(options: ProfileFeedOptions): ProfileFeedEnds {
+  const listeners = new Set<ProfileFeedListener>();
+  let live = options.alwaysLive;
+  return {
+    feed: {
+      live: () => live,
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    source: {
+      changed(profile) {
+        for (const listener of listeners) listener.changed(profile);
+      },
+      removed(userId, version) {
+        for (const listener of listeners) listener.removed(userId, version);
+      },
+      lost() {
+        if (options.alwaysLive || !live) return;
+        live = false;
+        for (const listener of listeners) listener.lost();
+      },
+      resumed() {
+        if (options.alwaysLive) return;
+        // Also when already live: a reconnect whose loss went unseen may still have missed changes.
+        live = true;
+        for (const listener of listeners) listener.resumed();
+      },
+    },
+  };
 }
