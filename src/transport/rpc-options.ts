@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
+import { createCallCosts } from "./call-costs.js";
 import { createAuthGate } from "./interceptors/auth-gate.js";
 import { createDeadlineInterceptor } from "./interceptors/deadline.js";
 import { createErrorInterceptor } from "./interceptors/errors.js";
@@ -41,7 +42,7 @@ export function createRpcOptions({
       telemetry.interceptor,
       createErrorInterceptor(),
       // Before the deadline and the handler: a refused call does no work.
-      createQuotaInterceptor(config.quotas, metrics.rateLimited),
+      createQuotaInterceptor(config.quotas, createCallCosts(config.quotas), metrics.rateLimited),
       createDeadlineInterceptor(config.requestTimeoutMs),
     ],
     requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { PROFILE_ADMIN_SCOPE } from "../../src/auth/caller.js";
 import type { QuotaConfig } from "../../src/config/config.js";
+import { createCallCosts } from "../../src/transport/call-costs.js";
 import { createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
 import { type CallerKind, createQuotaInterceptor } from "../../src/transport/interceptors/quota.js";
 import { testTokenVerifier, tokenFor } from "../support/auth.js";
@@ -23,6 +24,7 @@ function withQuotas(clock: { now: number }) {
   const throttled: [procedure: string, kind: CallerKind][] = [];
   const interceptor = createQuotaInterceptor(
     quotas,
+    createCallCosts(quotas),
     (procedure, kind) => throttled.push([procedure, kind]),
     () => clock.now,
   );

@@ -1,15 +1,10 @@
-import { isMessage } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
-import {
-  BatchGetProfilesRequestSchema,
-  UpdateProfileRequestSchema,
-  WatchProfilesRequestSchema,
-} from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Caller } from "../../auth/caller.js";
 import { kCaller } from "../../auth/caller-context.js";
 import type { QuotaConfig } from "../../config/config.js";
+import type { CallCost } from "../call-costs.js";
 import { createQuotaBuckets } from "./quota-buckets.js";
 
 /** User tokens have no scope; service tokens have one (e.g. `profile:admin`). */
@@ -24,31 +19,18 @@ const MAX_TRACKED_CALLERS = 100_000;
 /**
  * Spends each authenticated call's cost from its caller's token bucket (keyed by the token's
  * `sub`), or refuses it with RESOURCE_EXHAUSTED and a `google.rpc.RetryInfo` saying when it
- * would be granted. A refused call takes nothing. What a call costs:
- * - BatchGetProfiles: the number of ids sent, duplicates included (the work of reading and
- *   checking them is done before they collapse);
- * - UpdateProfile: `updateCost` (a write, its event and its fan-out cost far more than a read);
- * - WatchProfiles: the number of ids sent, like BatchGetProfiles (its snapshot reads them all);
- * - anything else, and an empty batch: 1, so that floods of empty calls are bounded too.
- * Calls without a caller (health, reflection) are not counted here.
+ * would be granted. A refused call takes nothing. What a call costs is `costOf`'s answer
+ * (call-costs.ts). Calls without a caller (health, reflection) are not counted here.
  */
 export function createQuotaInterceptor(
-  config: QuotaConfig,
+  config: Pick<QuotaConfig, "user" | "service">,
+  costOf: CallCost,
   onThrottled: (procedure: string, callerKind: CallerKind) => void,
   now?: () => number,
 ): Interceptor {
   const buckets = {
     user: createQuotaBuckets(config.user, { maxKeys: MAX_TRACKED_CALLERS, now }),
     service: createQuotaBuckets(config.service, { maxKeys: MAX_TRACKED_CALLERS, now }),
-  };
-  const costOf = (message: unknown) => {
-    if (isMessage(message, BatchGetProfilesRequestSchema)) {
-      return Math.max(1, message.userIds.length);
-    }
-    // The snapshot reads every id; the changes pushed after it are not charged.
-    if (isMessage(message, WatchProfilesRequestSchema)) return Math.max(1, message.userIds.length);
-    if (isMessage(message, UpdateProfileRequestSchema)) return config.updateCost;
-    return 1;
   };
   /** Takes `cost` from the caller's bucket, or throws RESOURCE_EXHAUSTED having taken nothing. */
   const spend = (caller: Caller, procedure: string, cost: number) => {
@@ -74,14 +56,14 @@ export function createQuotaInterceptor(
     if (caller === undefined) return next(request);
     const procedure = `${request.service.typeName}/${request.method.name}`;
     if (!request.stream) {
-      spend(caller, procedure, costOf(request.message));
+      spend(caller, procedure, costOf(request.method, request.message));
       return next(request);
     }
     // A stream's request messages are paid as they arrive (WatchProfiles: its one request).
     return next({
       ...request,
       message: spendingOnArrival(request.message, (message) =>
-        spend(caller, procedure, costOf(message)),
+        spend(caller, procedure, costOf(request.method, message)),
       ),
     });
   };
