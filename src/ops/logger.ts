@@ -3,8 +3,8 @@ import type { LogLevel } from "../config/config.js";
 
 /**
  * JSON lines on stdout. Secrets and personal text never go into log fields; redaction is the
- * safety net for the places they could. Its paths are exact: wildcard paths (`*.bio`) doubled the
- * cost of every line (about 2 µs of 4, measured with pino 10), which is paid once per RPC.
+ * safety net for the places they could. Its paths are exact: wildcard paths (`*.bio`) make every
+ * line far dearer, and a line is paid once per RPC (bench/README.md has the figures).
  */
 export function createLogger(level: LogLevel): Logger {
   return pino({
