@@ -27,6 +27,16 @@ export function createSocialGraphApiHandlers(
     otherUserId: request.otherUserId,
     signal: context.signal,
   });
+  const pageRequest = (
+    request: { userId: string; pageSize: number; pageToken: string },
+    context: HandlerContext,
+  ) => ({
+    caller: callerOf(context),
+    userId: request.userId,
+    pageSize: request.pageSize,
+    pageToken: request.pageToken,
+    signal: context.signal,
+  });
   return {
     async addContact(request, context) {
       const contact = await service.addContact({
@@ -52,13 +62,7 @@ export function createSocialGraphApiHandlers(
     },
 
     async listContacts(request, context) {
-      const page = await service.listContacts({
-        caller: callerOf(context),
-        userId: request.userId,
-        pageSize: request.pageSize,
-        pageToken: request.pageToken,
-        signal: context.signal,
-      });
+      const page = await service.listContacts(pageRequest(request, context));
       return listContactsAnswer(page, answersInBinary(context));
     },
 
@@ -73,13 +77,7 @@ export function createSocialGraphApiHandlers(
     },
 
     async listBlockedUsers(request, context) {
-      const page = await service.listBlockedUsers({
-        caller: callerOf(context),
-        userId: request.userId,
-        pageSize: request.pageSize,
-        pageToken: request.pageToken,
-        signal: context.signal,
-      });
+      const page = await service.listBlockedUsers(pageRequest(request, context));
       return create(ListBlockedUsersResponseSchema, {
         blocks: page.items.map(toBlockMessage),
         nextPageToken: page.nextPageToken,

@@ -3,16 +3,6 @@ import type { ContactRow } from "../../db/tables/contacts.js";
 import type { UserId } from "../../profile/user-id.js";
 import type { Block, Contact } from "../social-graph.js";
 
-/** Named columns, not `*`: statements run prepared (see profile/sql/reads.ts). */
-export const contactColumns = [
-  "user_id",
-  "contact_user_id",
-  "nickname",
-  "is_favorite",
-  "created_at",
-  "updated_at",
-] as const satisfies ReadonlyArray<keyof ContactRow>;
-
 /** The columns of a page of one owner's contacts: all but the owner's id. */
 export const contactPageColumns = [
   "contact_user_id",
@@ -21,6 +11,11 @@ export const contactPageColumns = [
   "created_at",
   "updated_at",
 ] as const satisfies ReadonlyArray<keyof ContactRow>;
+
+/** Named columns, not `*`: statements run prepared (see profile/sql/reads.ts). */
+export const contactColumns = ["user_id", ...contactPageColumns] as const satisfies ReadonlyArray<
+  keyof ContactRow
+>;
 
 export type ContactPageRow = Pick<ContactRow, (typeof contactPageColumns)[number]>;
 
