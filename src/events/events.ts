@@ -5,7 +5,7 @@ import type { EventsConfig } from "../config/config.js";
 import type { DatabaseHandle } from "../db/open.js";
 import type { ProfileFeedListener } from "../profile/live/feed.js";
 import type { ProfileService } from "../profile/service.js";
-import { startRegistrationConsumer } from "./auth-users/consumer.js";
+import { startAuthUserConsumer } from "./auth-users/consumer.js";
 import {
   BROKER_RETRY,
   type BusWorkers,
@@ -18,7 +18,7 @@ import { startOutboxRelay } from "./outbox/outbox-relay.js";
 import { createOutboxStore } from "./outbox/outbox-repository.js";
 import { startProfileEventSubscription } from "./profile-event-subscription.js";
 import { retryUntilStopped } from "./retry.js";
-import { ensureStreams, registrationConsumer } from "./streams.js";
+import { authUserConsumer, ensureStreams } from "./streams.js";
 
 export type { EventBusState } from "./bus/event-bus.js";
 
@@ -77,8 +77,8 @@ export function startEvents(options: EventsOptions): Events {
       logger,
       metrics,
     });
-    const consumer = startRegistrationConsumer({
-      getConsumer: () => registrationConsumer(js),
+    const consumer = startAuthUserConsumer({
+      getConsumer: () => authUserConsumer(js),
       profiles: options.profiles,
       logger,
       metrics,

@@ -55,7 +55,7 @@ export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
   }
 }
 
-/** The durable consumer all instances share: each registration goes to one of them. */
-export function registrationConsumer(js: JetStreamClient): Promise<Consumer> {
+/** The durable consumer all instances share: each auth user event goes to one of them. */
+export function authUserConsumer(js: JetStreamClient): Promise<Consumer> {
   return js.consumers.get(AUTH_STREAM, CONSUMER_NAME);
 }

@@ -6,7 +6,7 @@ import type { ConsumeOutcome, EventMetrics } from "../metrics.js";
 import { type BackoffPolicy, backoffMs, retryUntilStopped } from "../retry.js";
 import { decodeUserDeleted, decodeUserRegistered } from "./messages.js";
 
-export interface RegistrationConsumer {
+export interface AuthUserConsumer {
   /** Stops pulling; resolves when the message in hand is settled. */
   stop(): Promise<void>;
 }
@@ -31,12 +31,12 @@ const RESUME_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 1000 };
  * negatively acknowledged with a growing delay (redelivered); a message that can never succeed is
  * terminated with its reason, so it never holds up the ones behind it.
  */
-export function startRegistrationConsumer(options: {
+export function startAuthUserConsumer(options: {
   readonly getConsumer: () => Promise<Consumer>;
   readonly profiles: ProfileService;
   readonly logger: Logger;
   readonly metrics: Pick<EventMetrics, "consumed">;
-}): RegistrationConsumer {
+}): AuthUserConsumer {
   const { profiles, logger, metrics } = options;
   const stopping = new AbortController();
   let stopCurrent = () => {};
