@@ -1,23 +1,18 @@
 import { type Caller, PROFILE_ADMIN_SCOPE, SOCIAL_READ_SCOPE } from "../auth/caller.js";
 import {
   FailedPreconditionError,
-  type FieldViolation,
   InvalidArgumentError,
   LimitReachedError,
   NotFoundError,
   PermissionDeniedError,
 } from "../errors.js";
 import type { Profile } from "../profile/profile.js";
-import { checkProfileFields } from "../profile/rules.js";
 import { mayChangeProfile, type ProfileService } from "../profile/service.js";
 import { parseUserId, requireUserId, type UserId, uniqueUserIds } from "../profile/user-id.js";
 import type { PagedList, PageTokens } from "./page-token.js";
+import { checkNickname, checkReason, pageSizeOf, requireOtherUserId } from "./rules.js";
 import type { Block, Contact, Relationship, SocialGraphLimits } from "./social-graph.js";
 import type { SocialGraphStore } from "./store.js";
-
-/** Page sizes: the default for 0, and the most one page holds (larger asks get this many). */
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 500;
 
 /** Who asks about whose graph, and the call's signal. */
 export interface GraphCall {
@@ -79,8 +74,8 @@ export interface SocialGraphDependencies {
 export type SocialGraphService = ReturnType<typeof createSocialGraphService>;
 
 /**
- * The social graph use cases (README "Contacts and blocks"). Inputs are raw client values;
- * refusals are InvalidArgumentError, PermissionDeniedError, NotFoundError,
+ * The social graph use cases (README "Contacts and blocks"). Inputs are raw client values, checked
+ * by graph/rules.ts; refusals are InvalidArgumentError, PermissionDeniedError, NotFoundError,
  * FailedPreconditionError or LimitReachedError. Every change that involves two users runs in one
  * transaction that first locks both users' profile rows in ascending id order, so an AddContact
  * and a BlockUser between the same two users are serialized: whichever commits second sees the
@@ -95,13 +90,7 @@ export function createSocialGraphService({
   /** The two users of a pair call, after the caller was found to own `user_id`'s graph. */
   const pairOf = (call: PairCall): { userId: UserId; otherUserId: UserId } => {
     const userId = ownGraph(call);
-    const otherUserId = requireUserId(call.otherUserId, "other_user_id");
-    if (otherUserId === userId) {
-      throw new InvalidArgumentError([
-        { field: "other_user_id", description: "cannot be user_id itself", reason: "SELF" },
-      ]);
-    }
-    return { userId, otherUserId };
+    return { userId, otherUserId: requireOtherUserId(call.otherUserId, userId) };
   };
 
   /** Both profiles locked, or NOT_FOUND naming the one missing. */
@@ -301,33 +290,4 @@ function noRelationship(otherUserId: UserId): Relationship {
     blocksOtherUser: false,
     blockedByOtherUser: false,
   };
-}
-
-function pageSizeOf(requested: number): number {
-  if (requested < 0) {
-    throw new InvalidArgumentError([
-      { field: "page_size", description: "cannot be negative", reason: "NEGATIVE" },
-    ]);
-  }
-  return requested === 0 ? DEFAULT_PAGE_SIZE : Math.min(requested, MAX_PAGE_SIZE);
-}
-
-/** The rules of a display name, normalized; "" (no nickname) allowed. */
-export function checkNickname(raw: string): string {
-  if (raw === "") return "";
-  const checked = checkProfileFields({ displayName: raw }, { allowHttpAvatarUrls: false });
-  if (!checked.ok) throw new InvalidArgumentError(renamed(checked.violations, "nickname"));
-  return checked.fields.displayName ?? "";
-}
-
-/** The rules of a bio, normalized. */
-export function checkReason(raw: string): string {
-  const checked = checkProfileFields({ bio: raw }, { allowHttpAvatarUrls: false });
-  if (!checked.ok) throw new InvalidArgumentError(renamed(checked.violations, "reason"));
-  return checked.fields.bio ?? "";
-}
-
-/** The violations of a profile field, reported under the graph field that follows its rules. */
-function renamed(violations: readonly FieldViolation[], field: string): FieldViolation[] {
-  return violations.map((violation) => ({ ...violation, field }));
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/errors.js";
 import { createPageTokens } from "../../src/graph/page-token.js";
-import { checkNickname, checkReason } from "../../src/graph/service.js";
+import { checkNickname, checkReason } from "../../src/graph/rules.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
 
 const id = (raw: string): UserId => {
