@@ -1,6 +1,6 @@
-import { InvalidArgumentError } from "../errors.js";
 import { type CheckedValue, checkBio, checkVisibleName } from "../profile/rules.js";
 import { requireUserId, type UserId } from "../profile/user-id.js";
+import { InvalidGraphRequest } from "./errors.js";
 
 /** Page sizes: the default for 0, and the most one page holds (larger asks get this many). */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -10,7 +10,7 @@ export const MAX_PAGE_SIZE = 500;
 export function requireOtherUserId(raw: string, userId: UserId): UserId {
   const otherUserId = requireUserId(raw, "other_user_id");
   if (otherUserId === userId) {
-    throw new InvalidArgumentError([
+    throw new InvalidGraphRequest([
       { field: "other_user_id", description: "cannot be user_id itself", reason: "SELF" },
     ]);
   }
@@ -20,7 +20,7 @@ export function requireOtherUserId(raw: string, userId: UserId): UserId {
 /** The size of the page to read for a requested `page_size`. */
 export function pageSizeOf(requested: number): number {
   if (requested < 0) {
-    throw new InvalidArgumentError([
+    throw new InvalidGraphRequest([
       { field: "page_size", description: "cannot be negative", reason: "NEGATIVE" },
     ]);
   }
@@ -40,5 +40,5 @@ export function checkReason(raw: string): string {
 /** The normalized value, or the rule it breaks, reported under `field`. */
 function acceptedValue(checked: CheckedValue, field: string): string {
   if ("value" in checked) return checked.value;
-  throw new InvalidArgumentError([{ field, ...checked }]);
+  throw new InvalidGraphRequest([{ field, ...checked }]);
 }

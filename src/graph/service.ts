@@ -1,14 +1,16 @@
 import { type Caller, PROFILE_ADMIN_SCOPE, SOCIAL_READ_SCOPE } from "../auth/caller.js";
-import {
-  FailedPreconditionError,
-  InvalidArgumentError,
-  LimitReachedError,
-  NotFoundError,
-  PermissionDeniedError,
-} from "../errors.js";
+import { ProfileNotFound } from "../profile/errors.js";
 import type { Profile } from "../profile/profile.js";
 import { mayChangeProfile, type ProfileService } from "../profile/service.js";
 import { parseUserId, requireUserId, type UserId, uniqueUserIds } from "../profile/user-id.js";
+import {
+  BlockedBetweenUsers,
+  BlockLimitReached,
+  ContactLimitReached,
+  InvalidGraphRequest,
+  NotAContact,
+  NotGraphOwner,
+} from "./errors.js";
 import type { PagedList, PageTokens } from "./page-token.js";
 import { checkNickname, checkReason, pageSizeOf, requireOtherUserId } from "./rules.js";
 import type { Block, Contact, Relationship, SocialGraphLimits } from "./social-graph.js";
@@ -75,11 +77,10 @@ export type SocialGraphService = ReturnType<typeof createSocialGraphService>;
 
 /**
  * The social graph use cases (README "Contacts and blocks"). Inputs are raw client values, checked
- * by graph/rules.ts; refusals are InvalidArgumentError, PermissionDeniedError, NotFoundError,
- * FailedPreconditionError or LimitReachedError. Every change that involves two users runs in one
- * transaction that first locks both users' profile rows in ascending id order, so an AddContact
- * and a BlockUser between the same two users are serialized: whichever commits second sees the
- * other's row, and no contact survives a block.
+ * by graph/rules.ts; refusals are those of graph/errors.ts, InvalidUserId and ProfileNotFound.
+ * Every change that involves two users runs in one transaction that first locks both users'
+ * profile rows in ascending id order, so an AddContact and a BlockUser between the same two users
+ * are serialized: whichever commits second sees the other's row, and no contact survives a block.
  */
 export function createSocialGraphService({
   store,
@@ -93,7 +94,7 @@ export function createSocialGraphService({
     return { userId, otherUserId: requireOtherUserId(call.otherUserId, userId) };
   };
 
-  /** Both profiles locked, or NOT_FOUND naming the one missing. */
+  /** Both profiles locked, or ProfileNotFound naming the one missing. */
   const lockPair = async (
     tx: Parameters<Parameters<SocialGraphStore["transaction"]>[0]>[0],
     userId: UserId,
@@ -101,7 +102,7 @@ export function createSocialGraphService({
   ) => {
     const existing = await tx.lockProfiles([userId, otherUserId]);
     for (const id of [otherUserId, userId]) {
-      if (!existing.has(id)) throw new NotFoundError(`no profile for user ${id}`);
+      if (!existing.has(id)) throw new ProfileNotFound(id);
     }
   };
 
@@ -117,7 +118,7 @@ export function createSocialGraphService({
     if (request.pageToken !== "") {
       after = pageTokens.decode(list, owner, request.pageToken);
       if (after === undefined) {
-        throw new InvalidArgumentError([
+        throw new InvalidGraphRequest([
           {
             field: "page_token",
             description: "is not a page token of this list for this user",
@@ -144,14 +145,11 @@ export function createSocialGraphService({
       const nickname = checkNickname(command.nickname);
       return store.transaction(async (tx) => {
         await lockPair(tx, userId, otherUserId);
-        if (await tx.blockedEitherWay(userId, otherUserId)) throw blocked();
+        if (await tx.blockedEitherWay(userId, otherUserId)) throw new BlockedBetweenUsers();
         const existing = await tx.findContact(userId, otherUserId);
         if (existing !== undefined) return existing;
         if ((await tx.countContacts(userId)) >= limits.maxContacts) {
-          throw new LimitReachedError(
-            `user:${userId}`,
-            `a user may have at most ${limits.maxContacts} contacts`,
-          );
+          throw new ContactLimitReached(userId, limits.maxContacts);
         }
         return tx.insertContact({
           userId,
@@ -169,9 +167,7 @@ export function createSocialGraphService({
         (tx) => tx.updateContact(userId, otherUserId, { nickname, isFavorite: command.isFavorite }),
         command.signal,
       );
-      if (updated === undefined) {
-        throw new NotFoundError(`user ${otherUserId} is not a contact of user ${userId}`);
-      }
+      if (updated === undefined) throw new NotAContact(userId, otherUserId);
       return updated;
     },
 
@@ -213,10 +209,7 @@ export function createSocialGraphService({
         const existing = await tx.findBlock(userId, otherUserId);
         if (existing !== undefined) return existing;
         if ((await tx.countBlocks(userId)) >= limits.maxBlocks) {
-          throw new LimitReachedError(
-            `user:${userId}`,
-            `a user may block at most ${limits.maxBlocks} users`,
-          );
+          throw new BlockLimitReached(userId, limits.maxBlocks);
         }
         const block = await tx.insertBlock({ userId, blockedUserId: otherUserId, reason });
         await tx.deleteContactsBetween(userId, otherUserId);
@@ -249,7 +242,7 @@ export function createSocialGraphService({
       const asSelf = parseUserId(query.caller.subject) === userId;
       const trusted =
         query.caller.scopes.has(PROFILE_ADMIN_SCOPE) || query.caller.scopes.has(SOCIAL_READ_SCOPE);
-      if (!asSelf && !trusted) throw notYourGraph();
+      if (!asSelf && !trusted) throw new NotGraphOwner();
       const otherUserIds = uniqueUserIds(query.otherUserIds, "other_user_ids");
       const stored =
         otherUserIds.length === 0
@@ -267,19 +260,8 @@ export function createSocialGraphService({
 /** The owner of the graph a call is about, once the caller may manage it. */
 function ownGraph(call: GraphCall): UserId {
   const userId = requireUserId(call.userId);
-  if (!mayChangeProfile(call.caller, userId)) throw notYourGraph();
+  if (!mayChangeProfile(call.caller, userId)) throw new NotGraphOwner();
   return userId;
-}
-
-function notYourGraph(): PermissionDeniedError {
-  return new PermissionDeniedError("a social graph may be used only by its own user");
-}
-
-/** Said the same way whoever blocks whom. */
-function blocked(): FailedPreconditionError {
-  return new FailedPreconditionError(
-    "these users cannot be contacts: there is a block between them",
-  );
 }
 
 function noRelationship(otherUserId: UserId): Relationship {

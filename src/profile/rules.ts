@@ -1,4 +1,4 @@
-import type { FieldViolation } from "../errors.js";
+import type { FieldViolation } from "../field-violations.js";
 
 export const DISPLAY_NAME_MAX_LENGTH = 64;
 export const BIO_MAX_LENGTH = 500;
