@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { z } from "zod";
-import { DependencyUnavailableError, UnauthenticatedError } from "../errors.js";
 import type { Caller } from "./caller.js";
+import { InvalidToken, SigningKeysUnavailable, TokenExpired } from "./errors.js";
 
 export interface TokenVerifierOptions {
   /** Shared secret for HS256 tokens, as RealChat's Auth signs them. */
@@ -26,8 +26,8 @@ export type TokenVerifier = (token: string) => Promise<Caller>;
  * `kid` at most every 30 s). `exp` and `sub` are required, issuer and audience checked, and every
  * registered claim the service reads or jose checks must have its JSON type (see `claimsSchema`).
  *
- * @throws UnauthenticatedError for any token that does not verify,
- *   DependencyUnavailableError when the JWKS cannot be fetched in time.
+ * @throws TokenExpired for a token past its `exp`, InvalidToken for any other token that does not
+ *   verify, SigningKeysUnavailable when the JWKS cannot be fetched in time.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const secret =
@@ -48,15 +48,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   // jose has already refused any `alg` outside `algorithms` when it asks for a key.
   const getKey: JWTVerifyGetKey = async (header, token) => {
     if (header.alg === "HS256" && secret !== undefined) return secret;
-    if (keySet === undefined) throw new UnauthenticatedError("invalid bearer token");
+    if (keySet === undefined) throw new InvalidToken();
     try {
       return await keySet(header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) throw error;
       if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      throw new DependencyUnavailableError("token signing keys cannot be fetched; retry later", {
-        cause: error,
-      });
+      throw new SigningKeysUnavailable({ cause: error });
     }
   };
 
@@ -74,17 +72,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) {
-        throw new UnauthenticatedError("invalid bearer token", { cause: claims.error });
+        throw new InvalidToken({ cause: claims.error });
       }
       const caller = { subject: claims.data.sub, scopes: scopesOf(claims.data.scope) };
       const expiresAtMs = (claims.data.exp + options.clockToleranceSeconds) * 1000;
       verified.set(token, caller, expiresAtMs);
       return caller;
     } catch (error) {
-      if (error instanceof DependencyUnavailableError) throw error;
-      if (error instanceof errors.JWTExpired)
-        throw new UnauthenticatedError("bearer token expired");
-      throw new UnauthenticatedError("invalid bearer token", { cause: error });
+      if (error instanceof SigningKeysUnavailable) throw error;
+      if (error instanceof errors.JWTExpired) throw new TokenExpired();
+      throw new InvalidToken({ cause: error });
     }
   };
 }

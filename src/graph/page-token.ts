@@ -18,7 +18,7 @@ const TOKEN_BYTES = 1 + KEY_BYTES + TAG_BYTES;
  * The key need not be secret: a token only says where a list the caller may read anyway resumes,
  * so a forged one could only skip within that list. The tag makes tokens opaque and
  * tamper-evident, so that clients cannot come to depend on their content and a broken one is a
- * clear INVALID_ARGUMENT rather than a wrong page.
+ * clear refusal (reason INVALID_PAGE_TOKEN) rather than a wrong page.
  */
 export function createPageTokens(key: string | Uint8Array) {
   const tagOf = (list: PagedList, owner: UserId, lastKey: Uint8Array) =>

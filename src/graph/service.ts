@@ -1,23 +1,20 @@
 import { type Caller, PROFILE_ADMIN_SCOPE, SOCIAL_READ_SCOPE } from "../auth/caller.js";
-import {
-  FailedPreconditionError,
-  type FieldViolation,
-  InvalidArgumentError,
-  LimitReachedError,
-  NotFoundError,
-  PermissionDeniedError,
-} from "../errors.js";
+import { ProfileNotFound } from "../profile/errors.js";
 import type { Profile } from "../profile/profile.js";
-import { checkProfileFields } from "../profile/rules.js";
 import { mayChangeProfile, type ProfileService } from "../profile/service.js";
 import { parseUserId, requireUserId, type UserId, uniqueUserIds } from "../profile/user-id.js";
+import {
+  BlockedBetweenUsers,
+  BlockLimitReached,
+  ContactLimitReached,
+  InvalidGraphRequest,
+  NotAContact,
+  NotGraphOwner,
+} from "./errors.js";
 import type { PagedList, PageTokens } from "./page-token.js";
+import { checkNickname, checkReason, pageSizeOf, requireOtherUserId } from "./rules.js";
 import type { Block, Contact, Relationship, SocialGraphLimits } from "./social-graph.js";
 import type { SocialGraphStore } from "./store.js";
-
-/** Page sizes: the default for 0, and the most one page holds (larger asks get this many). */
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 500;
 
 /** Who asks about whose graph, and the call's signal. */
 export interface GraphCall {
@@ -79,12 +76,20 @@ export interface SocialGraphDependencies {
 export type SocialGraphService = ReturnType<typeof createSocialGraphService>;
 
 /**
+<<<<<<< HEAD
  * The social graph use cases (docs/social-graph.md). Inputs are raw client values;
  * refusals are InvalidArgumentError, PermissionDeniedError, NotFoundError,
  * FailedPreconditionError or LimitReachedError. Every change that involves two users runs in one
  * transaction that first locks both users' profile rows in ascending id order, so an AddContact
  * and a BlockUser between the same two users are serialized: whichever commits second sees the
  * other's row, and no contact survives a block.
+=======
+ * The social graph use cases (docs/social-graph.md). Inputs are raw client values, checked
+ * by graph/rules.ts; refusals are those of graph/errors.ts, InvalidUserId and ProfileNotFound.
+ * Every change that involves two users runs in one transaction that first locks both users'
+ * profile rows in ascending id order, so an AddContact and a BlockUser between the same two users
+ * are serialized: whichever commits second sees the other's row, and no contact survives a block.
+>>>>>>> i18-errors
  */
 export function createSocialGraphService({
   store,
@@ -95,16 +100,10 @@ export function createSocialGraphService({
   /** The two users of a pair call, after the caller was found to own `user_id`'s graph. */
   const pairOf = (call: PairCall): { userId: UserId; otherUserId: UserId } => {
     const userId = ownGraph(call);
-    const otherUserId = requireUserId(call.otherUserId, "other_user_id");
-    if (otherUserId === userId) {
-      throw new InvalidArgumentError([
-        { field: "other_user_id", description: "cannot be user_id itself", reason: "SELF" },
-      ]);
-    }
-    return { userId, otherUserId };
+    return { userId, otherUserId: requireOtherUserId(call.otherUserId, userId) };
   };
 
-  /** Both profiles locked, or NOT_FOUND naming the one missing. */
+  /** Both profiles locked, or ProfileNotFound naming the one missing. */
   const lockPair = async (
     tx: Parameters<Parameters<SocialGraphStore["transaction"]>[0]>[0],
     userId: UserId,
@@ -112,7 +111,7 @@ export function createSocialGraphService({
   ) => {
     const existing = await tx.lockProfiles([userId, otherUserId]);
     for (const id of [otherUserId, userId]) {
-      if (!existing.has(id)) throw new NotFoundError(`no profile for user ${id}`);
+      if (!existing.has(id)) throw new ProfileNotFound(id);
     }
   };
 
@@ -128,7 +127,7 @@ export function createSocialGraphService({
     if (request.pageToken !== "") {
       after = pageTokens.decode(list, owner, request.pageToken);
       if (after === undefined) {
-        throw new InvalidArgumentError([
+        throw new InvalidGraphRequest([
           {
             field: "page_token",
             description: "is not a page token of this list for this user",
@@ -155,14 +154,11 @@ export function createSocialGraphService({
       const nickname = checkNickname(command.nickname);
       return store.transaction(async (tx) => {
         await lockPair(tx, userId, otherUserId);
-        if (await tx.blockedEitherWay(userId, otherUserId)) throw blocked();
+        if (await tx.blockedEitherWay(userId, otherUserId)) throw new BlockedBetweenUsers();
         const existing = await tx.findContact(userId, otherUserId);
         if (existing !== undefined) return existing;
         if ((await tx.countContacts(userId)) >= limits.maxContacts) {
-          throw new LimitReachedError(
-            `user:${userId}`,
-            `a user may have at most ${limits.maxContacts} contacts`,
-          );
+          throw new ContactLimitReached(userId, limits.maxContacts);
         }
         return tx.insertContact({
           userId,
@@ -180,9 +176,7 @@ export function createSocialGraphService({
         (tx) => tx.updateContact(userId, otherUserId, { nickname, isFavorite: command.isFavorite }),
         command.signal,
       );
-      if (updated === undefined) {
-        throw new NotFoundError(`user ${otherUserId} is not a contact of user ${userId}`);
-      }
+      if (updated === undefined) throw new NotAContact(userId, otherUserId);
       return updated;
     },
 
@@ -224,10 +218,7 @@ export function createSocialGraphService({
         const existing = await tx.findBlock(userId, otherUserId);
         if (existing !== undefined) return existing;
         if ((await tx.countBlocks(userId)) >= limits.maxBlocks) {
-          throw new LimitReachedError(
-            `user:${userId}`,
-            `a user may block at most ${limits.maxBlocks} users`,
-          );
+          throw new BlockLimitReached(userId, limits.maxBlocks);
         }
         const block = await tx.insertBlock({ userId, blockedUserId: otherUserId, reason });
         await tx.deleteContactsBetween(userId, otherUserId);
@@ -260,7 +251,7 @@ export function createSocialGraphService({
       const asSelf = parseUserId(query.caller.subject) === userId;
       const trusted =
         query.caller.scopes.has(PROFILE_ADMIN_SCOPE) || query.caller.scopes.has(SOCIAL_READ_SCOPE);
-      if (!asSelf && !trusted) throw notYourGraph();
+      if (!asSelf && !trusted) throw new NotGraphOwner();
       const otherUserIds = uniqueUserIds(query.otherUserIds, "other_user_ids");
       const stored =
         otherUserIds.length === 0
@@ -278,19 +269,8 @@ export function createSocialGraphService({
 /** The owner of the graph a call is about, once the caller may manage it. */
 function ownGraph(call: GraphCall): UserId {
   const userId = requireUserId(call.userId);
-  if (!mayChangeProfile(call.caller, userId)) throw notYourGraph();
+  if (!mayChangeProfile(call.caller, userId)) throw new NotGraphOwner();
   return userId;
-}
-
-function notYourGraph(): PermissionDeniedError {
-  return new PermissionDeniedError("a social graph may be used only by its own user");
-}
-
-/** Said the same way whoever blocks whom. */
-function blocked(): FailedPreconditionError {
-  return new FailedPreconditionError(
-    "these users cannot be contacts: there is a block between them",
-  );
 }
 
 function noRelationship(otherUserId: UserId): Relationship {
@@ -301,33 +281,4 @@ function noRelationship(otherUserId: UserId): Relationship {
     blocksOtherUser: false,
     blockedByOtherUser: false,
   };
-}
-
-function pageSizeOf(requested: number): number {
-  if (requested < 0) {
-    throw new InvalidArgumentError([
-      { field: "page_size", description: "cannot be negative", reason: "NEGATIVE" },
-    ]);
-  }
-  return requested === 0 ? DEFAULT_PAGE_SIZE : Math.min(requested, MAX_PAGE_SIZE);
-}
-
-/** The rules of a display name, normalized; "" (no nickname) allowed. */
-export function checkNickname(raw: string): string {
-  if (raw === "") return "";
-  const checked = checkProfileFields({ displayName: raw }, { allowHttpAvatarUrls: false });
-  if (!checked.ok) throw new InvalidArgumentError(renamed(checked.violations, "nickname"));
-  return checked.fields.displayName ?? "";
-}
-
-/** The rules of a bio, normalized. */
-export function checkReason(raw: string): string {
-  const checked = checkProfileFields({ bio: raw }, { allowHttpAvatarUrls: false });
-  if (!checked.ok) throw new InvalidArgumentError(renamed(checked.violations, "reason"));
-  return checked.fields.bio ?? "";
-}
-
-/** The violations of a profile field, reported under the graph field that follows its rules. */
-function renamed(violations: readonly FieldViolation[], field: string): FieldViolation[] {
-  return violations.map((violation) => ({ ...violation, field }));
 }

@@ -1,4 +1,4 @@
-import type { FieldViolation } from "../errors.js";
+import type { FieldViolation } from "../field-violations.js";
 
 export const DISPLAY_NAME_MAX_LENGTH = 64;
 export const BIO_MAX_LENGTH = 500;
@@ -29,7 +29,7 @@ export type CheckedFields =
  */
 export function checkProfileFields(input: ProfileFields, options: FieldRuleOptions): CheckedFields {
   const violations: FieldViolation[] = [];
-  const check = (field: string, raw: string | undefined, rule: (raw: string) => Checked) => {
+  const check = (field: string, raw: string | undefined, rule: (raw: string) => CheckedValue) => {
     if (raw === undefined) return undefined;
     const result = rule(raw);
     if ("value" in result) return result.value;
@@ -37,16 +37,19 @@ export function checkProfileFields(input: ProfileFields, options: FieldRuleOptio
     return undefined;
   };
   const fields: ProfileFields = {
-    displayName: check("display_name", input.displayName, checkDisplayName),
+    displayName: check("display_name", input.displayName, checkVisibleName),
     avatarUrl: check("avatar_url", input.avatarUrl, (raw) => checkAvatarUrl(raw, options)),
     bio: check("bio", input.bio, checkBio),
   };
   return violations.length === 0 ? { ok: true, fields } : { ok: false, violations };
 }
 
-type Checked = { value: string } | { description: string; reason: string };
+/** One value checked against one field's rules: normalized, or the rule it breaks and why. */
+export type CheckedValue =
+  | { readonly value: string }
+  | { readonly description: string; readonly reason: string };
 
-const refused = (description: string, reason: string): Checked => ({ description, reason });
+const refused = (description: string, reason: string): CheckedValue => ({ description, reason });
 
 /**
  * Most UTF-16 code units a raw value may hold per code point the normalized value may hold. The
@@ -79,7 +82,11 @@ const emojiJoiner =
 // marks or variation selectors alone shows as nothing (the fillers are refused above).
 const visible = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
-function checkDisplayName(raw: string): Checked {
+/**
+ * The rules of a name other users see: a display name, and a contact's nickname (graph/rules.ts).
+ * Trimmed and NFC-normalized; "" is refused.
+ */
+export function checkVisibleName(raw: string): CheckedValue {
   if (!raw.isWellFormed()) return refused("must be valid Unicode text", "INVALID_UNICODE");
   const tooLong = () =>
     refused(`must be at most ${DISPLAY_NAME_MAX_LENGTH} characters`, "TOO_LONG");
@@ -109,7 +116,8 @@ function checkDisplayName(raw: string): Checked {
 // the page around the bio; and noncharacters.
 const forbiddenInBio = /[^\P{Cc}\n]|[\u202A-\u202E\u2066-\u2069\p{Noncharacter_Code_Point}]/u;
 
-function checkBio(raw: string): Checked {
+/** The rules of a bio, which a block's reason follows too (graph/rules.ts). NFC-normalized. */
+export function checkBio(raw: string): CheckedValue {
   if (!raw.isWellFormed()) return refused("must be valid Unicode text", "INVALID_UNICODE");
   const tooLong = () => refused(`must be at most ${BIO_MAX_LENGTH} characters`, "TOO_LONG");
   if (raw.length > BIO_MAX_LENGTH * RAW_UNITS_PER_CODE_POINT) return tooLong();
@@ -127,7 +135,7 @@ function checkBio(raw: string): Checked {
 const spaceOrInvisible = /[\s\p{C}]/u;
 const hostAfterSlashes = /^https?:\/\/[^/?#]/i;
 
-function checkAvatarUrl(raw: string, options: FieldRuleOptions): Checked {
+function checkAvatarUrl(raw: string, options: FieldRuleOptions): CheckedValue {
   if (raw === "") return { value: raw };
   if (exceeds(raw, AVATAR_URL_MAX_LENGTH)) {
     return refused(`must be at most ${AVATAR_URL_MAX_LENGTH} characters`, "TOO_LONG");

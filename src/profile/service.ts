@@ -1,10 +1,11 @@
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import {
-  EtagMismatchError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-} from "../errors.js";
+  AdminScopeRequired,
+  EtagMismatch,
+  InvalidProfileChange,
+  NotProfileOwner,
+  ProfileNotFound,
+} from "./errors.js";
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./rules.js";
 import type { ProfileStore } from "./store.js";
@@ -46,16 +47,16 @@ export type ProfileService = ReturnType<typeof createProfileService>;
 
 /**
  * The profile use cases. Inputs are raw client values: they are checked and normalized here, and
- * every refusal is an InvalidArgumentError, NotFoundError, PermissionDeniedError or
- * EtagMismatchError. An optional AbortSignal (the caller's) is passed to the store, which skips
- * queries not yet sent once it aborts; the call then rejects with the signal's reason.
+ * every refusal is one of profile/errors.ts. An optional AbortSignal (the caller's) is passed to
+ * the store, which skips queries not yet sent once it aborts; the call then rejects with the
+ * signal's reason.
  */
 export function createProfileService(store: ProfileStore, rules: FieldRuleOptions) {
   return {
     async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);
       const profile = await store.find(userId, signal);
-      if (profile === undefined) throw new NotFoundError(`no profile for user ${userId}`);
+      if (profile === undefined) throw new ProfileNotFound(userId);
       return profile;
     },
 
@@ -107,7 +108,7 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
     async deleteProfile(command: DeleteCommand): Promise<number | undefined> {
       const userId = requireUserId(command.userId);
       if (!command.caller.scopes.has(PROFILE_ADMIN_SCOPE)) {
-        throw new PermissionDeniedError("a profile may be deleted only with the admin scope");
+        throw new AdminScopeRequired();
       }
       return store.delete(userId, command.signal);
     },
@@ -118,19 +119,19 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
         // No profile to own: report every broken rule at once (the rules' work is bounded).
         const checked = checkProfileFields(command.fields, rules);
         const fieldViolations = checked.ok ? [] : checked.violations;
-        throw new InvalidArgumentError([malformedUserId("user_id"), ...fieldViolations]);
+        throw new InvalidProfileChange([malformedUserId("user_id"), ...fieldViolations]);
       }
       // Who asks is checked before the field rules: a stranger's text costs nothing to refuse.
       if (!mayChangeProfile(command.caller, userId)) {
-        throw new PermissionDeniedError("a profile may be changed only by its own user");
+        throw new NotProfileOwner();
       }
       const checked = checkProfileFields(command.fields, rules);
-      if (!checked.ok) throw new InvalidArgumentError(checked.violations);
+      if (!checked.ok) throw new InvalidProfileChange(checked.violations);
 
       const { fields } = checked;
       const etag = command.etag;
       const expectedVersion = etag === undefined ? undefined : versionOfEtag(etag);
-      if (etag !== undefined && expectedVersion === undefined) throw staleEtag(userId);
+      if (etag !== undefined && expectedVersion === undefined) throw new EtagMismatch(userId);
 
       const hasChanges = Object.values(fields).some((value) => value !== undefined);
       const changed = hasChanges
@@ -144,11 +145,11 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
       // copy may predate the version that refused the change.
       const current = await store.findLatest(userId, command.signal);
       if (current === undefined) {
-        if (etag !== undefined) throw staleEtag(userId);
-        throw new NotFoundError(`no profile for user ${userId}`);
+        if (etag !== undefined) throw new EtagMismatch(userId);
+        throw new ProfileNotFound(userId);
       }
       if (expectedVersion !== undefined && current.version !== expectedVersion) {
-        throw staleEtag(userId);
+        throw new EtagMismatch(userId);
       }
       return current;
     },
@@ -158,8 +159,4 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
 /** The user themself, or a caller with the admin scope. */
 export function mayChangeProfile(caller: Caller, userId: UserId): boolean {
   return parseUserId(caller.subject) === userId || caller.scopes.has(PROFILE_ADMIN_SCOPE);
-}
-
-function staleEtag(userId: UserId): EtagMismatchError {
-  return new EtagMismatchError(`etag does not match the stored profile of user ${userId}`);
 }

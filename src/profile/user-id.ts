@@ -1,4 +1,5 @@
-import { type FieldViolation, InvalidArgumentError } from "../errors.js";
+import type { FieldViolation } from "../field-violations.js";
+import { InvalidUserId } from "./errors.js";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,23 +31,23 @@ export const MAX_IDS_PER_CALL = 1000;
 /**
  * The canonical form of the id in `field`.
  *
- * @throws InvalidArgumentError naming `field` when it is no UUID.
+ * @throws InvalidUserId naming `field` when it is no UUID.
  */
 export function requireUserId(raw: string, field = "user_id"): UserId {
   const userId = parseUserId(raw);
-  if (userId === undefined) throw new InvalidArgumentError([malformedUserId(field)]);
+  if (userId === undefined) throw new InvalidUserId([malformedUserId(field)]);
   return userId;
 }
 
 /**
  * The distinct ids of the list in `field`, canonical, in the order of first occurrence.
  *
- * @throws InvalidArgumentError for more than MAX_IDS_PER_CALL ids (reason TOO_MANY), or naming
+ * @throws InvalidUserId for more than MAX_IDS_PER_CALL ids (reason TOO_MANY), or naming
  * every malformed one (`field[3]`).
  */
 export function uniqueUserIds(rawUserIds: readonly string[], field: string): UserId[] {
   if (rawUserIds.length > MAX_IDS_PER_CALL) {
-    throw new InvalidArgumentError([
+    throw new InvalidUserId([
       {
         field,
         description: `must hold at most ${MAX_IDS_PER_CALL} ids, got ${rawUserIds.length}`,
@@ -61,6 +62,6 @@ export function uniqueUserIds(rawUserIds: readonly string[], field: string): Use
     if (userId === undefined) violations.push(malformedUserId(`${field}[${index}]`));
     else unique.add(userId);
   });
-  if (violations.length > 0) throw new InvalidArgumentError(violations);
+  if (violations.length > 0) throw new InvalidUserId(violations);
   return [...unique];
 }

@@ -1,53 +1,113 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, QuotaFailureSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { InvalidToken, SigningKeysUnavailable, TokenExpired } from "../auth/errors.js";
 import { classifyDatabaseError } from "../db/database-errors.js";
+import type { FieldRulesBroken } from "../field-violations.js";
 import {
-  DependencyUnavailableError,
-  EtagMismatchError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  LimitExceededError,
-  LimitReachedError,
-  NotFoundError,
-  PermissionDeniedError,
-  UnauthenticatedError,
-} from "../errors.js";
+  BlockedBetweenUsers,
+  BlockLimitReached,
+  ContactLimitReached,
+  InvalidGraphRequest,
+  NotAContact,
+  NotGraphOwner,
+} from "../graph/errors.js";
+import {
+  AdminScopeRequired,
+  EtagMismatch,
+  InvalidProfileChange,
+  InvalidUserId,
+  NotProfileOwner,
+  ProfileNotFound,
+} from "../profile/errors.js";
+import {
+  FeedLost,
+  FeedNotLive,
+  InstanceShuttingDown,
+  WatchClosed,
+  WatchLimitReached,
+  WatchTooLarge,
+} from "../profile/live/errors.js";
 
-/** Domain failures and the code each one gets. */
-const codeOfDomainError: ReadonlyArray<readonly [new (...args: never[]) => Error, Code]> = [
-  [NotFoundError, Code.NotFound],
-  // A concurrent change came first: the caller reads again and retries.
-  [EtagMismatchError, Code.Aborted],
-  [UnauthenticatedError, Code.Unauthenticated],
-  [PermissionDeniedError, Code.PermissionDenied],
-  [DependencyUnavailableError, Code.Unavailable],
-  [FailedPreconditionError, Code.FailedPrecondition],
-  [LimitExceededError, Code.ResourceExhausted],
+type ErrorClass<E extends Error = Error> = new (...args: never[]) => E;
+type Details = NonNullable<ConstructorParameters<typeof ConnectError>[3]>;
+
+/** How a client is told of one domain error: its message, a code, and maybe details. */
+interface Answer {
+  readonly type: ErrorClass;
+  /** The ConnectError for `error` when it is a `type`. */
+  readonly answer: (error: unknown) => ConnectError | undefined;
+}
+
+function answer<E extends Error>(
+  type: ErrorClass<E>,
+  code: Code,
+  details?: (error: E) => Details,
+): Answer {
+  return {
+    type,
+    answer: (error) =>
+      error instanceof type
+        ? new ConnectError(error.message, code, undefined, details?.(error))
+        : undefined,
+  };
+}
+
+/** Every violation, as a `google.rpc.BadRequest`. */
+const badRequest = (error: FieldRulesBroken): Details => [
+  { desc: BadRequestSchema, value: { fieldViolations: [...error.violations] } },
 ];
 
+/** Whose limit is reached, as a `google.rpc.QuotaFailure`. */
+const quotaFailure = (error: Error & { readonly subject: string }): Details => [
+  {
+    desc: QuotaFailureSchema,
+    value: { violations: [{ subject: error.subject, description: error.message }] },
+  },
+];
+
+/** Each domain error and what a client is told of it. */
+const answers: readonly Answer[] = [
+  answer(InvalidUserId, Code.InvalidArgument, badRequest),
+  answer(InvalidProfileChange, Code.InvalidArgument, badRequest),
+  answer(ProfileNotFound, Code.NotFound),
+  // A concurrent change came first: the caller reads again and retries.
+  answer(EtagMismatch, Code.Aborted),
+  answer(NotProfileOwner, Code.PermissionDenied),
+  answer(AdminScopeRequired, Code.PermissionDenied),
+
+  answer(InvalidGraphRequest, Code.InvalidArgument, badRequest),
+  answer(NotGraphOwner, Code.PermissionDenied),
+  answer(NotAContact, Code.NotFound),
+  answer(BlockedBetweenUsers, Code.FailedPrecondition),
+  // A per-user limit: the QuotaFailure names whose.
+  answer(ContactLimitReached, Code.ResourceExhausted, quotaFailure),
+  answer(BlockLimitReached, Code.ResourceExhausted, quotaFailure),
+
+  answer(WatchTooLarge, Code.ResourceExhausted),
+  answer(WatchLimitReached, Code.ResourceExhausted),
+  answer(InstanceShuttingDown, Code.Unavailable),
+  answer(FeedLost, Code.Unavailable),
+  answer(FeedNotLive, Code.Unavailable),
+  answer(WatchClosed, Code.Unavailable),
+
+  answer(InvalidToken, Code.Unauthenticated),
+  answer(TokenExpired, Code.Unauthenticated),
+  answer(SigningKeysUnavailable, Code.Unavailable),
+];
+
+/** The domain errors the table answers; every other failure is a database error or INTERNAL. */
+export const answeredErrors: ReadonlySet<ErrorClass> = new Set(answers.map(({ type }) => type));
+
 /**
- * The one mapping from failures to the ConnectError a client sees. Expected outcomes get precise
- * codes (an InvalidArgumentError carries its violations as a `google.rpc.BadRequest`, a
- * LimitReachedError a `google.rpc.QuotaFailure`); anything
- * else is a bare INTERNAL with no detail, its cause kept for the log line (see telemetry.ts).
+ * The one mapping from failures to the ConnectError a client sees. Domain errors get the code
+ * and details of `answers`; database failures a code by their kind; anything else is a bare
+ * INTERNAL with no detail, its cause kept for the log line (see telemetry.ts).
  */
 export function toConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
-  if (error instanceof InvalidArgumentError) {
-    return new ConnectError(error.message, Code.InvalidArgument, undefined, [
-      { desc: BadRequestSchema, value: { fieldViolations: [...error.violations] } },
-    ]);
-  }
-  if (error instanceof LimitReachedError) {
-    return new ConnectError(error.message, Code.ResourceExhausted, undefined, [
-      {
-        desc: QuotaFailureSchema,
-        value: { violations: [{ subject: error.subject, description: error.message }] },
-      },
-    ]);
-  }
-  for (const [type, code] of codeOfDomainError) {
-    if (error instanceof type) return new ConnectError(error.message, code);
+  for (const { answer } of answers) {
+    const answered = answer(error);
+    if (answered !== undefined) return answered;
   }
   switch (classifyDatabaseError(error)) {
     case "unavailable":

@@ -3,8 +3,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { callerOf } from "../../src/auth/caller-context.js";
+import { SigningKeysUnavailable } from "../../src/auth/errors.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
-import { DependencyUnavailableError } from "../../src/errors.js";
 import { createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
 import { testTokenVerifier, tokenFor } from "../support/auth.js";
 import type { TestToken } from "../support/clients.js";
@@ -79,12 +79,11 @@ describe("the auth gate", () => {
   });
 
   it("answers UNAVAILABLE when the verifier's key source cannot answer", async () => {
-    const unreachable: TokenVerifier = () =>
-      Promise.reject(new DependencyUnavailableError("the JWKS endpoint did not answer"));
+    const unreachable: TokenVerifier = () => Promise.reject(new SigningKeysUnavailable());
     const { profiles } = behindTheGate("some.jwt.token", unreachable);
 
     expect(await outcome(profiles.getProfile({ userId: "any" }))).toBe(
-      "Unavailable: the JWKS endpoint did not answer",
+      "Unavailable: token signing keys cannot be fetched; retry later",
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/auth/caller.js";
-import { EtagMismatchError } from "../../src/errors.js";
+import { EtagMismatch } from "../../src/profile/errors.js";
 import { announcingProfileStore } from "../../src/profile/live/announcing-store.js";
 import { createProfileCache } from "../../src/profile/live/cache.js";
 import { cachedProfileStore } from "../../src/profile/live/cached-store.js";
@@ -85,7 +85,7 @@ describe("the cached profile store", () => {
       fields: { bio: "1" },
       etag: first.etag,
     });
-    await expect(stale).rejects.toBeInstanceOf(EtagMismatchError);
+    await expect(stale).rejects.toBeInstanceOf(EtagMismatch);
     expect(hub.feed.live()).toBe(true);
   });
 });

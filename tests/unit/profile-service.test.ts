@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../../src/auth/caller.js";
-import {
-  EtagMismatchError,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-} from "../../src/errors.js";
+import { FieldRulesBroken } from "../../src/field-violations.js";
+import { EtagMismatch, NotProfileOwner, ProfileNotFound } from "../../src/profile/errors.js";
 import type { Profile } from "../../src/profile/profile.js";
 import type { ProfileFields } from "../../src/profile/rules.js";
 import { createProfileService } from "../../src/profile/service.js";
@@ -48,9 +44,9 @@ async function failure(call: Promise<unknown>): Promise<unknown> {
 }
 
 const violationsOf = (error: unknown) =>
-  error instanceof InvalidArgumentError
+  error instanceof FieldRulesBroken
     ? error.violations.map((v) => `${v.field}: ${v.reason}`)
-    : [`not an InvalidArgumentError: ${String(error)}`];
+    : [`not a FieldRulesBroken: ${String(error)}`];
 
 /** The store calls that write. */
 const writeCalls = (store: InMemoryProfileStore) =>
@@ -67,13 +63,13 @@ describe("getProfile", () => {
     expect(profile).toEqual(created);
   });
 
-  it("rejects an unknown id with NotFoundError", async () => {
+  it("rejects an unknown id with ProfileNotFound", async () => {
     const { service } = setUp();
 
-    expect(await failure(service.getProfile(newUserId()))).toBeInstanceOf(NotFoundError);
+    expect(await failure(service.getProfile(newUserId()))).toBeInstanceOf(ProfileNotFound);
   });
 
-  it("rejects a malformed id with InvalidArgumentError naming user_id, without asking the store", async () => {
+  it("rejects a malformed id with InvalidUserId naming user_id, without asking the store", async () => {
     const { service, store } = setUp();
 
     const error = await failure(service.getProfile("not-a-uuid"));
@@ -218,12 +214,12 @@ describe("updateProfile", () => {
     expect(writeCalls(store)).toHaveLength(writesBefore);
   });
 
-  it("rejects an update with no field of a missing profile with NotFoundError and creates nothing", async () => {
+  it("rejects an update with no field of a missing profile with ProfileNotFound and creates nothing", async () => {
     const { service, store, update } = setUp();
     const userId = newUserId();
 
-    expect(await failure(update(userId, {}))).toBeInstanceOf(NotFoundError);
-    expect(await failure(service.getProfile(userId))).toBeInstanceOf(NotFoundError);
+    expect(await failure(update(userId, {}))).toBeInstanceOf(ProfileNotFound);
+    expect(await failure(service.getProfile(userId))).toBeInstanceOf(ProfileNotFound);
     expect(store.writes).toEqual([]);
   });
 
@@ -244,7 +240,7 @@ describe("updateProfile", () => {
     ["a stale etag even when the values are already stored", "v1", "two"],
     ["an etag of another form", 'W/"2"'],
     ["an etag beyond any version", "v99999999999"],
-  ])("rejects %s with EtagMismatchError and changes nothing", async (_, etag, bio = "three") => {
+  ])("rejects %s with EtagMismatch and changes nothing", async (_, etag, bio = "three") => {
     const { service, update } = setUp();
     const userId = newUserId();
     await update(userId, { bio: "one" });
@@ -252,19 +248,19 @@ describe("updateProfile", () => {
 
     const error = await failure(update(userId, { bio }, etag));
 
-    expect(error).toBeInstanceOf(EtagMismatchError);
+    expect(error).toBeInstanceOf(EtagMismatch);
     expect(await service.getProfile(userId)).toEqual(current);
   });
 
-  it("rejects an etag for a missing profile with EtagMismatchError and creates nothing", async () => {
+  it("rejects an etag for a missing profile with EtagMismatch and creates nothing", async () => {
     const { service, update } = setUp();
     const userId = newUserId();
 
-    expect(await failure(update(userId, { bio: "hello" }, "v1"))).toBeInstanceOf(EtagMismatchError);
-    expect(await failure(service.getProfile(userId))).toBeInstanceOf(NotFoundError);
+    expect(await failure(update(userId, { bio: "hello" }, "v1"))).toBeInstanceOf(EtagMismatch);
+    expect(await failure(service.getProfile(userId))).toBeInstanceOf(ProfileNotFound);
   });
 
-  it("refuses another user with PermissionDeniedError before the field rules, and the store is never asked", async () => {
+  it("refuses another user with NotProfileOwner before the field rules, and the store is never asked", async () => {
     const { store, update } = setUp();
     const userId = newUserId();
 
@@ -272,7 +268,7 @@ describe("updateProfile", () => {
       update(userId, { displayName: "\u202E".repeat(10_000) }, undefined, userCaller(newUserId())),
     );
 
-    expect(error).toBeInstanceOf(PermissionDeniedError);
+    expect(error).toBeInstanceOf(NotProfileOwner);
     expect(store.calls).toEqual([]);
   });
 

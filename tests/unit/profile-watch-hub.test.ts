@@ -2,7 +2,13 @@
 // subscription, snapshots then changes in version order, duplicates dropped, a reader that does
 // not read holds one pending state per user, limits, feed loss and shutdown end every watch.
 import { describe, expect, it } from "vitest";
-import { DependencyUnavailableError, LimitExceededError } from "../../src/errors.js";
+import {
+  FeedLost,
+  FeedNotLive,
+  InstanceShuttingDown,
+  WatchLimitReached,
+  WatchTooLarge,
+} from "../../src/profile/live/errors.js";
 import type { ProfileFeed, ProfileFeedListener } from "../../src/profile/live/feed.js";
 import {
   createWatchHub,
@@ -244,7 +250,7 @@ describe("profile watch hub", () => {
     const { hub } = setUp({ ...roomy, maxIdsPerWatch: 2 });
 
     expect(() => hub.open("caller", [newUserId(), newUserId(), newUserId()])).toThrow(
-      LimitExceededError,
+      WatchTooLarge,
     );
   });
 
@@ -253,7 +259,7 @@ describe("profile watch hub", () => {
     const first = hub.open("caller", [newUserId()]);
     hub.open("caller", [newUserId()]);
 
-    expect(() => hub.open("caller", [newUserId()])).toThrow(LimitExceededError);
+    expect(() => hub.open("caller", [newUserId()])).toThrow(WatchLimitReached);
     expect(hub.open("someone else", [newUserId()])).toBeDefined();
     first.close();
     expect(hub.open("caller", [newUserId()])).toBeDefined();
@@ -264,7 +270,7 @@ describe("profile watch hub", () => {
     const first = hub.open("one", [newUserId()]);
     hub.open("two", [newUserId()]);
 
-    expect(() => hub.open("three", [newUserId()])).toThrow(LimitExceededError);
+    expect(() => hub.open("three", [newUserId()])).toThrow(WatchLimitReached);
     expect(counts.open).toBe(2);
     first.close();
     first.close();
@@ -282,9 +288,9 @@ describe("profile watch hub", () => {
 
     lose();
 
-    await expect(waiting).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(waiting).rejects.toBeInstanceOf(FeedLost);
     expect(counts.open).toBe(0);
-    expect(() => hub.open("caller", [a])).toThrow(DependencyUnavailableError);
+    expect(() => hub.open("caller", [a])).toThrow(FeedNotLive);
     resume();
     expect(hub.open("caller", [a])).toBeDefined();
   });
@@ -299,10 +305,10 @@ describe("profile watch hub", () => {
     hub.close();
 
     await expect(watch.next(AbortSignal.timeout(5000))).rejects.toBeInstanceOf(
-      DependencyUnavailableError,
+      InstanceShuttingDown,
     );
     expect(listeners.size).toBe(0);
-    expect(() => hub.open("caller", [a])).toThrow(DependencyUnavailableError);
+    expect(() => hub.open("caller", [a])).toThrow(InstanceShuttingDown);
   });
 
   it("stops waiting with the signal's reason (deadline, client gone)", async () => {

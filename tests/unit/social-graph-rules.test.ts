@@ -1,8 +1,8 @@
 // The social graph's rules that need no database: page tokens, nicknames and reasons.
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../src/errors.js";
+import { InvalidGraphRequest } from "../../src/graph/errors.js";
 import { createPageTokens } from "../../src/graph/page-token.js";
-import { checkNickname, checkReason } from "../../src/graph/service.js";
+import { checkNickname, checkReason } from "../../src/graph/rules.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
 
 const id = (raw: string): UserId => {
@@ -63,8 +63,8 @@ describe("nicknames follow the display-name rules", () => {
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    expect((error as InvalidArgumentError).violations[0]?.field).toBe("nickname");
+    expect(error).toBeInstanceOf(InvalidGraphRequest);
+    expect((error as InvalidGraphRequest).violations[0]?.field).toBe("nickname");
   });
 
   it("refuses a block reason that breaks the bio rules, naming reason", () => {

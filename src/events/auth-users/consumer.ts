@@ -1,6 +1,6 @@
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
-import { InvalidArgumentError } from "../../errors.js";
+import { InvalidUserId } from "../../profile/errors.js";
 import type { ProfileService } from "../../profile/service.js";
 import type { ConsumeOutcome, EventMetrics } from "../metrics.js";
 import { type BackoffPolicy, backoffMs, retryUntilStopped } from "../retry.js";
@@ -70,7 +70,7 @@ export function startAuthUserConsumer(options: {
       message.ack();
       metrics.consumed(applied.outcome);
     } catch (error) {
-      if (error instanceof InvalidArgumentError) return terminate(message, "invalid user_id");
+      if (error instanceof InvalidUserId) return terminate(message, "invalid user_id");
       const delayMs = backoffMs(REDELIVERY_BACKOFF, message.info.deliveryCount - 1);
       message.nak(delayMs);
       metrics.consumed("retried");

@@ -1,6 +1,13 @@
-import { DependencyUnavailableError, LimitExceededError } from "../../errors.js";
 import type { Profile } from "../profile.js";
 import { type UserId, uniqueUserIds } from "../user-id.js";
+import {
+  FeedLost,
+  FeedNotLive,
+  InstanceShuttingDown,
+  WatchClosed,
+  WatchLimitReached,
+  WatchTooLarge,
+} from "./errors.js";
 import type { ProfileFeed } from "./feed.js";
 
 /** What one user's profile is, at a version. One object is shared by every watch of that user. */
@@ -22,7 +29,7 @@ export interface WatchUpdate {
 
 /**
  * Bounds on open watches (docs/transport.md "Live profiles"); one more is refused with
- * LimitExceededError.
+ * WatchTooLarge or WatchLimitReached.
  */
 export interface WatchLimits {
   readonly maxIdsPerWatch: number;
@@ -48,8 +55,8 @@ export interface Watch {
    */
   start(found: readonly Profile[]): void;
   /**
-   * The next update, once there is one. Rejects when the watch ends: with `signal`'s reason, or
-   * DependencyUnavailableError when the feed is lost or the hub closes.
+   * The next update, once there is one. Rejects when the watch ends: with `signal`'s reason,
+   * FeedLost when the feed is lost, InstanceShuttingDown when the hub closes, or WatchClosed.
    */
   next(signal: AbortSignal): Promise<WatchUpdate>;
   /** Stops watching; call it when the stream ends, however it ends. */
@@ -59,14 +66,14 @@ export interface Watch {
 export interface WatchHub {
   /**
    * Opens a watch of `rawUserIds` (any case, duplicates collapse) for `caller`, watching the
-   * returned `userIds`. Throws LimitExceededError when a limit is reached, InvalidArgumentError
-   * for a malformed id, DependencyUnavailableError when the feed is not live or the hub closed.
+   * returned `userIds`. Throws WatchTooLarge or WatchLimitReached when a limit is reached,
+   * InvalidUserId for a malformed id, FeedNotLive or InstanceShuttingDown.
    */
   open(
     caller: string,
     rawUserIds: readonly string[],
   ): Watch & { readonly userIds: readonly UserId[] };
-  /** Ends every watch with DependencyUnavailableError and refuses new ones (shutdown). */
+  /** Ends every watch with InstanceShuttingDown and refuses new ones (shutdown). */
   close(): void;
 }
 
@@ -114,12 +121,7 @@ export function createWatchHub(
     changed: (profile) =>
       offer({ kind: "profile", userId: profile.userId, version: profile.version, profile }),
     removed: (userId, version) => offer({ kind: "deleted", userId, version }),
-    lost: () =>
-      endAll(
-        new DependencyUnavailableError(
-          "this instance lost its feed of profile changes; watch again for a fresh snapshot",
-        ),
-      ),
+    lost: () => endAll(new FeedLost()),
     // Watches opened from now on start with a fresh snapshot; the ended ones were told to.
     resumed: () => {},
   });
@@ -140,27 +142,17 @@ export function createWatchHub(
   return {
     open(caller, rawUserIds) {
       if (rawUserIds.length > limits.maxIdsPerWatch) {
-        throw new LimitExceededError(
-          `a watch may name at most ${limits.maxIdsPerWatch} users, got ${rawUserIds.length}`,
-        );
+        throw new WatchTooLarge(limits.maxIdsPerWatch, rawUserIds.length);
       }
       const userIds = uniqueUserIds(rawUserIds, "user_ids");
-      if (closed) throw new DependencyUnavailableError("the instance is shutting down");
-      if (!feed.live()) {
-        throw new DependencyUnavailableError(
-          "this instance does not see every profile change now; retry later",
-        );
-      }
+      if (closed) throw new InstanceShuttingDown();
+      if (!feed.live()) throw new FeedNotLive();
       if (open.size >= limits.maxWatchers) {
-        throw new LimitExceededError(
-          `this instance has ${limits.maxWatchers} watches open; retry later`,
-        );
+        throw new WatchLimitReached("instance", limits.maxWatchers);
       }
       const callerCount = watchesByCaller.get(caller) ?? 0;
       if (callerCount >= limits.maxWatchesPerCaller) {
-        throw new LimitExceededError(
-          `a caller may have at most ${limits.maxWatchesPerCaller} watches open; close one first`,
-        );
+        throw new WatchLimitReached("caller", limits.maxWatchesPerCaller);
       }
       const watch = createWatch(userIds, metrics, () => release(watch, caller, userIds));
       open.add(watch);
@@ -178,7 +170,7 @@ export function createWatchHub(
       if (closed) return;
       closed = true;
       unsubscribe();
-      endAll(new DependencyUnavailableError("the instance is shutting down; watch again"));
+      endAll(new InstanceShuttingDown({ endsWatch: true }));
     },
   };
 }
@@ -274,7 +266,7 @@ function createWatch(
     },
 
     close() {
-      if (ended === undefined) ended = new DependencyUnavailableError("the watch was closed");
+      if (ended === undefined) ended = new WatchClosed();
       release();
       wakeReader();
     },

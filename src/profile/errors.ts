@@ -1,0 +1,46 @@
+import { FieldRulesBroken } from "../field-violations.js";
+import type { UserId } from "./user-id.js";
+
+/** A user id, or a list of them, breaks the id rules: no UUID, or more ids than one call takes. */
+export class InvalidUserId extends FieldRulesBroken {
+  override readonly name = "InvalidUserId";
+}
+
+/** An UpdateProfile whose fields break the field rules (with its user_id, when that is no id). */
+export class InvalidProfileChange extends FieldRulesBroken {
+  override readonly name = "InvalidProfileChange";
+}
+
+export class ProfileNotFound extends Error {
+  override readonly name = "ProfileNotFound";
+  constructor(readonly userId: UserId) {
+    super(`no profile for user ${userId}`);
+  }
+}
+
+/**
+ * The etag sent with a change does not name the stored version (a concurrent change came first,
+ * or the etag is none of ours); nothing was changed. The caller reads again and retries.
+ */
+export class EtagMismatch extends Error {
+  override readonly name = "EtagMismatch";
+  constructor(readonly userId: UserId) {
+    super(`etag does not match the stored profile of user ${userId}`);
+  }
+}
+
+/** A change of a profile by someone other than its user, without the admin scope. */
+export class NotProfileOwner extends Error {
+  override readonly name = "NotProfileOwner";
+  constructor() {
+    super("a profile may be changed only by its own user");
+  }
+}
+
+/** A DeleteProfile by a caller without the admin scope. */
+export class AdminScopeRequired extends Error {
+  override readonly name = "AdminScopeRequired";
+  constructor() {
+    super("a profile may be deleted only with the admin scope");
+  }
+}
