@@ -14,9 +14,9 @@ import {
   GetProfileRequestSchema,
   ProfileSchema,
   UpdateProfileRequestSchema,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { atFixedRate, grpcFrame } from "./load.js";
-import { createSessionPool, rawCall } from "./soak-wire.js";
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { atFixedRate, grpcFrame } from "../harness/load.js";
+import { createSessionPool, rawCall } from "./wire.js";
 /** One legitimate call: when it was due and answered (performance.now()), and its outcome. */
 export interface CallRecord {
   readonly procedure: "BatchGetProfiles" | "GetProfile" | "UpdateProfile";

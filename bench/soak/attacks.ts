@@ -8,21 +8,14 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SignJWT } from "jose";
-import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
+import { HealthCheckRequestSchema } from "../../gen/health/v1/health_pb.js";
 import {
   GetProfileRequestSchema,
   ProfileApi,
   UpdateProfileRequestSchema,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { atFixedRate, grpcFrame } from "./load.js";
-import {
-  codeName,
-  createSessionPool,
-  isAnswer,
-  outcomeOf,
-  rawCall,
-  resetCall,
-} from "./soak-wire.js";
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { atFixedRate, grpcFrame } from "../harness/load.js";
+import { codeName, createSessionPool, isAnswer, outcomeOf, rawCall, resetCall } from "./wire.js";
 
 export const attackKinds = [
   "bomb",

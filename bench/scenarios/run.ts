@@ -10,22 +10,22 @@ import path from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
+import { HealthCheckRequestSchema } from "../../gen/health/v1/health_pb.js";
 import {
   BatchGetProfilesRequestSchema,
   GetProfileRequestSchema,
   UpdateProfileRequestSchema,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { signHs256Token } from "../src/auth/token-signer.js";
-import { cacheMetrics, withHitRatio } from "./cache-metrics.js";
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { signHs256Token } from "../../src/auth/token-signer.js";
+import { grpcMessage, type LoadResult, runLoad, sendEach } from "../harness/load.js";
+import { cacheMetrics, withHitRatio } from "../harness/metrics.js";
+import { latencySummary } from "../harness/stats.js";
 import { benchGraph, graphBenchTable } from "./graph.js";
-import { grpcMessage, type LoadResult, runLoad, sendEach } from "./load.js";
 import { measureCacheMemory, watchRss } from "./memory.js";
 import { report } from "./report.js";
-import { latencySummary } from "./stats.js";
 import { type Row, scenarios, targets, variants } from "./targets.js";
 import { measureVisibility } from "./visibility.js";
-import { zipfSampler } from "./zipf.js";
+import { zipfSampler } from "./zipf-mix.js";
 
 const run = promisify(execFile);
 const env = process.env;
@@ -229,7 +229,7 @@ async function failedCalls(origin: string): Promise<Map<string, number>> {
 type Call = readonly [method: string, request: object];
 
 /**
- * Requires the obvious server (bench/obvious-server.ts) to answer like the service, or its rows
+ * Requires the obvious server (bench/reference/obvious-server.ts) to answer like the service, or its rows
  * would measure something else: a @grpc/grpc-js client (protobufjs, no code shared with the
  * service) sends both the same call, or a write to the obvious server and then a read of the same
  * profile to the service, and compares the decoded answers, or status codes.
@@ -241,7 +241,7 @@ async function requireSameAnswers(
   checks: ReadonlyArray<Call | { readonly onObvious: Call; readonly thenOnService: Call }>,
 ): Promise<void> {
   const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto", {
-    includeDirs: [path.join(import.meta.dirname, "..", "proto")],
+    includeDirs: [path.join(import.meta.dirname, "..", "..", "proto")],
     keepCase: true,
     longs: String,
     defaults: true,
@@ -422,7 +422,7 @@ async function main(): Promise<void> {
       [
         "--import",
         "tsx",
-        "bench/obvious-server.ts",
+        "bench/reference/obvious-server.ts",
         new URL(obviousOrigin).port,
         `${serviceDbUrl}`,
       ],
@@ -667,7 +667,7 @@ async function main(): Promise<void> {
     const referencePort = port + 500;
     reference = spawn(
       "node",
-      ["--import", "tsx", "bench/grpc-js-reference.ts", String(referencePort)],
+      ["--import", "tsx", "bench/reference/grpc-js-reference.ts", String(referencePort)],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     await untilReady(reference);
@@ -706,5 +706,5 @@ await main();
 
 // Issue 13, kept apart from the rows above: the social graph's rows beside their pgbench SQL.
 process.stdout.write(
-  `\nSocial graph (bench/graph.ts)\n${graphBenchTable(await benchGraph(settings))}\n`,
+  `\nSocial graph (bench/scenarios/graph.ts)\n${graphBenchTable(await benchGraph(settings))}\n`,
 );

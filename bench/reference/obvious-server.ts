@@ -7,7 +7,7 @@ import pg from "pg";
 // (bench/README.md). @grpc/grpc-js, the .proto loaded at run time, a pg Pool with named prepared
 // statements; no auth, validation, logs or metrics. Usage: tsx this-file <port> <database-url>.
 const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto", {
-  includeDirs: [path.join(import.meta.dirname, "..", "proto")],
+  includeDirs: [path.join(import.meta.dirname, "..", "..", "proto")],
   keepCase: true,
 });
 const pool = new pg.Pool({ connectionString: process.argv[3], max: 10 });

@@ -2,11 +2,11 @@
 // both servers up side by side, h2load rounds A B A B … against each; medians of req/s (B ÷ A) and of
 // the server process's CPU time per call (A ÷ B: above 1 when B is cheaper).
 //
-//   tsx bench/ab.ts <A> <B>
+//   tsx bench/scenarios/ab.ts <A> <B>
 //
 // A side is a directory holding a production build (`dist/main.js`, e.g. a checkout after
 // `npm run build`), a git revision (exported to a temporary directory and built there, with this
-// checkout's node_modules), or `obvious` (bench/obvious-server.ts). Knobs: AB_ROUNDS (3),
+// checkout's node_modules), or `obvious` (bench/reference/obvious-server.ts). Knobs: AB_ROUNDS (3),
 // AB_DURATION_S (4 per round, after 1 s of warm-up), AB_PROFILES (100000), AB_RPCS
 // (GetProfile,BatchGetProfiles), AB_PORT (19101: A there, B on the next port), AB_NATS_URL (empty:
 // no events), AB_LOG_LEVEL (info), TEST_DATABASE_URL.
@@ -22,13 +22,13 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import {
   BatchGetProfilesRequestSchema,
   GetProfileRequestSchema,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { signHs256Token } from "../src/auth/token-signer.js";
-import { grpcFrame, runLoad } from "./load.js";
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { signHs256Token } from "../../src/auth/token-signer.js";
+import { grpcFrame, runLoad } from "../harness/load.js";
 
 const run = promisify(execFile);
 const env = process.env;
-const root = path.join(import.meta.dirname, "..");
+const root = path.join(import.meta.dirname, "..", "..");
 const settings = {
   rounds: Number(env.AB_ROUNDS ?? 3),
   durationS: Number(env.AB_DURATION_S ?? 4),
@@ -41,7 +41,7 @@ const settings = {
   /** Load A and B at the same time (each its own h2load): both see the same drift. */
   simultaneous: env.AB_SIMULTANEOUS === "1",
   /**
-   * Random ids on every call (bench/load.ts as the client) instead of one body repeated by
+   * Random ids on every call (bench/harness/load.ts as the client) instead of one body repeated by
    * h2load: calls in flight together then share no ids.
    */
   variedIds: env.AB_VARIED_IDS === "1",
@@ -69,10 +69,14 @@ async function psql(url: URL, sql: string): Promise<void> {
 async function startServer(side: string, port: number, databaseUrl: string): Promise<ChildProcess> {
   const child =
     side === "obvious"
-      ? spawn("node", ["--import", "tsx", "bench/obvious-server.ts", `${port}`, databaseUrl], {
-          cwd: root,
-          stdio: ["ignore", "ignore", "inherit"],
-        })
+      ? spawn(
+          "node",
+          ["--import", "tsx", "bench/reference/obvious-server.ts", `${port}`, databaseUrl],
+          {
+            cwd: root,
+            stdio: ["ignore", "ignore", "inherit"],
+          },
+        )
       : spawn("node", ["dist/main.js"], {
           cwd: side,
           env: {
@@ -175,7 +179,7 @@ function randomBody(rpc: string): Uint8Array {
 }
 
 /**
- * The same load as `h2load`, from bench/load.ts with a different body on each call, so that
+ * The same load as `h2load`, from bench/harness/load.ts with a different body on each call, so that
  * calls in flight together do not ask for the same ids (h2load sends one body).
  */
 async function variedLoad(
@@ -216,7 +220,7 @@ const median = (values: number[]) => {
 async function main(): Promise<void> {
   const [sideA, sideB] = process.argv.slice(2);
   if (sideA === undefined || sideB === undefined) {
-    throw new Error("usage: tsx bench/ab.ts <A: dir|git revision|obvious> <B: same>");
+    throw new Error("usage: tsx bench/scenarios/ab.ts <A: dir|git revision|obvious> <B: same>");
   }
   const sides = [await buildOf(sideA), await buildOf(sideB)];
   const admin = new URL(settings.databaseUrl);
@@ -258,7 +262,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `A = ${sideA}, B = ${sideB}; ${settings.rounds} × ${settings.durationS} s, ` +
       `${settings.simultaneous ? "both at once" : "alternated"}` +
-      `${settings.variedIds ? ", random ids on every call (bench/load.ts)" : ", h2load"}\n`,
+      `${settings.variedIds ? ", random ids on every call (bench/harness/load.ts)" : ", h2load"}\n`,
   );
   for (const rpc of settings.rpcs) {
     if (rpc !== "GetProfile" && rpc !== "BatchGetProfiles") {

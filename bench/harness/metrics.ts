@@ -1,5 +1,5 @@
-import type { ProfileCacheStats } from "../src/profile/profile-cache.js";
-import { scrape } from "../tests/support/metrics.js";
+import type { ProfileCacheStats } from "../../src/profile/profile-cache.js";
+import { scrape } from "../../tests/support/metrics.js";
 
 /** The profile cache's gauges and counters from one scrape of /metrics (issue 12). */
 export type CacheMetrics = ProfileCacheStats;

@@ -13,11 +13,11 @@ import pg from "pg";
 import {
   GetRelationshipsRequestSchema,
   ListContactsRequestSchema,
-} from "../gen/realchat/profile/v1/social_graph_api_pb.js";
-import { PROFILE_ADMIN_SCOPE } from "../src/auth/caller.js";
-import { signHs256Token } from "../src/auth/token-signer.js";
-import { grpcFrame, runLoad } from "./load.js";
-import { latencySummary } from "./stats.js";
+} from "../../gen/realchat/profile/v1/social_graph_api_pb.js";
+import { PROFILE_ADMIN_SCOPE } from "../../src/auth/caller.js";
+import { signHs256Token } from "../../src/auth/token-signer.js";
+import { grpcFrame, runLoad } from "../harness/load.js";
+import { latencySummary } from "../harness/stats.js";
 
 const run = promisify(execFile);
 

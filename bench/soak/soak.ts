@@ -13,14 +13,14 @@ import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { z } from "zod";
-import { testAuth, tokenFor } from "../tests/support/auth.js";
-import { withAdminClient } from "../tests/support/databases.js";
-import { testDatabaseUrl } from "../tests/support/environment.js";
-import { freePort, startNatsServer, storedEvents } from "../tests/support/nats.js";
-import { type AttackKind, type AttackReport, attackKinds, runAttackers } from "./soak-attacks.js";
-import { type CallRecord, runLegitimateLoad } from "./soak-load.js";
-import { type StoredProfile, verifyEvents, verifyUpdates } from "./soak-verify.js";
-import { latencySummary } from "./stats.js";
+import { testAuth, tokenFor } from "../../tests/support/auth.js";
+import { withAdminClient } from "../../tests/support/databases.js";
+import { testDatabaseUrl } from "../../tests/support/environment.js";
+import { freePort, startNatsServer, storedEvents } from "../../tests/support/nats.js";
+import { latencySummary } from "../harness/stats.js";
+import { type AttackKind, type AttackReport, attackKinds, runAttackers } from "./attacks.js";
+import { type CallRecord, runLegitimateLoad } from "./load.js";
+import { type StoredProfile, verifyEvents, verifyUpdates } from "./verify.js";
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type CacheMetrics, cacheMetrics } from "./cache-metrics.js";
-import { sendEach } from "./load.js";
+import { sendEach } from "../harness/load.js";
+import { type CacheMetrics, cacheMetrics } from "../harness/metrics.js";
 
 const MiB = 2 ** 20;
 

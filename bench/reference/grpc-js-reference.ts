@@ -7,6 +7,7 @@ import * as protoLoader from "@grpc/proto-loader";
 const protoFile = path.join(
   import.meta.dirname,
   "..",
+  "..",
   "node_modules",
   "grpc-health-check",
   "proto",

@@ -16,12 +16,12 @@ import os from "node:os";
 import { promisify } from "node:util";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { signHs256Token } from "../src/auth/token-signer.js";
-import { withAdminClient } from "../tests/support/databases.js";
-import { testDatabaseUrl, testNatsUrl } from "../tests/support/environment.js";
-import { freePort } from "../tests/support/nats.js";
-import { latencySummary } from "./stats.js";
+import { ProfileApi } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { signHs256Token } from "../../src/auth/token-signer.js";
+import { withAdminClient } from "../../tests/support/databases.js";
+import { testDatabaseUrl, testNatsUrl } from "../../tests/support/environment.js";
+import { freePort } from "../../tests/support/nats.js";
+import { latencySummary } from "../harness/stats.js";
 
 const smoke = process.env.BENCH_SMOKE === "1";
 const setting = (name: string, fallback: number, smokeValue = fallback) =>
