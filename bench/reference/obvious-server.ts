@@ -2,6 +2,7 @@ import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import pg from "pg";
+import { serve } from "./serve.js";
 
 // The obvious server: what a team that ignored this project would write for the same ProfileApi
 // (bench/README.md). @grpc/grpc-js, the .proto loaded at run time, a pg Pool with named prepared
@@ -67,15 +68,4 @@ server.addService(definition["realchat.profile.v1.ProfileApi"] as protoLoader.Se
     };
   }),
 });
-server.bindAsync(
-  `127.0.0.1:${process.argv[2] ?? "50051"}`,
-  grpc.ServerCredentials.createInsecure(),
-  (error) => {
-    if (error !== null) throw error;
-    process.stdout.write("ready\n");
-  },
-);
-process.once("SIGTERM", () => {
-  server.forceShutdown();
-  void pool.end();
-});
+serve(server, () => void pool.end());
