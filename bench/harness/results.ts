@@ -21,9 +21,12 @@ export function machine() {
   };
 }
 
-/** Writes `results` as JSON to `file`, creating its directory; returns the path, relative. */
+/** A file's path as a run prints it: relative to where the bench was started. */
+export const shown = (file: string) => path.relative(process.cwd(), file) || file;
+
+/** Writes `results` as JSON to `file`, creating its directory; returns the path, `shown`. */
 export async function writeResults(file: string, results: unknown): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-  return path.relative(process.cwd(), file) || file;
+  return shown(file);
 }
