@@ -1,6 +1,7 @@
 // npm run bench: BatchGetProfiles, GetProfile and UpdateProfile against the limits the service
 // cannot beat and the obvious server, measured in the same run on the same machine (see
 // bench/README.md). This file starts and stops the servers; the rows are the scenarios'.
+import type { ChildProcess } from "node:child_process";
 import path from "node:path";
 import { adminToken, bearer } from "../harness/auth.js";
 import { createDatabase, migrate, seededId, seedProfiles } from "../harness/database.js";
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     running.push(service);
     return service;
   };
-  let obvious: Awaited<ReturnType<typeof startScript>> | undefined;
+  let obvious: ChildProcess | undefined;
   try {
     process.stderr.write(`seeding ${settings.profiles} profiles\n`);
     await migrate(database.url);
