@@ -1,5 +1,6 @@
 import http2 from "node:http2";
 import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { latencySummary } from "./stats.js";
 
 /** One stream of requests to drive at a unary gRPC method. */
 export interface LoadSpec {
@@ -28,6 +29,12 @@ export interface LoadResult {
   readonly seconds: number;
   /** Latency of every measured call, in milliseconds. */
   readonly latenciesMs: number[];
+}
+
+/** A run's throughput, errors and the two percentiles the tables show. */
+export function summarize(result: LoadResult) {
+  const { p50, p99 } = latencySummary(result.latenciesMs);
+  return { rps: Math.round(result.requests / result.seconds), errors: result.errors, p50, p99 };
 }
 
 /**

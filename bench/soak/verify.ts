@@ -1,7 +1,7 @@
 // The soak's end checks: every acknowledged update is stored with the value sent, and every
 // committed version reached the PROFILE stream in order per user, with no gap.
-import { profileOf, type ReceivedEvent } from "../tests/support/nats.js";
-import type { SentUpdate } from "./soak-load.js";
+import { profileOf, type ReceivedEvent } from "../../tests/support/nats.js";
+import type { SentUpdate } from "./load.js";
 
 /** A profile as the database holds it at the end. */
 export interface StoredProfile {

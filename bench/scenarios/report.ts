@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+// npm run bench's report: the table, the memory rounds, visibility and the targets on stdout,
+// and all of it as JSON.
+import { machine, writeResults } from "../harness/results.js";
 import type { CacheMemoryResult } from "./memory.js";
-import type { Row, Target } from "./targets.js";
+import type { Row } from "./rows.js";
+import type { Target } from "./targets.js";
 import type { VisibilityResult } from "./visibility.js";
 
 export interface Results {
@@ -32,17 +33,11 @@ export interface Results {
  */
 export async function report(results: Results): Promise<string[]> {
   const { settings, rows, memory, visibility, serviceRss } = results;
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  const machine = {
-    cores: os.cpus().length,
-    cpu,
-    memoryGiB: os.totalmem() / 2 ** 30,
-    node: process.version,
-  };
+  const { cores, cpu, memoryGiB } = machine();
   const streams = settings.connections * settings.streamsPerConnection;
   process.stdout.write(
     `\nProfile service benchmark${results.smoke ? " (SMOKE: tiny, not for comparison)" : ""}\n` +
-      `machine: ${machine.cores} cores (${cpu}), ${Math.round(machine.memoryGiB)} GiB, ` +
+      `machine: ${cores} cores (${cpu}), ${memoryGiB} GiB, ` +
       `Node ${process.version}; load generator, database and service share the cores\n` +
       `run: ${settings.profiles} profiles, ${settings.durationS} s per measurement after ` +
       `${settings.warmUpS} s warm-up, ${streams} streams (${settings.connections} connections × ` +
@@ -84,12 +79,12 @@ export async function report(results: Results): Promise<string[]> {
       from,
     })),
   );
-  await mkdir(path.dirname(settings.jsonFile), { recursive: true });
-  await writeFile(
-    settings.jsonFile,
-    `${JSON.stringify({ when: new Date().toISOString(), machine, ...results }, null, 2)}\n`,
-  );
-  process.stdout.write(`results: ${settings.jsonFile}\n`);
+  const file = await writeResults(settings.jsonFile, {
+    when: new Date().toISOString(),
+    machine: machine(),
+    ...results,
+  });
+  process.stdout.write(`results: ${file}\n`);
   return [
     ...rows
       .filter((row) => row.errors > 0)

@@ -1,22 +1,17 @@
 // The soak's legitimate load: a fixed rate of 80 % BatchGetProfiles(100), 15 % GetProfile and 5 %
 // UpdateProfile over gRPC, each caller with a user token of its own, recording every call. Calls
-// go out as raw HTTP/2 streams (as bench/load.ts sends them) so that the load generator, which
+// go out as raw HTTP/2 streams (as bench/harness/load.ts sends them) so that the load generator, which
 // shares the cores with the service, spends nothing on decoding the answers it does not check.
-import {
-  create,
-  type DescMessage,
-  fromBinary,
-  type MessageInitShape,
-  toBinary,
-} from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import {
   BatchGetProfilesRequestSchema,
   GetProfileRequestSchema,
   ProfileSchema,
   UpdateProfileRequestSchema,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { atFixedRate, grpcFrame } from "./load.js";
-import { createSessionPool, rawCall } from "./soak-wire.js";
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { atFixedRate, grpcMessage } from "../harness/load.js";
+import { createSessionPool, rawCall, requestHeaders } from "./wire.js";
+
 /** One legitimate call: when it was due and answered (performance.now()), and its outcome. */
 export interface CallRecord {
   readonly procedure: "BatchGetProfiles" | "GetProfile" | "UpdateProfile";
@@ -51,10 +46,6 @@ export interface LoadOptions {
 /** What a caller waits at most, as the service's own REQUEST_TIMEOUT_MS default. */
 const CALL_TIMEOUT_MS = 10_000;
 
-function frame<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Buffer {
-  return grpcFrame(toBinary(schema, create(schema, init)));
-}
-
 /**
  * Runs the load to its end; every call is recorded, every update in send order per user. A call
  * carries a 10 s deadline; one without an answer 2 s after it is DEADLINE_EXCEEDED, one the server
@@ -86,13 +77,9 @@ export async function runLegitimateLoad(options: LoadOptions) {
   ) => {
     const answer = await rawCall(
       pools[n % 2 === 0 ? 0 : 1].get(),
-      {
-        ":path": `/realchat.profile.v1.ProfileApi/${procedure}`,
-        "content-type": "application/grpc",
-        te: "trailers",
+      requestHeaders("grpc", `/realchat.profile.v1.ProfileApi/${procedure}`, tokenOf(user), {
         "grpc-timeout": `${CALL_TIMEOUT_MS}m`,
-        authorization: `Bearer ${tokenOf(user)}`,
-      },
+      }),
       body,
       { waitMs: CALL_TIMEOUT_MS + 2000 },
     );
@@ -112,7 +99,7 @@ export async function runLegitimateLoad(options: LoadOptions) {
         n,
         "UpdateProfile",
         writer,
-        frame(UpdateProfileRequestSchema, { userId, bio }),
+        grpcMessage(UpdateProfileRequestSchema, { userId, bio }),
       );
       updating.delete(writer);
       const version =
@@ -127,7 +114,7 @@ export async function runLegitimateLoad(options: LoadOptions) {
         n,
         "GetProfile",
         random(options.writers),
-        frame(GetProfileRequestSchema, { userId }),
+        grpcMessage(GetProfileRequestSchema, { userId }),
       );
       calls.push({ procedure: "GetProfile", dueAt, endAt: performance.now(), code });
     } else {
@@ -136,7 +123,7 @@ export async function runLegitimateLoad(options: LoadOptions) {
         n,
         "BatchGetProfiles",
         random(options.writers),
-        frame(BatchGetProfilesRequestSchema, { userIds }),
+        grpcMessage(BatchGetProfilesRequestSchema, { userIds }),
       );
       calls.push({ procedure: "BatchGetProfiles", dueAt, endAt: performance.now(), code });
     }

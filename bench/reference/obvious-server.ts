@@ -2,12 +2,13 @@ import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import pg from "pg";
+import { serve } from "./serve.js";
 
 // The obvious server: what a team that ignored this project would write for the same ProfileApi
 // (bench/README.md). @grpc/grpc-js, the .proto loaded at run time, a pg Pool with named prepared
 // statements; no auth, validation, logs or metrics. Usage: tsx this-file <port> <database-url>.
 const definition = protoLoader.loadSync("realchat/profile/v1/profile_api.proto", {
-  includeDirs: [path.join(import.meta.dirname, "..", "proto")],
+  includeDirs: [path.join(import.meta.dirname, "..", "..", "proto")],
   keepCase: true,
 });
 const pool = new pg.Pool({ connectionString: process.argv[3], max: 10 });
@@ -67,15 +68,4 @@ server.addService(definition["realchat.profile.v1.ProfileApi"] as protoLoader.Se
     };
   }),
 });
-server.bindAsync(
-  `127.0.0.1:${process.argv[2] ?? "50051"}`,
-  grpc.ServerCredentials.createInsecure(),
-  (error) => {
-    if (error !== null) throw error;
-    process.stdout.write("ready\n");
-  },
-);
-process.once("SIGTERM", () => {
-  server.forceShutdown();
-  void pool.end();
-});
+serve(server, () => void pool.end());

@@ -3,9 +3,9 @@ import {
   GetProfileRequestSchema,
   ProfileSchema,
   UpdateProfileRequestSchema,
-} from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { connect, grpcMessage, unaryCall } from "./load.js";
-import { latencySummary } from "./stats.js";
+} from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { connect, grpcMessage, unaryCall } from "../harness/load.js";
+import { latencySummary } from "../harness/stats.js";
 
 const api = "/realchat.profile.v1.ProfileApi";
 

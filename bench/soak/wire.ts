@@ -33,6 +33,33 @@ export function outcomeOf(error: unknown): string {
   return error === undefined ? "OK" : codeName(ConnectError.from(error).code);
 }
 
+/** What tells the service which protocol a request speaks. */
+const protocols = {
+  /** The body is gRPC-framed. */
+  grpc: { "content-type": "application/grpc", te: "trailers" },
+  /** Connect binary, unary: the body is the bare message. */
+  connect: { "content-type": "application/proto", "connect-protocol-version": "1" },
+} as const;
+export type Protocol = keyof typeof protocols;
+
+/** A request's headers in `protocol`, with a bearer token and `extra` added. */
+export function requestHeaders(
+  protocol: Protocol,
+  path: string,
+  token: string,
+  extra: http2.OutgoingHttpHeaders = {},
+): http2.OutgoingHttpHeaders {
+  return { ":path": path, ...protocols[protocol], authorization: `Bearer ${token}`, ...extra };
+}
+
+/** The code name a Connect client call settled with: "OK", or its error's. */
+export function settled(call: Promise<unknown>): Promise<string> {
+  return call.then(
+    () => "OK",
+    (error: unknown) => outcomeOf(error),
+  );
+}
+
 /** One HTTP/2 connection that reconnects when the server closed the last one. */
 export function createSessionPool(origin: string) {
   let session: http2.ClientHttp2Session | undefined;
@@ -115,6 +142,26 @@ export function rawCall(
     if (options.end === false) stream.write(body);
     else stream.end(body);
   });
+}
+
+/** `rawCall` in `protocol` (a gRPC body framed by the caller, who may frame it wrongly). */
+export function rawCallOver(
+  protocol: Protocol,
+  session: http2.ClientHttp2Session,
+  call: {
+    readonly path: string;
+    readonly token: string;
+    readonly headers?: http2.OutgoingHttpHeaders;
+  },
+  body: Uint8Array,
+  options: { waitMs: number; end?: boolean },
+): Promise<RawAnswer> {
+  return rawCall(
+    session,
+    requestHeaders(protocol, call.path, call.token, call.headers),
+    body,
+    options,
+  );
 }
 
 /** A Connect unary error: `{"code": "invalid_argument", "message": …}`, or HTTP 500 and the like. */

@@ -1,31 +1,9 @@
-import { readFile } from "node:fs/promises";
+// The cache's memory (bench/README.md, "Cache memory"): a fresh instance's RSS as its profile
+// cache fills with every profile, round after round.
 import { setTimeout as sleep } from "node:timers/promises";
-import { type CacheMetrics, cacheMetrics } from "./cache-metrics.js";
-import { sendEach } from "./load.js";
-
-const MiB = 2 ** 20;
-
-/** A process's resident memory now (VmRSS) and at its peak so far (VmHWM), in bytes. */
-export async function processMemory(pid: number): Promise<{ rss: number; hwm: number }> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  const kiB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rss: kiB("VmRSS") * 1024, hwm: kiB("VmHWM") * 1024 };
-}
-
-/** Peak resident memory of a process, sampled every 250 ms. */
-export function watchRss(pid: number) {
-  let peak = 0;
-  let last = 0;
-  const timer = setInterval(async () => {
-    last = (await processMemory(pid)).rss;
-    peak = Math.max(peak, last);
-  }, 250);
-  return {
-    stop: () => clearInterval(timer),
-    peakMiB: () => Math.round(peak / MiB),
-    lastMiB: () => Math.round(last / MiB),
-  };
-}
+import { sendEach } from "../harness/load.js";
+import { type CacheMetrics, cacheMetrics } from "../harness/metrics.js";
+import { processMemory, toMiB } from "../harness/proc.js";
 
 export interface CacheMemorySpec {
   readonly origin: string;
@@ -70,9 +48,9 @@ export interface CacheMemoryResult {
 }
 
 /**
- * After a dry pass, fills the cache of a fresh instance `rounds` times with BatchGetProfiles over every profile
- * and reads its RSS after each fill and after a pause: peak and settled memory with the cache
- * full, and whether it keeps growing from round to round.
+ * After a dry pass, fills the cache of a fresh instance `rounds` times with BatchGetProfiles over
+ * every profile and reads its RSS after each fill and after a pause: peak and settled memory with
+ * the cache full, and whether it keeps growing from round to round.
  */
 export async function measureCacheMemory(spec: CacheMemorySpec): Promise<CacheMemoryResult> {
   const batch = "/realchat.profile.v1.ProfileApi/BatchGetProfiles";
@@ -108,5 +86,3 @@ export async function measureCacheMemory(spec: CacheMemorySpec): Promise<CacheMe
     errors,
   };
 }
-
-const toMiB = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;

@@ -2,54 +2,44 @@
 // subscriber, measured against the broker's own publish-to-receive time in the same run.
 //
 // Starts the service in this process (compose and listen, as npm start does) on a fresh PostgreSQL
-// database and the NATS at TEST_NATS_URL, makes BENCH_UPDATES (default 1000) sequential updates of one user, and for each
-// times the RPC and the arrival of its event on a core NATS subscription.
-import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
+// database and the NATS at TEST_NATS_URL, makes BENCH_UPDATES (default 1000) sequential updates
+// of one user, and for each times the RPC and the arrival of its event on a core NATS
+// subscription.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "@nats-io/transport-node";
-import { ProfileApi } from "../gen/realchat/profile/v1/profile_api_pb.js";
-import { signHs256Token } from "../src/auth/token-signer.js";
-import { compose } from "../src/compose.js";
-import { loadConfig } from "../src/config/load-config.js";
-import { decodeProfileEvent } from "../src/events/outbox/profile-events.js";
-import { type Listening, listen } from "../src/transport/listen.js";
-import { bearer } from "../tests/support/clients.js";
-import { withAdminClient } from "../tests/support/databases.js";
-import { testDatabaseUrl, testNatsUrl } from "../tests/support/environment.js";
-import { latencySummary } from "./stats.js";
+import { ProfileApi } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { compose } from "../../src/compose.js";
+import { loadConfig } from "../../src/config/load-config.js";
+import { decodeProfileEvent } from "../../src/events/outbox/profile-events.js";
+import { type Listening, listen } from "../../src/transport/listen.js";
+import { bearer } from "../../tests/support/clients.js";
+import { testDatabaseUrl, testNatsUrl } from "../../tests/support/environment.js";
+import { benchAuth, benchToken } from "../harness/auth.js";
+import { createDatabase } from "../harness/database.js";
+import { machine, resultsFile, writeResults } from "../harness/results.js";
+import { latencySummary } from "../harness/stats.js";
 
 const updates = Number(process.env.BENCH_UPDATES ?? 1000);
-const secret = randomBytes(32).toString("hex");
-
-const dbName = `bench_events_${randomBytes(4).toString("hex")}`;
-await withAdminClient((client) => client.query(`CREATE DATABASE ${dbName}`));
-const serviceDbUrl = new URL(testDatabaseUrl);
-serviceDbUrl.pathname = `/${dbName}`;
+const database = await createDatabase(testDatabaseUrl, "bench_events");
 let service: Listening | undefined;
 
 try {
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
-    DATABASE_URL: serviceDbUrl.toString(),
-    JWT_SECRET: secret,
+    DATABASE_URL: `${database.url}`,
+    JWT_SECRET: benchAuth.secret,
     NATS_URL: testNatsUrl,
     LOG_LEVEL: "error",
+    // One user updates its own profile BENCH_UPDATES times in a row: more than a user's write
+    // quota allows, and the quota is not what this measures.
+    QUOTA_USER_PROFILES_PER_SECOND: "0",
   });
   service = await listen(await compose(config), config);
   const { port } = service.address;
   const userId = crypto.randomUUID();
-  const token = await signHs256Token({
-    secret,
-    subject: userId,
-    scopes: [],
-    issuer: "realchat-auth",
-    audience: "realchat-clients",
-    expiresIn: "1h",
-  });
+  const token = await benchToken(userId, { expiresIn: "1h" });
   const client = createClient(
     ProfileApi,
     createGrpcTransport({
@@ -112,7 +102,7 @@ try {
 
   const results = {
     when: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    machine: machine(),
     conditions: {
       updates,
       mode: "sequential: one update in flight, the next after its event arrived",
@@ -127,14 +117,12 @@ try {
     },
   };
   console.log(
-    `\nevent latency — ${results.machine.cpus} cores, Node ${process.version}, ${updates} sequential updates\n`,
+    `\nevent latency — ${results.machine.cores} cores, Node ${process.version}, ${updates} sequential updates\n`,
   );
   console.table(results.ms);
-  await mkdir("bench/results", { recursive: true });
-  const file = `bench/results/event-latency-${results.when.replace(/[:.]/g, "-")}.json`;
-  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  const file = await writeResults(resultsFile("event-latency", results.when), results);
   console.log(`results written to ${file}`);
 } finally {
   await service?.stop();
-  await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+  await database.drop();
 }
