@@ -92,8 +92,17 @@ export async function openDatabase(
     await lock.release();
     throw error;
   }
+  return pgliteDatabase(pglite, lock);
+}
+
+/**
+ * A handle on an open PGlite, which it closes; `lock`, its data directory's, is released once it
+ * is closed. Tests open PGlite in memory themselves, with no directory to lock.
+ */
+export function pgliteDatabase(pglite: PGlite, lock?: DataDirLock): DatabaseHandle {
+  const dialect = new PGliteDialect(pglite);
   const db = new Kysely<Database>({
-    dialect: releasingOnDestroy(new PGliteDialect(pglite), lock),
+    dialect: lock === undefined ? dialect : releasingOnDestroy(dialect, lock),
   });
   return {
     db,

@@ -72,7 +72,7 @@ export async function startTestServer(
   options: TestServerOptions = {},
   verifyToken: TokenVerifier = testTokenVerifier,
 ): Promise<TestServer> {
-  const configured = serviceConfig(config, options);
+  const configured = testServiceConfig(config, options);
   const service = await compose(configured, {
     database: "listen" in database ? database : withoutNotifications(database),
     verifyToken,
@@ -92,7 +92,10 @@ export async function startTestServer(
 }
 
 /** The service's configuration in tests: the deployment's defaults, and what the test sets. */
-function serviceConfig(config: Partial<TestServerConfig>, options: TestServerOptions): Config {
+export function testServiceConfig(
+  config: Partial<TestServerConfig>,
+  options: TestServerOptions = {},
+): Config {
   return {
     ...deploymentDefaults,
     ...defaultTestConfig,
