@@ -1,7 +1,9 @@
 import http from "node:http";
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
 import {
   BatchGetProfilesRequestSchema,
   GetProfileRequestSchema,
@@ -23,18 +25,22 @@ import { startTestServer, type TestServer } from "./support/test-server.js";
 
 // Issue 10, items 2, 5 and 6: a call's deadline runs from its first byte, a body that never ends
 // is answered by it and dropped, long client deadlines are capped rather than overflowed, and a
-// call the client reset sends no SQL.
+// call the client reset sends no SQL. The one deadline (src/transport/connect-internals/
+// call-deadline.ts) also ends the call's handler: every call it ends is logged DEADLINE_EXCEEDED.
 
 let database: TestDatabase;
 /** Server deadline far away: only the client's deadline can end a call early. */
 let patient: TestServer;
 /** REQUEST_TIMEOUT_MS of half a second. */
 let strict: TestServer;
+/** The strict server's log, one parsed JSON line each. */
+const strictLog: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
   patient = await startTestServer(database.db, { requestTimeoutMs: 600_000 });
-  strict = await startTestServer(database.db, { requestTimeoutMs: 500 });
+  const logger = pino({ level: "info" }, { write: (line) => strictLog.push(JSON.parse(line)) });
+  strict = await startTestServer(database.db, { requestTimeoutMs: 500 }, { logger });
 });
 
 afterAll(async () => {
@@ -80,18 +86,19 @@ function withTimeLimit<T>(work: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
-/** Sends `body` on a new HTTP/2 connection, ending the stream only if `end`. */
+/** Sends `body` to `path` on a new HTTP/2 connection, ending the stream only if `end`. */
 function overHttp2(
   baseUrl: string,
   header: Record<string, string>,
   body: Buffer,
   end: boolean,
+  path = batchGetPath,
 ): Promise<RawAnswer> {
   const session = http2.connect(baseUrl);
   session.on("error", () => {});
   // The header names the protocol: its content-type replaces gRPC's.
   const stream = session.request(
-    { ...grpcRequestHeaders(batchGetPath, null), ...header },
+    { ...grpcRequestHeaders(path, null), ...header },
     { endStream: false },
   );
   const closed = new Promise<void>((resolve) => stream.once("close", () => resolve()));
@@ -102,14 +109,15 @@ function overHttp2(
   return withTimeLimit(answer, "HTTP/2 call");
 }
 
-/** Sends `body` on a new HTTP/1.1 connection, ending the request only if `end`. */
+/** Sends `body` to `path` on a new HTTP/1.1 connection, ending the request only if `end`. */
 function overHttp1(
   baseUrl: string,
   header: Record<string, string>,
   body: Buffer,
   end: boolean,
+  path = batchGetPath,
 ): Promise<RawAnswer> {
-  const request = http.request(`${baseUrl}${batchGetPath}`, {
+  const request = http.request(`${baseUrl}${path}`, {
     method: "POST",
     headers: header,
     agent: false,
@@ -152,8 +160,9 @@ interface Transport {
   readonly send: typeof overHttp2;
   readonly contentType: string;
   readonly timeoutHeader: string;
-  /** The deadline header's value for half a second. */
+  /** The deadline header's value for half a second, and for five. */
   readonly halfSecond: string;
+  readonly fiveSeconds: string;
   /** The request body: enveloped for gRPC and gRPC-Web, bare for Connect unary. */
   readonly frame: (message: Uint8Array) => Uint8Array;
   /** Whether `answer` is DEADLINE_EXCEEDED in this protocol's form. */
@@ -163,10 +172,16 @@ interface Transport {
 const grpcDeadline = (answer: RawAnswer) => answer.status === 200 && grpcStatusOf(answer) === "4";
 const connectDeadline = (answer: RawAnswer) =>
   answer.status === 504 && JSON.parse(answer.body.toString()).code === "deadline_exceeded";
-const grpcLike = { timeoutHeader: "grpc-timeout", halfSecond: "500m", frame: envelope };
+const grpcLike = {
+  timeoutHeader: "grpc-timeout",
+  halfSecond: "500m",
+  fiveSeconds: "5S",
+  frame: envelope,
+};
 const connectLike = {
   timeoutHeader: "connect-timeout-ms",
   halfSecond: "500",
+  fiveSeconds: "5000",
   frame: (m: Uint8Array) => m,
 };
 
@@ -227,10 +242,134 @@ describe("a request body that never ends", () => {
       await withTimeLimit(answer.closed, "closing the unfinished request");
     });
 
-    it("is answered DEADLINE_EXCEEDED at REQUEST_TIMEOUT_MS, and dropped", async () => {
-      const answer = await transport.send(strict.baseUrl, header, body(), false);
+    it("is answered DEADLINE_EXCEEDED at REQUEST_TIMEOUT_MS, dropped, and logged so", async () => {
+      const requestId = crypto.randomUUID();
+      const answer = await transport.send(
+        strict.baseUrl,
+        { ...header, "x-request-id": requestId },
+        body(),
+        false,
+      );
       expect(transport.isDeadlineExceeded(answer), JSON.stringify(answer)).toBe(true);
       await withTimeLimit(answer.closed, "closing the unfinished request");
+      await loggedOnce(requestId, "DeadlineExceeded");
+    });
+  });
+});
+
+/** Waits for the strict server's one log line of the call `requestId`, and checks its code. */
+async function loggedOnce(requestId: string, code: string): Promise<void> {
+  await until(() => strictLog.some((line) => line.requestId === requestId));
+  // Anything logged late about the same call would come with the next turns of the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const lines = strictLog.filter((line) => line.requestId === requestId);
+  expect(lines.map((line) => line.code)).toEqual([code]);
+}
+
+describe("a call whose handler is still running at the deadline", () => {
+  describe.each(transports)("over $name", (transport) => {
+    it("is answered DEADLINE_EXCEEDED, and logged so", async () => {
+      if (database.config.kind !== "postgres") throw new Error("the test needs PostgreSQL");
+      const userId = crypto.randomUUID();
+      await grpcClient(strict.baseUrl).updateProfile({ userId, displayName: "Locked" });
+      const release = await holdProfileLock(database.config.url, userId);
+      try {
+        const requestId = crypto.randomUUID();
+        const message = create(UpdateProfileRequestSchema, { userId, bio: "late" });
+        const answer = await transport.send(
+          strict.baseUrl,
+          {
+            "content-type": transport.contentType,
+            authorization: `Bearer ${adminToken}`,
+            "x-request-id": requestId,
+          },
+          Buffer.from(transport.frame(toBinary(UpdateProfileRequestSchema, message))),
+          true,
+          updatePath,
+        );
+
+        expect(transport.isDeadlineExceeded(answer), JSON.stringify(answer)).toBe(true);
+        await loggedOnce(requestId, "DeadlineExceeded");
+      } finally {
+        await release();
+      }
+    });
+  });
+});
+
+describe("a server stream", () => {
+  const watch = (header: Record<string, string>) => {
+    const session = http2.connect(strict.baseUrl);
+    session.on("error", () => {});
+    const stream = session.request({
+      ...grpcRequestHeaders("/grpc.health.v1.Health/Watch", null),
+      ...header,
+    });
+    const answer = answerOf(stream).finally(() => session.close());
+    stream.end(envelope(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, {}))));
+    return { answer, cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
+  };
+
+  it("with a client deadline longer than REQUEST_TIMEOUT_MS ends at REQUEST_TIMEOUT_MS", async () => {
+    const started = performance.now();
+    const answer = await withTimeLimit(watch({ "grpc-timeout": "597H" }).answer, "the watch");
+
+    expect(answer.status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(490);
+  });
+
+  it("without a client deadline is not cut at REQUEST_TIMEOUT_MS", async () => {
+    const { answer, cancel } = watch({});
+    const ended = await Promise.race([
+      answer.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 1500)),
+    ]);
+    cancel();
+
+    expect(ended).toBe(false);
+  });
+});
+
+/**
+ * Code that serves calls: ours, and Connect's (whose handler context starts a timer for a deadline
+ * it sees); server.ts times connections, not calls.
+ */
+const servingCode = /\/src\/transport\/(?!server\.ts)|@connectrpc\//;
+
+/** How many timers serving code starts while `work` runs. */
+async function timersStartedBy(work: () => Promise<unknown>): Promise<number> {
+  const original = globalThis.setTimeout;
+  let count = 0;
+  const counting = (...args: Parameters<typeof setTimeout>) => {
+    // Line 0 is "Error", line 1 this function, line 2 whoever called setTimeout.
+    if (servingCode.test((new Error().stack ?? "").split("\n")[2] ?? "")) count += 1;
+    return original(...args);
+  };
+  globalThis.setTimeout = Object.assign(counting, { __promisify__: original.__promisify__ });
+  try {
+    await work();
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  return count;
+}
+
+describe("a call that ends in time", () => {
+  describe.each(transports)("over $name", (transport) => {
+    it.each([false, true])("starts one timer (client deadline: %s)", async (withDeadline) => {
+      const header = {
+        "content-type": transport.contentType,
+        authorization: `Bearer ${adminToken}`,
+        ...(withDeadline ? { [transport.timeoutHeader]: transport.fiveSeconds } : {}),
+      };
+      const body = Buffer.from(transport.frame(batchRequest(1)));
+      const timers = await timersStartedBy(async () => {
+        const answer = await transport.send(patient.baseUrl, header, body, true);
+        expect(answer.status, answer.body.toString()).toBe(200);
+        await answer.closed;
+      });
+
+      expect(timers).toBe(1);
     });
   });
 });

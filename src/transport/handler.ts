@@ -1,16 +1,15 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { cors as connectCors } from "@connectrpc/connect";
 import type { UniversalHandlerOptions } from "@connectrpc/connect/protocol";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import cors from "cors";
 import type { Config } from "../config/config.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { Readiness } from "../ops/readiness.js";
 import { withConditionalGet } from "./conditional-get.js";
-import { withCallDeadline, withStreamDeadline } from "./connect-internals/call-deadline.js";
+import { createConnectHandler } from "./connect-internals/connect-adapter.js";
 import { createGrpcUnaryHandler, type GrpcUnaryHandler } from "./connect-internals/grpc-unary.js";
 import { createHttpEndpoints } from "./http-endpoints.js";
-import { pathOf, registeredMethods } from "./registered-methods.js";
+import { registeredMethods } from "./registered-methods.js";
 import type { Routes } from "./routes.js";
 import type { RequestHandler } from "./server.js";
 
@@ -71,18 +70,13 @@ export function createRpcHandlers({
   routes,
   rpcOptions,
 }: Pick<HandlerDependencies, "config" | "routes" | "rpcOptions">): RpcHandlers {
-  const methods = registeredMethods(routes);
-  const unaryPaths = new Set(
-    methods.filter((spec) => spec.kind === "unary").map((spec) => pathOf(spec.method)),
-  );
   return {
-    connect: withCallDeadline(connectNodeAdapter({ ...rpcOptions, routes }), {
-      maxMs: config.requestTimeoutMs,
-      isUnary: (path) => unaryPaths.has(path),
-    }),
-    grpcUnary: withStreamDeadline(createGrpcUnaryHandler(methods, rpcOptions), {
-      maxMs: config.requestTimeoutMs,
-    }),
+    connect: createConnectHandler(routes, rpcOptions, config.requestTimeoutMs),
+    grpcUnary: createGrpcUnaryHandler(
+      registeredMethods(routes),
+      rpcOptions,
+      config.requestTimeoutMs,
+    ),
   };
 }
 

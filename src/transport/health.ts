@@ -1,5 +1,11 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { type Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
+import {
+  type Health,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+  HealthListResponseSchema,
+} from "../../gen/health/v1/health_pb.js";
 import type { Readiness } from "../ops/readiness.js";
 
 /**
@@ -24,12 +30,14 @@ export function createHealthHandlers(
       if (!known.has(request.service)) {
         throw new ConnectError(`unknown service ${request.service}`, Code.NotFound);
       }
-      return { status: status() };
+      return create(HealthCheckResponseSchema, { status: status() });
     },
 
     list() {
-      const current = { status: status() };
-      return { statuses: Object.fromEntries([...known].map((name) => [name, current])) };
+      const current = create(HealthCheckResponseSchema, { status: status() });
+      return create(HealthListResponseSchema, {
+        statuses: Object.fromEntries([...known].map((name) => [name, current])),
+      });
     },
 
     // Counted from its first message until it ends: client gone, deadline or shutdown.
@@ -53,7 +61,9 @@ export function createHealthHandlers(
   // unknown service gets SERVICE_UNKNOWN once and the stream stays open, as the protocol asks.
   async function* watchStatus(service: string, signal: AbortSignal) {
     if (!known.has(service)) {
-      yield { status: HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN };
+      yield create(HealthCheckResponseSchema, {
+        status: HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
+      });
       await untilAborted(signal);
       return;
     }
@@ -65,7 +75,7 @@ export function createHealthHandlers(
     });
     try {
       let last = status();
-      yield { status: last };
+      yield create(HealthCheckResponseSchema, { status: last });
       while (!signal.aborted) {
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -76,7 +86,7 @@ export function createHealthHandlers(
         const current = status();
         if (current !== last && !signal.aborted) {
           last = current;
-          yield { status: current };
+          yield create(HealthCheckResponseSchema, { status: current });
         }
       }
     } finally {

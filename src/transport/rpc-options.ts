@@ -15,7 +15,7 @@ import { publicServices } from "./routes.js";
 /** The settings the RPC side reads. */
 export type RpcConfig = Pick<
   Config,
-  "requestTimeoutMs" | "maxRequestBytes" | "quotas" | "grpcUnaryFastPath" | "healthWatchMaxStreams"
+  "maxRequestBytes" | "quotas" | "grpcUnaryFastPath" | "healthWatchMaxStreams"
 >;
 
 export interface RpcOptionsDependencies {
@@ -43,14 +43,11 @@ export function createRpcOptions({
       createErrorInterceptor(),
       // Before the deadline and the handler: a refused call does no work.
       createQuotaInterceptor(config.quotas, createCallCosts(config.quotas), metrics.rateLimited),
-      createDeadlineInterceptor(config.requestTimeoutMs),
+      createDeadlineInterceptor(),
     ],
     requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices })),
     acceptCompression: [compressionGzip, compressionBrotli],
     readMaxBytes: config.maxRequestBytes,
-    // Longer client deadlines are capped at this, never refused or overflowed
-    // (connect-internals/patches/).
-    maxTimeoutMs: config.requestTimeoutMs,
     // curl users see every field, "" included, rather than proto3 JSON's omitted defaults.
     jsonOptions: { alwaysEmitImplicit: true },
   };

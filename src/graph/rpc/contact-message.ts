@@ -15,13 +15,12 @@ import type { Contact } from "../social-graph.js";
 const CONTACT_PROFILE_FIELD = 7;
 
 /**
- * A contact as a plain object of the generated type, as toProfileMessage builds profiles, rather
- * than with `create()` and `timestampFromDate()` and their generic initialization. On the
- * binary protocols a listed contact's profile that has a stored encoding (one the cache served,
- * profile-wire.ts) is sent as those bytes: encoded once per version rather than once per call,
- * which halves the cost of a page of 100 (bench/README.md, "Social graph"). A profile read from
- * the database for this answer alone is encoded with it. The bytes are those of the plain
- * message either way.
+ * A contact as a literal of the generated type, as the hot read path builds its messages
+ * (profile/rpc/message.ts). On the binary protocols a listed contact's profile that has a stored
+ * encoding (one the cache served, profile/rpc/wire.ts) is sent as those bytes: encoded once per
+ * version rather than once per call, which halves the cost of a page of 100 (bench/README.md,
+ * "Social graph"). A profile read from the database for this answer alone is encoded with it.
+ * The bytes are those of the plain message either way.
  */
 export function toContactMessage(contact: Contact | ListedContact, binary = false): ContactMessage {
   const profile = "profile" in contact ? contact.profile : undefined;

@@ -4,9 +4,8 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   type Block as BlockMessage,
   BlockSchema,
-  type GetRelationshipsResponse,
+  GetRelationshipsResponseSchema,
   ListBlockedUsersResponseSchema,
-  type Relationship as RelationshipMessage,
   RemoveContactResponseSchema,
   type SocialGraphApi,
   UnblockUserResponseSchema,
@@ -14,7 +13,7 @@ import {
 import { callerOf } from "../../auth/caller-context.js";
 import { answersInBinary } from "../../profile/rpc/wire.js";
 import type { SocialGraphService } from "../service.js";
-import type { Block, Relationship } from "../social-graph.js";
+import type { Block } from "../social-graph.js";
 import { listContactsAnswer, toContactMessage } from "./contact-message.js";
 
 /** Translates SocialGraphApi calls between protobuf messages and the social graph service. */
@@ -91,23 +90,16 @@ export function createSocialGraphApiHandlers(
         otherUserIds: request.otherUserIds,
         signal: context.signal,
       });
-      const answer: GetRelationshipsResponse = {
-        $typeName: "realchat.profile.v1.GetRelationshipsResponse",
-        relationships: relationships.map(toRelationshipMessage),
-      };
-      return answer;
+      return create(GetRelationshipsResponseSchema, {
+        relationships: relationships.map((relationship) => ({
+          otherUserId: relationship.otherUserId,
+          isContact: relationship.isContact,
+          isContactOfOtherUser: relationship.isContactOfOtherUser,
+          blocksOtherUser: relationship.blocksOtherUser,
+          blockedByOtherUser: relationship.blockedByOtherUser,
+        })),
+      });
     },
-  };
-}
-
-function toRelationshipMessage(relationship: Relationship): RelationshipMessage {
-  return {
-    $typeName: "realchat.profile.v1.Relationship",
-    otherUserId: relationship.otherUserId,
-    isContact: relationship.isContact,
-    isContactOfOtherUser: relationship.isContactOfOtherUser,
-    blocksOtherUser: relationship.blocksOtherUser,
-    blockedByOtherUser: relationship.blockedByOtherUser,
   };
 }
 

@@ -1,16 +1,20 @@
-import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Profile as ProfileMessage } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../profile.js";
 import type { UserId } from "../user-id.js";
 
-/**
- * The protobuf form of a profile, as the API returns it and events carry it.
- *
- * Built as a plain object of the generated type, which is what protobuf-es messages are, rather
- * than with `create()` and `timestampFromDate()`: their generic initialization cost 30 µs of a
- * 100-profile BatchGetProfiles answer, the literal 5 µs (bench/README.md). The type checker still
- * requires every field.
- */
+// How this service builds protobuf messages: `create(Schema, init)`, with timestamps from
+// `timestampFromDate`, for every answer and event, except on the hot read path, the profiles and
+// contacts that read answers are made of (this file, wire.ts, graph/rpc/contact-message.ts).
+// These are literals of the generated type, `$typeName` included, and so are their timestamps
+// (`timestampOf`): what `create()` returns, field for field, without its cost. A handler's answer
+// that is already a message goes to the serializer as it is; `create()`, and `timestampFromDate`,
+// which calls it, build the init object and then copy it into a new message, several times the
+// cost of the literal for a page of profiles (bench/README.md). An init object without
+// `$typeName` saves nothing: Connect runs it through `create()`. The type checker requires every
+// field of a literal; tests/unit/profile-message.test.ts checks that both ways build one message.
+
+/** The protobuf form of a profile, as the API returns it and events carry it. */
 export function toProfileMessage(profile: Profile): ProfileMessage {
   return {
     $typeName: "realchat.profile.v1.Profile",
@@ -24,7 +28,7 @@ export function toProfileMessage(profile: Profile): ProfileMessage {
   };
 }
 
-/** A date as a Timestamp message, built as a plain object (see toProfileMessage). */
+/** A date as a Timestamp message: what `timestampFromDate` builds, as a literal (see above). */
 export function timestampOf(date: Date): Timestamp {
   const ms = date.getTime();
   const seconds = Math.floor(ms / 1000);
@@ -36,7 +40,7 @@ export function timestampOf(date: Date): Timestamp {
 }
 
 /** What an event without a timestamp is read as; events of this service always have both. */
-const EPOCH: Timestamp = { $typeName: "google.protobuf.Timestamp", seconds: 0n, nanos: 0 };
+const EPOCH = timestampFromMs(0);
 
 /**
  * The domain profile an event carries, at the event's `version`. The user id is taken as the

@@ -4,7 +4,7 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from "node:http2";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey } from "@connectrpc/connect";
 import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
@@ -18,129 +18,193 @@ import {
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
-import type { Http2StreamHandler, RequestHandler } from "../server.js";
-import { plainHeadersOf } from "./grpc-unary.js";
+import type { RequestHandler } from "../server.js";
 
 type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
 type Protocol = "grpc" | "grpc-web" | "connect" | "connect-stream";
 
 /**
- * Bounds every RPC by one deadline that starts when its request arrives, before any of its body
- * is read: the client's (`grpc-timeout`, `connect-timeout-ms`) or `maxMs`, whichever is shorter.
- * When it passes and the call has not finished:
+ * The one deadline of every RPC, on both serving paths (Connect's router through
+ * connect-adapter.ts, and the direct gRPC path): computed once from the request's headers, the
+ * client's (`grpc-timeout`, `connect-timeout-ms`) capped at `maxMs` (REQUEST_TIMEOUT_MS), or
+ * `maxMs` without one; one timer per call, started when the request arrives, before any of its
+ * body is read. Nothing else times a call: Connect is never handed a valid client timeout, so it
+ * starts no timer of its own (a malformed one is left for it to refuse, INVALID_ARGUMENT, after
+ * the request gate), and the deadline interceptor only answers once the call's signal aborts.
+ *
+ * When the deadline passes and the call has not finished:
  * - nothing answered yet, and the body is still incomplete or the method is unary: the call is
  *   answered DEADLINE_EXCEEDED in its protocol's form and its stream dropped (HTTP/2: closed with
- *   NO_ERROR after the answer; HTTP/1.1: the connection closed), which frees what was buffered
- *   and aborts the call's signal, so its handler stops waiting;
+ *   NO_ERROR after the answer; HTTP/1.1: the connection closed), which frees what was buffered;
  * - a unary answer still being written (a client that does not read it): the stream is reset
- *   (HTTP/2 CANCEL; HTTP/1.1: the connection is destroyed), which frees the unsent bytes.
- * Streaming methods whose request has arrived are left alone: a health Watch may last for hours.
- *
- * Why here: Connect and the direct gRPC path start their own deadlines only once the body is
- * read, and neither bounds the writing of the answer, so a body that never ended, or an answer
- * never read, held its buffers forever. Calls that end in time are answered by the handler's
- * own deadline (the call's signal and the deadline interceptor), which logs them.
+ *   (HTTP/2 CANCEL; HTTP/1.1: the connection is destroyed), which frees the unsent bytes;
+ * - a streaming method whose request has arrived is ended by its handler, through its signal,
+ *   when the client set the deadline, and otherwise left alone: a health Watch may last for hours.
+ * Whenever the deadline answers or ends a call, it aborts the call's handler context with the
+ * same error, so the handler stops waiting and the call is logged and counted DEADLINE_EXCEEDED.
  */
-export function withCallDeadline(
-  handler: RequestHandler,
-  options: { readonly maxMs: number; readonly isUnary: (path: string) => boolean },
-): RequestHandler {
-  return (request, response) => {
-    const protocol = protocolOf(request.headers["content-type"]);
-    const unary = options.isUnary(pathOf(request.url));
-    const timer = setTimeout(
-      () => expire(request, response, protocol, unary),
-      deadlineMs(request.headers, protocol, options.maxMs),
-    );
-    response.once("close", () => clearTimeout(timer));
-    handler(request, response);
-  };
+export interface CallDeadline {
+  /** Whether the deadline has passed: whatever the serving path still writes is too late. */
+  readonly expired: boolean;
+  /** A malformed client timeout, which the call is refused with once its gate has run. */
+  readonly refusal: ConnectError | undefined;
+  /** Gives the deadline the call's handler context, for it to abort. */
+  attach(context: AbortableContext): void;
+  /** Removes a valid client timeout from the headers Connect reads: the deadline is this one. */
+  withholdTimeout(header: Headers): void;
+}
+
+/** What the deadline needs of a call's handler context: Connect's can be aborted with a reason. */
+export interface AbortableContext {
+  abort(reason: unknown): void;
 }
 
 /**
- * The same deadline for the HTTP/2 streams `handler` takes (the direct unary gRPC path, which
- * takes only unary gRPC calls).
+ * The deadline of a call, in its context values: the request gate hands it the call's context
+ * (connect-adapter.ts).
  */
-export function withStreamDeadline(
-  handler: Http2StreamHandler,
-  options: { readonly maxMs: number },
-): Http2StreamHandler {
-  return (stream, headers) => {
-    if (!handler(stream, headers)) return false;
-    const timer = setTimeout(
-      () => expireStream(stream, "grpc", headers["content-type"] ?? "", true, false),
-      deadlineMs(headers, "grpc", options.maxMs),
-    );
-    stream.once("close", () => clearTimeout(timer));
-    return true;
-  };
+export const kCallDeadline = createContextKey<CallDeadline | undefined>(undefined, {
+  description: "the call's deadline",
+});
+
+/** Starts the deadline of a call that Connect's router serves from a Node request. */
+export function startCallDeadline(
+  request: Request,
+  response: Response,
+  unary: boolean,
+  maxMs: number,
+): CallDeadline {
+  const { headers } = request;
+  const protocol = protocolOf(headers["content-type"] ?? "");
+  return new Deadline({ request, response }, headers, protocol, unary, maxMs);
 }
 
-/** The request target without its query (Connect GET puts the message there). */
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return "";
-  const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
+/** Starts the deadline of a unary gRPC call that the direct path serves from `stream`. */
+export function startStreamDeadline(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  maxMs: number,
+): CallDeadline {
+  return new Deadline({ stream }, headers, "grpc", true, maxMs);
 }
 
-function protocolOf(contentType: string | undefined): Protocol {
-  if (contentType === undefined) return "connect";
-  if (/^application\/grpc-web/i.test(contentType)) return "grpc-web";
-  if (/^application\/grpc/i.test(contentType)) return "grpc";
-  if (/^application\/connect\+/i.test(contentType)) return "connect-stream";
-  return "connect";
-}
+/** Where a call is answered: Node's request and response, or the raw HTTP/2 stream. */
+type Call =
+  | { readonly request: Request; readonly response: Response; readonly stream?: undefined }
+  | { readonly stream: ServerHttp2Stream };
 
-/** The client's deadline capped at `maxMs`; a missing or malformed one (refused later) is `maxMs`. */
-function deadlineMs(headers: IncomingHttpHeaders, protocol: Protocol, maxMs: number): number {
-  const isGrpc = protocol === "grpc" || protocol === "grpc-web";
-  const value = headers[isGrpc ? "grpc-timeout" : "connect-timeout-ms"];
-  if (typeof value !== "string") return maxMs;
-  const parsed = isGrpc ? parseGrpcTimeout(value, maxMs) : parseConnectTimeout(value, maxMs);
-  return parsed.error === undefined ? (parsed.timeoutMs ?? maxMs) : maxMs;
-}
+class Deadline implements CallDeadline {
+  readonly contentType: string;
+  readonly timeoutHeader: "grpc-timeout" | "connect-timeout-ms";
+  /** The client's timeout, uncapped; undefined without a valid one. */
+  readonly clientMs: number | undefined;
+  readonly refusal: ConnectError | undefined;
+  expired = false;
+  private context: AbortableContext | undefined;
+  /** What the context is to be aborted with when it is attached after the deadline passed. */
+  private abortedWith: ConnectError | undefined;
 
-function expire(request: Request, response: Response, protocol: Protocol, unary: boolean): void {
-  const contentType = request.headers["content-type"] ?? "";
-  if (request instanceof Http2ServerRequest) {
-    expireStream(request.stream, protocol, contentType, unary, request.complete);
-    return;
+  constructor(
+    readonly call: Call,
+    headers: IncomingHttpHeaders,
+    readonly protocol: Protocol,
+    readonly unary: boolean,
+    maxMs: number,
+  ) {
+    this.contentType = headers["content-type"] ?? "";
+    const isGrpc = protocol === "grpc" || protocol === "grpc-web";
+    this.timeoutHeader = isGrpc ? "grpc-timeout" : "connect-timeout-ms";
+    const value = headers[this.timeoutHeader];
+    // Connect's own parsers, without an upper bound: the cap is `maxMs`, applied here.
+    const parsed =
+      typeof value !== "string"
+        ? {}
+        : isGrpc
+          ? parseGrpcTimeout(value, Number.POSITIVE_INFINITY)
+          : parseConnectTimeout(value, Number.POSITIVE_INFINITY);
+    this.clientMs = parsed.timeoutMs;
+    this.refusal = parsed.error;
+    const timer = setTimeout(expire, Math.min(parsed.timeoutMs ?? maxMs, maxMs), this);
+    (call.stream ?? call.response).once("close", () => clearTimeout(timer));
   }
-  // HTTP/1.1 cannot stop a request body mid-way, nor an answer, but by closing the connection.
-  if (response.headersSent) {
-    if (unary) request.socket.destroy();
-    return;
+
+  attach(context: AbortableContext): void {
+    this.context = context;
+    if (this.abortedWith !== undefined) context.abort(this.abortedWith);
   }
-  if (request.complete && !unary) return;
-  const { status, header, body } = answerOf(pastDeadline(), protocol, contentType);
-  const out: Http1Answer = response;
-  out.writeHead(status, { ...header, connection: "close" });
-  out.end(body ?? "");
+
+  withholdTimeout(header: Headers): void {
+    if (this.clientMs !== undefined) header.delete(this.timeoutHeader);
+  }
+
+  abort(error: ConnectError): void {
+    this.abortedWith = error;
+    this.context?.abort(error);
+  }
 }
 
+function expire(deadline: Deadline): void {
+  deadline.expired = true;
+  const error = new ConnectError("the call ran past its deadline", Code.DeadlineExceeded);
+  const { call } = deadline;
+  const answered =
+    call.stream !== undefined
+      ? expireStream(call.stream, deadline, error, false)
+      : call.request instanceof Http2ServerRequest
+        ? expireStream(call.request.stream, deadline, error, call.request.complete)
+        : expireHttp1(call.request, call.response, deadline, error);
+  if (answered || (!deadline.unary && deadline.clientMs !== undefined)) deadline.abort(error);
+}
+
+/** Answers or resets a call on an HTTP/2 stream; true when it answered. */
 function expireStream(
   stream: ServerHttp2Stream,
-  protocol: Protocol,
-  contentType: string,
-  unary: boolean,
+  deadline: Deadline,
+  error: ConnectError,
   complete: boolean,
-): void {
+): boolean {
   if (stream.headersSent) {
-    if (unary) stream.close(http2Constants.NGHTTP2_CANCEL);
-    return;
+    if (deadline.unary) stream.close(http2Constants.NGHTTP2_CANCEL);
+    return false;
   }
-  if (complete && !unary) return;
-  const { status, header, body } = answerOf(pastDeadline(), protocol, contentType);
+  if (complete && !deadline.unary) return false;
+  const { status, header, body } = answerOf(error, deadline.protocol, deadline.contentType);
   stream.respond({ ":status": status, ...header }, { endStream: body === undefined });
   if (body !== undefined) stream.end(body);
   // RST_STREAM NO_ERROR once the answer is out tells the client to stop sending (RFC 9113,
   // 8.1), and frees the stream.
   stream.close(http2Constants.NGHTTP2_NO_ERROR);
+  return true;
 }
 
-function pastDeadline(): ConnectError {
-  return new ConnectError("the call ran past its deadline", Code.DeadlineExceeded);
+/**
+ * HTTP/1.1 cannot stop a request body mid-way, nor an answer, but by closing the connection;
+ * true when it answered.
+ */
+function expireHttp1(
+  request: Request,
+  response: Response,
+  deadline: Deadline,
+  error: ConnectError,
+): boolean {
+  if (response.headersSent) {
+    if (deadline.unary) request.socket.destroy();
+    return false;
+  }
+  if (request.complete && !deadline.unary) return false;
+  const { status, header, body } = answerOf(error, deadline.protocol, deadline.contentType);
+  const out: Http1Answer = response;
+  out.writeHead(status, { ...header, connection: "close" });
+  out.end(body ?? "");
+  return true;
+}
+
+function protocolOf(contentType: string): Protocol {
+  if (/^application\/grpc-web/i.test(contentType)) return "grpc-web";
+  if (/^application\/grpc/i.test(contentType)) return "grpc";
+  if (/^application\/connect\+/i.test(contentType)) return "connect-stream";
+  return "connect";
 }
 
 /** What an HTTP/1.1 response needs for the answer (Response is a union of both versions). */
@@ -181,4 +245,13 @@ function answerOf(
         body: errorToJsonBytes(error, undefined),
       };
   }
+}
+
+/** A fetch `Headers` object as the plain record Node's HTTP/2 API takes. */
+export function plainHeadersOf(headers: Headers): Record<string, string> {
+  const result: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    result[name] = value;
+  });
+  return result;
 }

@@ -21,12 +21,11 @@ import {
   contentTypeProto,
   headerAcceptEncoding,
   headerEncoding,
-  headerTimeout,
-  parseTimeout,
   setTrailerStatus,
 } from "@connectrpc/connect/protocol-grpc";
 import { pathOf } from "../registered-methods.js";
 import type { Http2StreamHandler } from "../server.js";
+import { plainHeadersOf, startStreamDeadline } from "./call-deadline.js";
 
 /** Takes an HTTP/2 stream and returns true, or returns false and leaves it to the next handler. */
 export type GrpcUnaryHandler = Http2StreamHandler;
@@ -36,15 +35,13 @@ type UnarySpec = MethodImplSpec<DescMessage, DescMessage> & { kind: "unary" };
 /** gRPC's length-prefixed message: one flags byte, then the length as a big-endian uint32. */
 const envelopeHeaderBytes = 5;
 const binaryGrpcContentType = /^application\/grpc(?:\+proto)?$/i;
-/** Node gives HTTP/2 header names in lower case. */
-const timeoutHeader = headerTimeout.toLowerCase();
 
 /**
  * Serves unary gRPC calls with binary messages straight from Node's HTTP/2 stream, with
  * Connect's own pieces: the handler context, request gate, interceptors, serialization,
- * compression negotiation, grpc-timeout parsing and the status trailers (error details
- * included). Everything else (gRPC-Web, Connect, JSON, streaming methods) returns false and goes
- * to Connect's handler.
+ * compression negotiation and the status trailers (error details included), each call under its
+ * one deadline (call-deadline.ts), capped at `maxDeadlineMs`. Everything else (gRPC-Web, Connect,
+ * JSON, streaming methods) returns false and goes to Connect's handler.
  *
  * Why: Connect's gRPC handler runs every unary call through its streaming pipeline (async
  * iterables over the body, envelope transforms, a second abort controller and header copies),
@@ -61,12 +58,16 @@ const timeoutHeader = headerTimeout.toLowerCase();
 export function createGrpcUnaryHandler(
   registered: readonly MethodImplSpec[],
   options: Partial<UniversalHandlerOptions>,
+  maxDeadlineMs: number,
 ): GrpcUnaryHandler {
   const settings = validateUniversalHandlerOptions(options);
   const methods = new Map<string, { spec: UnarySpec; serve: CallServer }>();
   for (const spec of registered) {
     if (spec.kind !== "unary") continue;
-    methods.set(pathOf(spec.method), { spec, serve: createCallServer(spec, settings) });
+    methods.set(pathOf(spec.method), {
+      spec,
+      serve: createCallServer(spec, settings, maxDeadlineMs),
+    });
   }
 
   return (stream, headers) => {
@@ -94,6 +95,7 @@ type CallServer = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => P
 function createCallServer(
   spec: UnarySpec,
   settings: ReturnType<typeof validateUniversalHandlerOptions>,
+  maxDeadlineMs: number,
 ): CallServer {
   const serialization = createMethodSerializationLookup(
     spec.method,
@@ -106,18 +108,19 @@ function createCallServer(
   const { acceptCompression, readMaxBytes, compressMinBytes, interceptors, requestGate } = settings;
 
   return async (stream, headers) => {
-    const timeout = parseTimeout(headerValue(headers[timeoutHeader]), settings.maxTimeoutMs);
+    const deadline = startStreamDeadline(stream, headers, maxDeadlineMs);
+    // No timeoutMs: the deadline times the call, and Connect's context would start a second timer.
     const context = createHandlerContext({
       ...spec,
       service: spec.method.parent,
       protocolName: "grpc",
       requestMethod: "POST",
       url: `${headers[":scheme"]}://${headers[":authority"] ?? headers.host}${headers[":path"]}`,
-      timeoutMs: timeout.timeoutMs,
       shutdownSignal: settings.shutdownSignal,
       requestHeader: withoutPseudoHeaders(headers),
       responseHeader: { "content-type": contentTypeProto },
     });
+    deadline.attach(context);
     const body = readEnvelope(stream, readMaxBytes);
     // Awaited only after the gate; until then a framing error must not count as unhandled.
     body.catch(() => {});
@@ -141,7 +144,7 @@ function createCallServer(
       // parsed, and the call's telemetry (which starts at the gate) sees every failure after it.
       await requestGate?.(context);
       if (compression.error !== undefined) throw compression.error;
-      if (timeout.error !== undefined) throw timeout.error;
+      if (deadline.refusal !== undefined) throw deadline.refusal;
       // Connect's own (patched, see ./patches/) functions, so both paths give the same codes:
       // INTERNAL "decompression failed" (gRPC's status code table), and INVALID_ARGUMENT with no
       // parser text for bytes that are not the request message (as connect-go answers).
@@ -158,10 +161,9 @@ function createCallServer(
         compressMinBytes,
       );
       answered = true;
+      // A finished call's signal is not aborted: its context has no timer to stop, and
+      // dispatching the abort event showed in the profile of a trivial call.
       send(stream, context, encodeEnvelope(reply.flags, reply.data));
-      // Aborting a finished call's signal only stops its deadline timer, when it has one: the
-      // handler has returned, and dispatching the abort event cost 3 % of a trivial call.
-      if (timeout.timeoutMs !== undefined) context.abort();
     } catch (error) {
       const failure =
         error instanceof ConnectError
@@ -188,7 +190,7 @@ function send(
   body: Uint8Array | undefined,
   error?: ConnectError,
 ): void {
-  // Answered already (the call's deadline, server.ts's callers), or reset by the client.
+  // Answered already (the call's deadline), or reset by the client.
   if (stream.headersSent || stream.destroyed || stream.closed) return;
   const trailers = plainHeadersOf(setTrailerStatus(context.responseTrailer, error));
   stream.respond(
@@ -270,13 +272,4 @@ function withoutPseudoHeaders(headers: IncomingHttpHeaders): Record<string, stri
 function headerValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   return typeof value === "string" ? value : value.join(", ");
-}
-
-/** A fetch `Headers` object as the plain record Node's HTTP/2 API takes. */
-export function plainHeadersOf(headers: Headers): Record<string, string> {
-  const result: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    result[name] = value;
-  });
-  return result;
 }

@@ -1,34 +1,27 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 
 /**
- * Bounds every call to `maxMs` and answers as soon as the call's signal aborts (client deadline
- * or client gone) instead of waiting for work that can no longer be delivered. Database
- * statements are bounded separately by the statement timeout.
+ * Answers a call as soon as its signal aborts, with the signal's reason, instead of waiting for
+ * work that can no longer be delivered: the call's deadline (connect-internals/call-deadline.ts)
+ * aborts it with DEADLINE_EXCEEDED, a client that goes away with CANCELLED. It starts no timer:
+ * the deadline owns the call's one. Database statements are bounded separately by the statement
+ * timeout.
  *
- * Per call this costs one timer and one listener: no extra AbortController or AbortSignal.any,
- * whose allocations showed up in the service's CPU profile (bench/README.md).
+ * Per call this costs one listener: no extra AbortController or AbortSignal.any, whose
+ * allocations showed up in the service's CPU profile (bench/README.md).
  */
-export function createDeadlineInterceptor(maxMs: number): Interceptor {
+export function createDeadlineInterceptor(): Interceptor {
   return (next) => async (request) => {
     const { signal } = request;
-    let timer: NodeJS.Timeout | undefined;
     let onAbort = () => {};
-    const ended = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ConnectError("the call ran past the server's deadline", Code.DeadlineExceeded),
-          ),
-        maxMs,
-      );
+    const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(ConnectError.from(signal.reason, Code.Canceled));
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     });
     try {
-      return await Promise.race([next(request), ended]);
+      return await Promise.race([next(request), aborted]);
     } finally {
-      clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
     }
   };
