@@ -45,11 +45,18 @@ export interface ComposeOverrides {
 
 /** The composed service: the handler to serve, its parts for a caller that looks inside, and one way to stop. */
 export interface App {
-  /** What every listener serves. */
+  /** What the public port serves: callers are known by their bearer token only. */
   readonly handler: RequestHandler;
+  /**
+   * What the trusted internal door serves (INTERNAL_PORT): the same routes, services, quotas,
+   * metrics and caches, but a caller without a token is the user its `x-user-id` names; no CORS.
+   */
+  readonly internalHandler: RequestHandler;
   /** The RPC routes and the options every serving path applies to them (in-memory tests use both). */
   readonly routes: Routes;
   readonly rpcOptions: Partial<UniversalHandlerOptions>;
+  /** The internal door's options: `rpcOptions` with the gate that trusts `x-user-id`. */
+  readonly internalRpcOptions: Partial<UniversalHandlerOptions>;
   readonly database: DatabaseHandle;
   readonly profiles: ProfileService;
   /** Every profile change this instance learns of (docs/cache.md). */
@@ -153,11 +160,17 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       readiness,
       healthWatchMaxStreams: config.healthWatchMaxStreams,
     });
-    const rpcOptions = createRpcOptions({ config, logger, verifyToken, metrics });
-    const handler = (overrides.requestHandler ?? createRequestHandler)({
-      config,
+    // One set of interceptors for both doors: a user's quota is the same whichever they use.
+    const rpcOptionsFor = createRpcOptions({ config, logger, verifyToken, metrics });
+    const rpcOptions = rpcOptionsFor("bearer");
+    const internalRpcOptions = rpcOptionsFor("bearer-or-user-id-header");
+    const buildHandler = overrides.requestHandler ?? createRequestHandler;
+    const handler = buildHandler({ config, routes, rpcOptions, readiness, metrics });
+    // Browsers have no business on the internal door: no CORS grant lets a page send x-user-id.
+    const internalHandler = buildHandler({
+      config: { ...config, corsAllowedOrigins: [] },
       routes,
-      rpcOptions,
+      rpcOptions: internalRpcOptions,
       readiness,
       metrics,
     });
@@ -175,8 +188,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     };
     return {
       handler,
+      internalHandler,
       routes,
       rpcOptions,
+      internalRpcOptions,
       database,
       profiles,
       profileFeed: profileFeed.feed,

@@ -5,6 +5,7 @@ import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { type ConnectionConfig, defaultConnectionConfig } from "../config/config.js";
+import type { PeerFilter } from "./trusted-peers.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -27,8 +28,23 @@ export type Http2StreamHandler = (
 ) => boolean;
 
 export interface ServerOptions {
-  /** PEM files; with them the port speaks TLS and picks h2 or http/1.1 by ALPN. */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /**
+   * PEM files; with them the port speaks TLS and picks h2 or http/1.1 by ALPN. With
+   * `clientCaFile` every client must present a certificate that CA signed (mTLS).
+   */
+  readonly tls?:
+    | { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string }
+    | undefined;
+  /**
+   * Which peers may connect: a connection from any other address is closed as soon as it is
+   * accepted, before a byte is read, and `onRefused` is told. Every peer when absent.
+   */
+  readonly peers?: {
+    readonly admits: PeerFilter;
+    readonly onRefused: (address: string | undefined) => void;
+  };
+  /** Told of every TLS handshake that failed (no client certificate, an untrusted one, …). */
+  readonly onTlsClientError?: (error: Error, address: string | undefined) => void;
   /** Connection-level bounds; each one missing takes its production default. */
   readonly limits?: Partial<ConnectionConfig> | undefined;
   /** Told of every connection closed unread because `maxConnections` were open. */
@@ -69,6 +85,10 @@ const http2MaxHeaderListSize = 16 * 1024;
  */
 const http2StreamResetBurst = 200;
 const http2StreamResetRate = 200;
+/** The largest stream id (RFC 9113, section 5.1.1): a GOAWAY that names it refuses no stream. */
+const http2MaxStreamId = 2 ** 31 - 1;
+/** How long the first GOAWAY of a graceful close waits for its PING's answer at most. */
+const http2GoawayPingTimeoutMs = 2000;
 
 /**
  * Builds a server that serves gRPC (HTTP/2), gRPC-Web and Connect (HTTP/1.1 and HTTP/2) on one
@@ -104,12 +124,16 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
   let listener: net.Server;
   let http1Server: http.Server | undefined;
   if (options.tls !== undefined) {
+    const { clientCaFile } = options.tls;
     const secure = http2.createSecureServer(
       {
         ...http1Options,
         ...http2Options,
         cert: readFileSync(options.tls.certFile),
         key: readFileSync(options.tls.keyFile),
+        ...(clientCaFile === undefined
+          ? {}
+          : { ca: readFileSync(clientCaFile), requestCert: true, rejectUnauthorized: true }),
         allowHTTP1: true,
         handshakeTimeout: limits.headersTimeoutMs,
       },
@@ -117,6 +141,11 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
     );
     secure.on("secureConnection", (socket: TLSSocket) => {
       connections.add(socket, socket.alpnProtocol === "h2");
+    });
+    const { onTlsClientError } = options;
+    secure.on("tlsClientError", (error: Error, socket: TLSSocket) => {
+      socket.destroy();
+      onTlsClientError?.(error, socket.remoteAddress);
     });
     secure.on("session", connections.addSession);
     takeStreamsFirst(secure, handler.http2Stream);
@@ -142,6 +171,7 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
   listener.maxConnections = limits.maxConnections;
   const { onConnectionRefused } = options;
   if (onConnectionRefused !== undefined) listener.on("drop", () => onConnectionRefused());
+  if (options.peers !== undefined) admitPeersFirst(listener, options.peers);
 
   return {
     listen(port, host) {
@@ -181,6 +211,48 @@ function takeStreamsFirst(
 }
 
 /**
+ * Closes each accepted connection whose peer `peers` does not admit, before the listener's own
+ * 'connection' listeners (the TLS handshake, the preface sniffing) see it.
+ */
+function admitPeersFirst(listener: net.Server, peers: NonNullable<ServerOptions["peers"]>): void {
+  const accept = listener.listeners("connection");
+  listener.removeAllListeners("connection");
+  listener.on("connection", (socket: net.Socket) => {
+    const address = socket.remoteAddress;
+    if (!peers.admits(address)) {
+      socket.destroy();
+      peers.onRefused(address);
+      return;
+    }
+    for (const next of accept) next.call(listener, socket);
+  });
+}
+
+const gracefullyClosing = new WeakSet<http2.Http2Session>();
+
+/**
+ * Closes an HTTP/2 connection without losing a call, as gRPC servers do: a first GOAWAY that
+ * refuses no stream tells the client to open no more, a PING's answer proves the client has
+ * seen it (every stream it opened before is in), then the final GOAWAY names the last stream
+ * taken, and the connection closes once those streams end. A client whose stream crosses the
+ * final GOAWAY may retry it: the server never saw it.
+ */
+function closeHttp2Gracefully(session: http2.Http2Session): void {
+  if (session.closed || session.destroyed || gracefullyClosing.has(session)) return;
+  gracefullyClosing.add(session);
+  session.goaway(http2.constants.NGHTTP2_NO_ERROR, http2MaxStreamId);
+  let done = false;
+  const close = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    if (!session.closed && !session.destroyed) session.close();
+  };
+  const timer = setTimeout(close, http2GoawayPingTimeoutMs);
+  if (!session.ping(close)) close();
+}
+
+/**
  * Reads a connection's first bytes, puts them back, and hands it on, saying whether it is h2c.
  * A connection that has not told which protocol it speaks within `timeoutMs` is dropped; the
  * deadline is fixed, so dribbling the preface a byte at a time does not extend it.
@@ -213,7 +285,9 @@ function routeByPreface(
 
 /**
  * Tracks open connections so that closing the server never hangs on keep-alive ones, and closes
- * HTTP/2 connections that stay idle for `http2IdleTimeoutMs` without an open stream.
+ * HTTP/2 connections that stay idle for `http2IdleTimeoutMs` without an open stream. PINGs are
+ * answered (by nghttp2, at any rate a client sends them) but are no activity: Node's session
+ * timer counts only streams' frames, so a client that only pings is idle.
  */
 function createConnectionTracker(http2IdleTimeoutMs: number) {
   const sockets = new Set<Duplex>();
@@ -239,7 +313,7 @@ function createConnectionTracker(http2IdleTimeoutMs: number) {
     addSession(session: http2.Http2Session) {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
-      if (closing) session.close();
+      if (closing) closeHttp2Gracefully(session);
       let openStreams = 0;
       session.on("stream", (stream: http2.ServerHttp2Stream) => {
         openStreams += 1;
@@ -252,7 +326,7 @@ function createConnectionTracker(http2IdleTimeoutMs: number) {
       // (A callback given to setTimeout would be called once only.)
       session.setTimeout(http2IdleTimeoutMs);
       session.on("timeout", () => {
-        if (openStreams === 0) session.close();
+        if (openStreams === 0) closeHttp2Gracefully(session);
       });
     },
     /** HTTP/1.1 requests are counted per socket, so an idle socket can be closed at once. */
@@ -269,7 +343,7 @@ function createConnectionTracker(http2IdleTimeoutMs: number) {
     },
     async closeAll(graceMs: number) {
       closing = true;
-      for (const session of sessions) session.close();
+      for (const session of sessions) closeHttp2Gracefully(session);
       for (const socket of sockets) {
         if (!http2Sockets.has(socket) && (inFlight.get(socket) ?? 0) === 0) socket.end();
       }

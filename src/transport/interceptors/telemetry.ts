@@ -10,10 +10,13 @@ import {
 import type { Logger } from "pino";
 import { kCaller } from "../../auth/caller-context.js";
 import type { Metrics } from "../../ops/metrics.js";
+import { parseTraceParent, type TraceParent, withTraceParent } from "../../ops/trace-context.js";
 
 /** Echoed back on every response; taken from the request when it carries a sane one. */
 const REQUEST_ID_HEADER = "x-request-id";
 const saneRequestId = /^[\w.:-]{1,128}$/;
+/** W3C Trace Context: kept for the call's log line and passed on with the events it causes. */
+const TRACEPARENT_HEADER = "traceparent";
 
 /** Codes that mean the service, not the caller, has a problem: logged with their cause. */
 const serverSide = new Set([Code.Internal, Code.Unavailable, Code.Unknown, Code.DataLoss]);
@@ -38,6 +41,7 @@ interface Call {
   readonly procedure: string;
   readonly protocol: string;
   readonly requestId: string;
+  readonly trace: TraceParent | undefined;
   readonly values: ContextValues;
   readonly recorded: (code: string, seconds: number) => void;
   /** The interceptor ends the call; its context's abort no longer does. */
@@ -51,7 +55,8 @@ const kCall = createContextKey<Call | undefined>(undefined, {
 
 /**
  * One JSON log line and one set of metric updates per RPC, whatever ends it: procedure, protocol,
- * code, duration, request id and caller (a user id or service name), never tokens or profile text.
+ * code, duration, request id, the W3C trace id when the call carries a `traceparent`, and caller
+ * (a user id or service name), never tokens or profile text.
  */
 export function createTelemetry(logger: Logger, metrics: Metrics): Telemetry {
   const end = (call: Call, error: unknown) => {
@@ -65,6 +70,7 @@ export function createTelemetry(logger: Logger, metrics: Metrics): Telemetry {
       procedure: call.procedure,
       protocol: call.protocol,
       requestId: call.requestId,
+      ...(call.trace === undefined ? {} : { traceId: call.trace.traceId }),
       caller: call.values.get(kCaller)?.subject,
       code,
       durationMs: Math.round(seconds * 100_000) / 100,
@@ -84,6 +90,7 @@ export function createTelemetry(logger: Logger, metrics: Metrics): Telemetry {
         procedure,
         protocol: context.protocolName,
         requestId: requestIdOf(context.requestHeader),
+        trace: parseTraceParent(context.requestHeader.get(TRACEPARENT_HEADER)),
         values: context.values,
         recorded: metrics.rpcStarted(procedure),
         claimed: false,
@@ -104,7 +111,8 @@ export function createTelemetry(logger: Logger, metrics: Metrics): Telemetry {
       if (call === undefined) throw new Error("the call did not pass the telemetry gate");
       call.claimed = true;
       try {
-        const response = await next(request);
+        // The handler and everything it awaits run in the call's trace (ops/trace-context.ts).
+        const response = await withTraceParent(call.trace, () => next(request));
         if (!response.stream) {
           end(call, undefined);
           return response;
