@@ -85,10 +85,6 @@ const http2MaxHeaderListSize = 16 * 1024;
  */
 const http2StreamResetBurst = 200;
 const http2StreamResetRate = 200;
-/** The largest stream id (RFC 9113, section 5.1.1): a GOAWAY that names it refuses no stream. */
-const http2MaxStreamId = 2 ** 31 - 1;
-/** How long the first GOAWAY of a graceful close waits for its PING's answer at most. */
-const http2GoawayPingTimeoutMs = 2000;
 
 /**
  * Builds a server that serves gRPC (HTTP/2), gRPC-Web and Connect (HTTP/1.1 and HTTP/2) on one
@@ -228,30 +224,6 @@ function admitPeersFirst(listener: net.Server, peers: NonNullable<ServerOptions[
   });
 }
 
-const gracefullyClosing = new WeakSet<http2.Http2Session>();
-
-/**
- * Closes an HTTP/2 connection without losing a call, as gRPC servers do: a first GOAWAY that
- * refuses no stream tells the client to open no more, a PING's answer proves the client has
- * seen it (every stream it opened before is in), then the final GOAWAY names the last stream
- * taken, and the connection closes once those streams end. A client whose stream crosses the
- * final GOAWAY may retry it: the server never saw it.
- */
-function closeHttp2Gracefully(session: http2.Http2Session): void {
-  if (session.closed || session.destroyed || gracefullyClosing.has(session)) return;
-  gracefullyClosing.add(session);
-  session.goaway(http2.constants.NGHTTP2_NO_ERROR, http2MaxStreamId);
-  let done = false;
-  const close = () => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    if (!session.closed && !session.destroyed) session.close();
-  };
-  const timer = setTimeout(close, http2GoawayPingTimeoutMs);
-  if (!session.ping(close)) close();
-}
-
 /**
  * Reads a connection's first bytes, puts them back, and hands it on, saying whether it is h2c.
  * A connection that has not told which protocol it speaks within `timeoutMs` is dropped; the
@@ -287,7 +259,9 @@ function routeByPreface(
  * Tracks open connections so that closing the server never hangs on keep-alive ones, and closes
  * HTTP/2 connections that stay idle for `http2IdleTimeoutMs` without an open stream. PINGs are
  * answered (by nghttp2, at any rate a client sends them) but are no activity: Node's session
- * timer counts only streams' frames, so a client that only pings is idle.
+ * timer counts only streams' frames, so a client that only pings is idle. An HTTP/2 connection
+ * closes with GOAWAY NO_ERROR naming the last stream taken: a stream the client opened as it
+ * crossed is provably unprocessed (its id is higher), which gRPC clients retry transparently.
  */
 function createConnectionTracker(http2IdleTimeoutMs: number) {
   const sockets = new Set<Duplex>();
@@ -313,7 +287,7 @@ function createConnectionTracker(http2IdleTimeoutMs: number) {
     addSession(session: http2.Http2Session) {
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
-      if (closing) closeHttp2Gracefully(session);
+      if (closing) session.close();
       let openStreams = 0;
       session.on("stream", (stream: http2.ServerHttp2Stream) => {
         openStreams += 1;
@@ -326,7 +300,7 @@ function createConnectionTracker(http2IdleTimeoutMs: number) {
       // (A callback given to setTimeout would be called once only.)
       session.setTimeout(http2IdleTimeoutMs);
       session.on("timeout", () => {
-        if (openStreams === 0) closeHttp2Gracefully(session);
+        if (openStreams === 0) session.close();
       });
     },
     /** HTTP/1.1 requests are counted per socket, so an idle socket can be closed at once. */
@@ -343,7 +317,7 @@ function createConnectionTracker(http2IdleTimeoutMs: number) {
     },
     async closeAll(graceMs: number) {
       closing = true;
-      for (const session of sessions) closeHttp2Gracefully(session);
+      for (const session of sessions) session.close();
       for (const socket of sockets) {
         if (!http2Sockets.has(socket) && (inFlight.get(socket) ?? 0) === 0) socket.end();
       }
