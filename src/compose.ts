@@ -39,7 +39,10 @@ export interface ComposeOverrides {
   readonly logger?: Logger;
   /** How often readiness checks the database; 2 s by default. */
   readonly readinessIntervalMs?: number;
-  /** Builds the request handler from the wired parts; `createRequestHandler` by default. */
+  /**
+   * Builds a request handler from the wired parts, once per door (the internal door's with its
+   * own options); `createRequestHandler` by default.
+   */
   readonly requestHandler?: (dependencies: HandlerDependencies) => RequestHandler;
 }
 
@@ -50,8 +53,9 @@ export interface App {
   /**
    * What the trusted internal door serves (INTERNAL_PORT): the same routes, services, quotas,
    * metrics and caches, but a caller without a token is the user its `x-user-id` names; no CORS.
+   * Built only when `config.internal` is set.
    */
-  readonly internalHandler: RequestHandler;
+  readonly internalHandler: RequestHandler | undefined;
   /** The RPC routes and the options every serving path applies to them (in-memory tests use both). */
   readonly routes: Routes;
   readonly rpcOptions: Partial<UniversalHandlerOptions>;
@@ -167,13 +171,16 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     const buildHandler = overrides.requestHandler ?? createRequestHandler;
     const handler = buildHandler({ config, routes, rpcOptions, readiness, metrics });
     // Browsers have no business on the internal door: no CORS grant lets a page send x-user-id.
-    const internalHandler = buildHandler({
-      config: { ...config, corsAllowedOrigins: [] },
-      routes,
-      rpcOptions: internalRpcOptions,
-      readiness,
-      metrics,
-    });
+    const internalHandler =
+      config.internal === undefined
+        ? undefined
+        : buildHandler({
+            config: { ...config, corsAllowedOrigins: [] },
+            routes,
+            rpcOptions: internalRpcOptions,
+            readiness,
+            metrics,
+          });
 
     let stopped: Promise<void> | undefined;
     const stop = async (closeListeners: () => Promise<void>) => {

@@ -7,8 +7,8 @@ import { createPeerFilter } from "./trusted-peers.js";
 /** What a listener needs of the composed service (compose.ts's App). */
 export interface Servable {
   readonly handler: RequestHandler;
-  /** Served on the internal door, when there is one. */
-  readonly internalHandler: RequestHandler;
+  /** Served on the internal door; compose.ts builds it when the configuration has one. */
+  readonly internalHandler: RequestHandler | undefined;
   readonly metrics: {
     readonly connectionRefused: () => void;
     readonly untrustedPeerRefused: () => void;
@@ -40,6 +40,13 @@ export interface Listening {
  * (never on the same port: load-config.ts refuses it); if a port cannot be had, stops it.
  */
 export async function listen(app: Servable, config: ListenConfig): Promise<Listening> {
+  const { internal } = config;
+  const { internalHandler } = app;
+  if (internal !== undefined && internalHandler === undefined) {
+    throw new Error(
+      "the service was composed without its internal door: compose it with config.internal",
+    );
+  }
   const servers: Server[] = [];
   const closeAll = (graceMs: number) =>
     Promise.all(servers.map((server) => server.close(graceMs))).then(() => {});
@@ -55,12 +62,16 @@ export async function listen(app: Servable, config: ListenConfig): Promise<Liste
     limits: config.connections,
     onConnectionRefused: app.metrics.connectionRefused,
   });
-  const address = await start(publicServer, config.port, config.host);
-  const internal = config.internal;
-  const internalAddress =
-    internal === undefined
+  // Both built before either listens: a door that cannot be built (its TLS files) opens nothing.
+  const internalServer =
+    internal === undefined || internalHandler === undefined
       ? undefined
-      : await start(createInternalDoor(app, internal, config), internal.port, internal.host);
+      : createInternalDoor(app, internalHandler, internal, config);
+  const address = await start(publicServer, config.port, config.host);
+  const internalAddress =
+    internal === undefined || internalServer === undefined
+      ? undefined
+      : await start(internalServer, internal.port, internal.host);
   return {
     address,
     internalAddress,
@@ -74,6 +85,7 @@ export async function listen(app: Servable, config: ListenConfig): Promise<Liste
  */
 function createInternalDoor(
   app: Servable,
+  internalHandler: RequestHandler,
   internal: InternalDoorConfig,
   config: ListenConfig,
 ): Server {
@@ -90,7 +102,7 @@ function createInternalDoor(
       "internal door: TLS handshake failed (with mTLS, a client needs a certificate the client CA signed)",
     ),
   );
-  return createServer(app.internalHandler, {
+  return createServer(internalHandler, {
     tls: internal.tls,
     limits: config.connections,
     onConnectionRefused: metrics.connectionRefused,
