@@ -119,6 +119,7 @@ describe("the gateway's calls through the internal door", () => {
       protocol: "grpc",
       caller: userId,
       code: "ok",
+      door: "internal",
     });
   });
 
@@ -251,6 +252,22 @@ describe("x-user-id on the public port", () => {
     }
     const stored = await grpcClient(server.baseUrl).getProfile({ userId: victim });
     expect(stored.displayName).toBe("Spoofed");
+  });
+
+  it("logs its calls without the internal door's mark", async () => {
+    const requestId = `public-${crypto.randomUUID()}`;
+    const userId = crypto.randomUUID();
+
+    await errorOf(
+      grpcClient(server.baseUrl).getProfile(
+        { userId },
+        { headers: { "x-request-id": requestId, "x-user-id": userId } },
+      ),
+    );
+
+    await until(() => logLineOf(requestId) !== undefined);
+    expect(logLineOf(requestId)).toMatchObject({ caller: "test-suite", code: "NotFound" });
+    expect(logLineOf(requestId)).not.toHaveProperty("door");
   });
 
   it("does not change who a token's caller is", async () => {

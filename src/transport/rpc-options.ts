@@ -51,7 +51,10 @@ export function createRpcOptions({
   ];
   return (identity) => ({
     interceptors,
-    requestGate: telemetry.gate(createAuthGate({ verifyToken, publicServices, identity })),
+    requestGate: telemetry.gate(
+      createAuthGate({ verifyToken, publicServices, identity }),
+      identity === "bearer" ? "public" : "internal",
+    ),
     acceptCompression: [compressionGzip, compressionBrotli],
     readMaxBytes: config.maxRequestBytes,
     // Longer client deadlines are capped at this, never refused or overflowed

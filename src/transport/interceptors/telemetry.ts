@@ -28,9 +28,10 @@ export interface Telemetry {
   /**
    * Wraps the request gate, where every call starts (on both serving paths, every protocol): a
    * call that fails before the interceptors run (refused by `gate`, a body that cannot be read,
-   * decompressed or parsed) is recorded when its context is aborted with the failure.
+   * decompressed or parsed) is recorded when its context is aborted with the failure. Calls
+   * through the internal door (`door: "internal"`) say so on their log line.
    */
-  gate(gate: RequestGate): RequestGate;
+  gate(gate: RequestGate, door?: "public" | "internal"): RequestGate;
   /** Outermost of the interceptors: records the calls that reach them when they end. */
   readonly interceptor: Interceptor;
 }
@@ -42,6 +43,7 @@ interface Call {
   readonly protocol: string;
   readonly requestId: string;
   readonly trace: TraceParent | undefined;
+  readonly internal: boolean;
   readonly values: ContextValues;
   readonly recorded: (code: string, seconds: number) => void;
   /** The interceptor ends the call; its context's abort no longer does. */
@@ -71,6 +73,7 @@ export function createTelemetry(logger: Logger, metrics: Metrics): Telemetry {
       protocol: call.protocol,
       requestId: call.requestId,
       ...(call.trace === undefined ? {} : { traceId: call.trace.traceId }),
+      ...(call.internal ? { door: "internal" } : {}),
       caller: call.values.get(kCaller)?.subject,
       code,
       durationMs: Math.round(seconds * 100_000) / 100,
@@ -83,29 +86,32 @@ export function createTelemetry(logger: Logger, metrics: Metrics): Telemetry {
   };
 
   return {
-    gate: (gate) => async (context) => {
-      const procedure = `${context.service.typeName}/${context.method.name}`;
-      const call: Call = {
-        start: performance.now(),
-        procedure,
-        protocol: context.protocolName,
-        requestId: requestIdOf(context.requestHeader),
-        trace: parseTraceParent(context.requestHeader.get(TRACEPARENT_HEADER)),
-        values: context.values,
-        recorded: metrics.rpcStarted(procedure),
-        claimed: false,
-        ended: false,
-      };
-      context.values.set(kCall, call);
-      context.responseHeader.set(REQUEST_ID_HEADER, call.requestId);
-      // Both serving paths abort a call's context when it fails, with the failure as the reason.
-      const aborted = () => {
-        if (!call.claimed) end(call, context.signal.reason);
-      };
-      if (context.signal.aborted) aborted();
-      else context.signal.addEventListener("abort", aborted, { once: true });
-      await gate(context);
-    },
+    gate:
+      (gate, door = "public") =>
+      async (context) => {
+        const procedure = `${context.service.typeName}/${context.method.name}`;
+        const call: Call = {
+          start: performance.now(),
+          procedure,
+          protocol: context.protocolName,
+          requestId: requestIdOf(context.requestHeader),
+          trace: parseTraceParent(context.requestHeader.get(TRACEPARENT_HEADER)),
+          internal: door === "internal",
+          values: context.values,
+          recorded: metrics.rpcStarted(procedure),
+          claimed: false,
+          ended: false,
+        };
+        context.values.set(kCall, call);
+        context.responseHeader.set(REQUEST_ID_HEADER, call.requestId);
+        // Both serving paths abort a call's context when it fails, with the failure as the reason.
+        const aborted = () => {
+          if (!call.claimed) end(call, context.signal.reason);
+        };
+        if (context.signal.aborted) aborted();
+        else context.signal.addEventListener("abort", aborted, { once: true });
+        await gate(context);
+      },
     interceptor: (next) => async (request) => {
       const call = request.contextValues.get(kCall);
       if (call === undefined) throw new Error("the call did not pass the telemetry gate");
