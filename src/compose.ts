@@ -39,17 +39,28 @@ export interface ComposeOverrides {
   readonly logger?: Logger;
   /** How often readiness checks the database; 2 s by default. */
   readonly readinessIntervalMs?: number;
-  /** Builds the request handler from the wired parts; `createRequestHandler` by default. */
+  /**
+   * Builds a request handler from the wired parts, once per door (the internal door's with its
+   * own options); `createRequestHandler` by default.
+   */
   readonly requestHandler?: (dependencies: HandlerDependencies) => RequestHandler;
 }
 
 /** The composed service: the handler to serve, its parts for a caller that looks inside, and one way to stop. */
 export interface App {
-  /** What every listener serves. */
+  /** What the public port serves: callers are known by their bearer token only. */
   readonly handler: RequestHandler;
+  /**
+   * What the trusted internal door serves (INTERNAL_PORT): the same routes, services, quotas,
+   * metrics and caches, but a caller without a token is the user its `x-user-id` names; no CORS.
+   * Built only when `config.internal` is set.
+   */
+  readonly internalHandler: RequestHandler | undefined;
   /** The RPC routes and the options every serving path applies to them (in-memory tests use both). */
   readonly routes: Routes;
   readonly rpcOptions: Partial<UniversalHandlerOptions>;
+  /** The internal door's options: `rpcOptions` with the gate that trusts `x-user-id`. */
+  readonly internalRpcOptions: Partial<UniversalHandlerOptions>;
   readonly database: DatabaseHandle;
   readonly profiles: ProfileService;
   /** Every profile change this instance learns of (docs/cache.md). */
@@ -153,14 +164,23 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       readiness,
       healthWatchMaxStreams: config.healthWatchMaxStreams,
     });
-    const rpcOptions = createRpcOptions({ config, logger, verifyToken, metrics });
-    const handler = (overrides.requestHandler ?? createRequestHandler)({
-      config,
-      routes,
-      rpcOptions,
-      readiness,
-      metrics,
-    });
+    // One set of interceptors for both doors: a user's quota is the same whichever they use.
+    const rpcOptionsFor = createRpcOptions({ config, logger, verifyToken, metrics });
+    const rpcOptions = rpcOptionsFor("bearer");
+    const internalRpcOptions = rpcOptionsFor("bearer-or-user-id-header");
+    const buildHandler = overrides.requestHandler ?? createRequestHandler;
+    const handler = buildHandler({ config, routes, rpcOptions, readiness, metrics });
+    // Browsers have no business on the internal door: no CORS grant lets a page send x-user-id.
+    const internalHandler =
+      config.internal === undefined
+        ? undefined
+        : buildHandler({
+            config: { ...config, corsAllowedOrigins: [] },
+            routes,
+            rpcOptions: internalRpcOptions,
+            readiness,
+            metrics,
+          });
 
     let stopped: Promise<void> | undefined;
     const stop = async (closeListeners: () => Promise<void>) => {
@@ -175,8 +195,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     };
     return {
       handler,
+      internalHandler,
       routes,
       rpcOptions,
+      internalRpcOptions,
       database,
       profiles,
       profileFeed: profileFeed.feed,

@@ -12,14 +12,26 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   exitOnCrash(logger);
   const app = await compose(config, { logger });
-  const { address, stop } = await listen(app, config);
+  const { address, internalAddress, stop } = await listen(app, config);
   logger.info(
     { address: address.address, port: address.port, tls: config.tls !== undefined },
     "profile service listening",
   );
+  if (internalAddress !== undefined && config.internal !== undefined) {
+    logger.info(
+      {
+        address: internalAddress.address,
+        port: internalAddress.port,
+        tls: config.internal.tls !== undefined,
+        mtls: config.internal.tls?.clientCaFile !== undefined,
+        trustedCidrs: config.internal.trustedCidrs.map((cidr) => `${cidr.address}/${cidr.prefix}`),
+      },
+      "internal door listening: x-user-id is trusted from these peers",
+    );
+  }
   shutDownOnSignal(logger, async () => {
     logger.info({ graceMs: config.shutdownTimeoutMs }, "shutting down");
-    // Orchestrators see "not ready" at once; the listener closes, in-flight calls get
+    // Orchestrators see "not ready" at once; the listeners close, in-flight calls get
     // SHUTDOWN_TIMEOUT_MS to finish, then the broker connection drains and the pool closes.
     await stop(config.shutdownTimeoutMs);
   });

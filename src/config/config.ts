@@ -94,6 +94,33 @@ export const defaultConnectionConfig: ConnectionConfig = Object.freeze({
   maxConnections: 1000,
 });
 
+/** An IP network in CIDR notation, parsed (src/config/cidr.ts). */
+export interface Cidr {
+  readonly family: "ipv4" | "ipv6";
+  /** The network's address as written, e.g. `10.0.0.0` or `fc00::`. */
+  readonly address: string;
+  /** Leading bits that must match: 0–32 for IPv4, 0–128 for IPv6. */
+  readonly prefix: number;
+}
+
+/**
+ * The trusted internal door (docs/auth.md "The internal door"): a second listener for
+ * RealChat's own services, where `x-user-id` names the caller.
+ */
+export interface InternalDoorConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Peers a connection is accepted from; any other is closed unread and logged. */
+  readonly trustedCidrs: readonly Cidr[];
+  /**
+   * PEM files; with them the door speaks TLS, and with `clientCaFile` it requires a client
+   * certificate signed by that CA (mTLS).
+   */
+  readonly tls:
+    | { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string }
+    | undefined;
+}
+
 /** The service's whole configuration, read once from the environment at start-up. */
 export interface Config {
   readonly port: number;
@@ -109,6 +136,8 @@ export interface Config {
   /** Accept http:// avatar URLs (local development only). */
   readonly allowHttpAvatarUrls: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The trusted internal door; none unless INTERNAL_PORT is set. */
+  readonly internal: InternalDoorConfig | undefined;
   readonly corsAllowedOrigins: readonly string[];
   /** Serve unary gRPC calls on the direct path (connect-internals/grpc-unary.ts), not Connect's. */
   readonly grpcUnaryFastPath: boolean;

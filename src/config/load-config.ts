@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_TRUSTED_CIDRS, parseCidr } from "./cidr.js";
 import {
   type Config,
   defaultConnectionConfig,
@@ -32,6 +33,21 @@ const commaList = (fallback: string) =>
         .map((item) => item.trim())
         .filter((item) => item !== ""),
     );
+const cidrList = commaList(DEFAULT_TRUSTED_CIDRS.join(",")).pipe(
+  z
+    .array(
+      z.string().transform((text, context) => {
+        const cidr = parseCidr(text);
+        if (cidr !== undefined) return cidr;
+        context.addIssue({
+          code: "custom",
+          message: `"${text}" is not an IP network such as 10.0.0.0/8 or fd00::/8`,
+        });
+        return z.NEVER;
+      }),
+    )
+    .min(1),
+);
 const asymmetricAlgorithms = [
   "RS256",
   "RS384",
@@ -65,6 +81,12 @@ const environment = z.object({
   ALLOW_HTTP_AVATAR_URLS: boolean.default(false),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  INTERNAL_PORT: integer(0, 65535).optional(),
+  INTERNAL_HOST: z.string().default("0.0.0.0"),
+  INTERNAL_TRUSTED_CIDRS: cidrList,
+  INTERNAL_TLS_CERT_FILE: z.string().optional(),
+  INTERNAL_TLS_KEY_FILE: z.string().optional(),
+  INTERNAL_TLS_CLIENT_CA_FILE: z.string().optional(),
   CORS_ALLOWED_ORIGINS: commaList("").pipe(
     z.array(z.url({ protocol: /^https?$/ }).or(z.literal("*"))),
   ),
@@ -141,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP1_REQUEST_TIMEOUT_MS",
     );
   }
+  const internal = internalDoor(e, present);
   const hasJwtSettings = e.JWT_SECRET !== undefined || e.JWT_JWKS_URL !== undefined;
   if (e.DATABASE_URL !== undefined && !hasJwtSettings) {
     throw new ConfigError(
@@ -169,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.TLS_CERT_FILE !== undefined && e.TLS_KEY_FILE !== undefined
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE }
         : undefined,
+    internal,
     corsAllowedOrigins:
       present.CORS_ALLOWED_ORIGINS === undefined && !hasJwtSettings
         ? exampleWebOrigins
@@ -221,4 +245,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxWatchers: e.WATCH_MAX_STREAMS,
     },
   });
+}
+
+/** The internal door's settings, or none without INTERNAL_PORT; refuses settings that conflict. */
+function internalDoor(
+  e: z.infer<typeof environment>,
+  present: Record<string, unknown>,
+): Config["internal"] {
+  if (e.INTERNAL_PORT === undefined) {
+    const stray = Object.keys(present).filter((name) => name.startsWith("INTERNAL_"));
+    if (stray.length > 0) {
+      throw new ConfigError(
+        `invalid configuration: ${stray.join(", ")} set but not INTERNAL_PORT, which turns the internal door on`,
+      );
+    }
+    return undefined;
+  }
+  if (e.INTERNAL_PORT !== 0 && e.INTERNAL_PORT === e.PORT) {
+    throw new ConfigError(
+      "invalid configuration: INTERNAL_PORT must differ from PORT: the internal door trusts " +
+        "x-user-id, so it never shares the public port",
+    );
+  }
+  const { INTERNAL_TLS_CERT_FILE: certFile, INTERNAL_TLS_KEY_FILE: keyFile } = e;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      "invalid configuration: INTERNAL_TLS_CERT_FILE and INTERNAL_TLS_KEY_FILE go together",
+    );
+  }
+  const clientCaFile = e.INTERNAL_TLS_CLIENT_CA_FILE;
+  if (clientCaFile !== undefined && certFile === undefined) {
+    throw new ConfigError(
+      "invalid configuration: INTERNAL_TLS_CLIENT_CA_FILE (mTLS) needs INTERNAL_TLS_CERT_FILE " +
+        "and INTERNAL_TLS_KEY_FILE",
+    );
+  }
+  return {
+    port: e.INTERNAL_PORT,
+    host: e.INTERNAL_HOST,
+    trustedCidrs: e.INTERNAL_TRUSTED_CIDRS,
+    tls:
+      certFile === undefined || keyFile === undefined
+        ? undefined
+        : { certFile, keyFile, ...(clientCaFile === undefined ? {} : { clientCaFile }) },
+  };
 }

@@ -24,6 +24,8 @@ export interface Metrics {
   rateLimited(procedure: string, callerKind: string): void;
   /** Counts a connection closed unread because MAX_CONNECTIONS were open. */
   connectionRefused(): void;
+  /** Counts a connection to the internal door closed unread: its peer is not trusted. */
+  untrustedPeerRefused(): void;
   /** Where the event side counts what it publishes and consumes. */
   readonly events: EventMetrics;
   /** Where WatchProfiles' fan-out counts watchers, deliveries and coalesced drops. */
@@ -72,6 +74,11 @@ export function createMetrics(sources: MetricSources): Metrics {
   const refusedConnections = new Counter({
     name: "profile_connections_refused_total",
     help: "Connections closed as soon as they were accepted, because MAX_CONNECTIONS were open.",
+    registers,
+  });
+  const refusedPeers = new Counter({
+    name: "profile_internal_peers_refused_total",
+    help: "Connections to the internal door closed as soon as they were accepted, because the peer is outside INTERNAL_TRUSTED_CIDRS.",
     registers,
   });
 
@@ -167,6 +174,7 @@ export function createMetrics(sources: MetricSources): Metrics {
       rateLimited.inc({ procedure, caller_kind: callerKind });
     },
     connectionRefused: () => refusedConnections.inc(),
+    untrustedPeerRefused: () => refusedPeers.inc(),
     events: {
       published: (result) => published.inc({ result }),
       consumed: (outcome) => consumed.inc({ outcome }),

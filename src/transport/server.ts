@@ -5,6 +5,7 @@ import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { type ConnectionConfig, defaultConnectionConfig } from "../config/config.js";
+import type { PeerFilter } from "./trusted-peers.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -27,8 +28,23 @@ export type Http2StreamHandler = (
 ) => boolean;
 
 export interface ServerOptions {
-  /** PEM files; with them the port speaks TLS and picks h2 or http/1.1 by ALPN. */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /**
+   * PEM files; with them the port speaks TLS and picks h2 or http/1.1 by ALPN. With
+   * `clientCaFile` every client must present a certificate that CA signed (mTLS).
+   */
+  readonly tls?:
+    | { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string }
+    | undefined;
+  /**
+   * Which peers may connect: a connection from any other address is closed as soon as it is
+   * accepted, before a byte is read, and `onRefused` is told. Every peer when absent.
+   */
+  readonly peers?: {
+    readonly admits: PeerFilter;
+    readonly onRefused: (address: string | undefined) => void;
+  };
+  /** Told of every TLS handshake that failed (no client certificate, an untrusted one, …). */
+  readonly onTlsClientError?: (error: Error, address: string | undefined) => void;
   /** Connection-level bounds; each one missing takes its production default. */
   readonly limits?: Partial<ConnectionConfig> | undefined;
   /** Told of every connection closed unread because `maxConnections` were open. */
@@ -104,12 +120,16 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
   let listener: net.Server;
   let http1Server: http.Server | undefined;
   if (options.tls !== undefined) {
+    const { clientCaFile } = options.tls;
     const secure = http2.createSecureServer(
       {
         ...http1Options,
         ...http2Options,
         cert: readFileSync(options.tls.certFile),
         key: readFileSync(options.tls.keyFile),
+        ...(clientCaFile === undefined
+          ? {}
+          : { ca: readFileSync(clientCaFile), requestCert: true, rejectUnauthorized: true }),
         allowHTTP1: true,
         handshakeTimeout: limits.headersTimeoutMs,
       },
@@ -117,6 +137,11 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
     );
     secure.on("secureConnection", (socket: TLSSocket) => {
       connections.add(socket, socket.alpnProtocol === "h2");
+    });
+    const { onTlsClientError } = options;
+    secure.on("tlsClientError", (error: Error, socket: TLSSocket) => {
+      socket.destroy();
+      onTlsClientError?.(error, socket.remoteAddress);
     });
     secure.on("session", connections.addSession);
     takeStreamsFirst(secure, handler.http2Stream);
@@ -142,6 +167,7 @@ export function createServer(handler: RequestHandler, options: ServerOptions = {
   listener.maxConnections = limits.maxConnections;
   const { onConnectionRefused } = options;
   if (onConnectionRefused !== undefined) listener.on("drop", () => onConnectionRefused());
+  if (options.peers !== undefined) admitPeersFirst(listener, options.peers);
 
   return {
     listen(port, host) {
@@ -181,6 +207,24 @@ function takeStreamsFirst(
 }
 
 /**
+ * Closes each accepted connection whose peer `peers` does not admit, before the listener's own
+ * 'connection' listeners (the TLS handshake, the preface sniffing) see it.
+ */
+function admitPeersFirst(listener: net.Server, peers: NonNullable<ServerOptions["peers"]>): void {
+  const accept = listener.listeners("connection");
+  listener.removeAllListeners("connection");
+  listener.on("connection", (socket: net.Socket) => {
+    const address = socket.remoteAddress;
+    if (!peers.admits(address)) {
+      socket.destroy();
+      peers.onRefused(address);
+      return;
+    }
+    for (const next of accept) next.call(listener, socket);
+  });
+}
+
+/**
  * Reads a connection's first bytes, puts them back, and hands it on, saying whether it is h2c.
  * A connection that has not told which protocol it speaks within `timeoutMs` is dropped; the
  * deadline is fixed, so dribbling the preface a byte at a time does not extend it.
@@ -213,7 +257,11 @@ function routeByPreface(
 
 /**
  * Tracks open connections so that closing the server never hangs on keep-alive ones, and closes
- * HTTP/2 connections that stay idle for `http2IdleTimeoutMs` without an open stream.
+ * HTTP/2 connections that stay idle for `http2IdleTimeoutMs` without an open stream. PINGs are
+ * answered (by nghttp2, at any rate a client sends them) but are no activity: Node's session
+ * timer counts only streams' frames, so a client that only pings is idle. An HTTP/2 connection
+ * closes with GOAWAY NO_ERROR naming the last stream taken: a stream the client opened as it
+ * crossed is provably unprocessed (its id is higher), which gRPC clients retry transparently.
  */
 function createConnectionTracker(http2IdleTimeoutMs: number) {
   const sockets = new Set<Duplex>();

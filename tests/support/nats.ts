@@ -111,6 +111,8 @@ export interface ReceivedEvent {
   readonly type: string;
   readonly contentType: string;
   readonly msgId: string;
+  /** The W3C `traceparent` header, when the event carries the trace of the call behind it. */
+  readonly traceparent: string | undefined;
   readonly event: ProfileCreated | ProfileUpdated | ProfileDeleted;
 }
 
@@ -132,6 +134,8 @@ function receivedEvent(message: {
     type,
     contentType,
     msgId: message.headers?.get("Nats-Msg-Id") ?? "",
+    // nats.js answers "" for a header that is not there.
+    traceparent: message.headers?.get("traceparent") || undefined,
     event: decodeProfileEvent(type, contentType, message.data),
   };
 }

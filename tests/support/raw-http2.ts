@@ -6,6 +6,7 @@ export const frameType = {
   headers: 0x1,
   rstStream: 0x3,
   settings: 0x4,
+  ping: 0x6,
   goaway: 0x7,
 } as const;
 

@@ -37,14 +37,7 @@ export async function startTcpProxy(
   const start = async () => {
     const listening = net.createServer((client) => {
       const upstream = net.connect(targetPort, targetHost);
-      for (const socket of [client, upstream]) {
-        sockets.add(socket);
-        socket.once("close", () => sockets.delete(socket));
-        socket.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
+      trackPair(sockets, client, upstream);
       client.pipe(upstream);
       const answer = (deliver: () => void, chunk?: Buffer) => {
         if (held === undefined) deliver();
@@ -76,4 +69,23 @@ export async function startTcpProxy(
   };
   await start();
   return { port, start, stop, holdAnswers };
+}
+
+/**
+ * Keeps both ends of a proxied connection in `sockets` while they are open; an error on either
+ * destroys both.
+ */
+export function trackPair(
+  sockets: Set<net.Socket>,
+  client: net.Socket,
+  upstream: net.Socket,
+): void {
+  for (const socket of [client, upstream]) {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => {
+      client.destroy();
+      upstream.destroy();
+    });
+  }
 }

@@ -7,6 +7,7 @@ import {
   type Config,
   defaultConnectionConfig,
   type EventsConfig,
+  type InternalDoorConfig,
   type ProfileCacheConfig,
 } from "../../src/config/config.js";
 import { loadConfig } from "../../src/config/load-config.js";
@@ -50,12 +51,20 @@ export interface TestServerOptions extends ServerOptions {
   /** The read cache's settings; the deployment's defaults unless given. */
   readonly profileCache?: Partial<ProfileCacheConfig>;
   readonly requestHandler?: ComposeOverrides["requestHandler"];
+  /**
+   * The trusted internal door, on a free port of 127.0.0.1 too, when given; its trusted peers are
+   * the deployment's defaults (loopback among them) unless given.
+   */
+  readonly internal?: Partial<Omit<InternalDoorConfig, "port" | "host">>;
 }
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:41234 */
   readonly baseUrl: string;
   readonly port: number;
+  /** The internal door's, e.g. http://127.0.0.1:41235; only with the `internal` option. */
+  readonly internalBaseUrl: string | undefined;
+  readonly internalPort: number | undefined;
   /** The running service's parts: readiness, metrics, events, … */
   readonly service: App;
   /** Closes gracefully: in-flight calls get `graceMs` (default 1 s) to finish. */
@@ -83,9 +92,14 @@ export async function startTestServer(
   const listening = await listen(service, configured);
   const { port } = listening.address;
   const scheme = options.tls === undefined ? "http" : "https";
+  const internalPort = listening.internalAddress?.port;
+  const internalScheme = configured.internal?.tls === undefined ? "http" : "https";
   return {
     baseUrl: `${scheme}://127.0.0.1:${port}`,
     port,
+    internalBaseUrl:
+      internalPort === undefined ? undefined : `${internalScheme}://127.0.0.1:${internalPort}`,
+    internalPort,
     service,
     close: (graceMs = 1000) => listening.stop(graceMs),
   };
@@ -104,6 +118,16 @@ export function testServiceConfig(
     host: "127.0.0.1",
     migrateOnStart: false,
     tls: options.tls,
+    internal:
+      options.internal === undefined
+        ? undefined
+        : {
+            trustedCidrs: loadConfig({ INTERNAL_PORT: "0" }).internal?.trustedCidrs ?? [],
+            tls: undefined,
+            ...options.internal,
+            port: 0,
+            host: "127.0.0.1",
+          },
     connections: { ...defaultConnectionConfig, ...options.limits },
     events: { ...deploymentDefaults.events, natsUrl: undefined, ...options.events },
     profileCache: { ...deploymentDefaults.profileCache, ...options.profileCache },

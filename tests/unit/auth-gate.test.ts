@@ -5,13 +5,17 @@ import { describe, expect, it } from "vitest";
 import { callerOf } from "../../src/auth/caller-context.js";
 import { SigningKeysUnavailable } from "../../src/auth/errors.js";
 import type { TokenVerifier } from "../../src/auth/token-verifier.js";
-import { createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
+import { type CallerIdentity, createAuthGate } from "../../src/transport/interceptors/auth-gate.js";
 import { testTokenVerifier, tokenFor } from "../support/auth.js";
 import type { TestToken } from "../support/clients.js";
 import { routerClients } from "./support/router-clients.js";
 
 /** Clients whose GetProfile answers with the caller the gate verified, behind the gate. */
-function behindTheGate(token: TestToken, verifyToken: TokenVerifier = testTokenVerifier) {
+function behindTheGate(
+  token: TestToken,
+  verifyToken: TokenVerifier = testTokenVerifier,
+  identity?: CallerIdentity,
+) {
   let handlerRan = false;
   const clients = routerClients({
     profileApi: {
@@ -24,6 +28,7 @@ function behindTheGate(token: TestToken, verifyToken: TokenVerifier = testTokenV
     requestGate: createAuthGate({
       verifyToken,
       publicServices: new Set(["grpc.health.v1.Health"]),
+      identity,
     }),
     token,
   });
@@ -91,5 +96,66 @@ describe("the auth gate", () => {
     const { health } = behindTheGate(null);
 
     expect(await outcome(health.check({}))).toBe("OK");
+  });
+});
+
+describe("the internal door's gate (identity bearer-or-user-id-header)", () => {
+  const door = (token: TestToken = null) =>
+    behindTheGate(token, testTokenVerifier, "bearer-or-user-id-header");
+  const asUser = (userId: string) => ({ headers: { "x-user-id": userId } });
+
+  it("takes x-user-id as a user with no scope, in canonical form", async () => {
+    const userId = crypto.randomUUID();
+    const { profiles } = door();
+
+    const answer = await profiles.getProfile({ userId }, asUser(userId.toUpperCase()));
+
+    expect({ subject: answer.userId, scopes: answer.bio }).toEqual({ subject: userId, scopes: "" });
+  });
+
+  it("takes a bearer token over x-user-id: the token's subject and scopes", async () => {
+    const tokenUser = crypto.randomUUID();
+    const { profiles } = door(await tokenFor(tokenUser, { scopes: ["profile:admin"] }));
+
+    const answer = await profiles.getProfile({ userId: "any" }, asUser(crypto.randomUUID()));
+
+    expect({ subject: answer.userId, scopes: answer.bio }).toEqual({
+      subject: tokenUser,
+      scopes: "profile:admin",
+    });
+  });
+
+  it.each([
+    ["neither header", undefined, "Unauthenticated: x-user-id header is missing"],
+    ["an empty x-user-id", "", "Unauthenticated: x-user-id header is missing"],
+    [
+      "an x-user-id that is no UUID",
+      "bob",
+      "Unauthenticated: x-user-id header is not a user id (a UUID)",
+    ],
+  ])("refuses %s before the handler runs", async (_, value, expected) => {
+    const { profiles, handlerRan } = door();
+    const options = value === undefined ? undefined : asUser(value);
+
+    expect(await outcome(profiles.getProfile({ userId: "any" }, options))).toBe(expected);
+    expect(handlerRan()).toBe(false);
+  });
+
+  it("refuses a bad token even with a good x-user-id: the header never rescues a token", async () => {
+    const { profiles, handlerRan } = door("not.a.token");
+
+    expect(await outcome(profiles.getProfile({ userId: "any" }, asUser(crypto.randomUUID())))).toBe(
+      "Unauthenticated: invalid bearer token",
+    );
+    expect(handlerRan()).toBe(false);
+  });
+
+  it("is not the public port's: there x-user-id alone is a missing bearer token", async () => {
+    const { profiles, handlerRan } = behindTheGate(null);
+
+    expect(await outcome(profiles.getProfile({ userId: "any" }, asUser(crypto.randomUUID())))).toBe(
+      "Unauthenticated: missing bearer token",
+    );
+    expect(handlerRan()).toBe(false);
   });
 });

@@ -128,4 +128,71 @@ describe("configuration from the environment", () => {
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
+
+  describe("the internal door", () => {
+    it("is off unless INTERNAL_PORT is set", () => {
+      expect(loadConfig({}).internal).toBeUndefined();
+    });
+
+    it("listens on INTERNAL_HOST:INTERNAL_PORT, trusting loopback and the private ranges by default", () => {
+      const internal = loadConfig({ INTERNAL_PORT: "9090" }).internal;
+
+      expect(internal).toMatchObject({ port: 9090, host: "0.0.0.0", tls: undefined });
+      expect(internal?.trustedCidrs.map((cidr) => `${cidr.address}/${cidr.prefix}`)).toEqual([
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+      ]);
+    });
+
+    it("reads INTERNAL_TRUSTED_CIDRS and the door's TLS with a client CA", () => {
+      const internal = loadConfig({
+        INTERNAL_PORT: "9090",
+        INTERNAL_HOST: "10.0.0.2",
+        INTERNAL_TRUSTED_CIDRS: "10.1.0.0/16, fd00::/8",
+        INTERNAL_TLS_CERT_FILE: "/certs/door.pem",
+        INTERNAL_TLS_KEY_FILE: "/certs/door.key",
+        INTERNAL_TLS_CLIENT_CA_FILE: "/certs/mesh-ca.pem",
+      }).internal;
+
+      expect(internal).toEqual({
+        port: 9090,
+        host: "10.0.0.2",
+        trustedCidrs: [
+          { family: "ipv4", address: "10.1.0.0", prefix: 16 },
+          { family: "ipv6", address: "fd00::", prefix: 8 },
+        ],
+        tls: {
+          certFile: "/certs/door.pem",
+          keyFile: "/certs/door.key",
+          clientCaFile: "/certs/mesh-ca.pem",
+        },
+      });
+    });
+
+    it.each([
+      [{ INTERNAL_PORT: "8080" }, /INTERNAL_PORT must differ from PORT/],
+      [{ INTERNAL_PORT: "9000", PORT: "9000" }, /INTERNAL_PORT must differ from PORT/],
+      [{ INTERNAL_PORT: "9090", INTERNAL_TRUSTED_CIDRS: "10.0.0.0/33" }, /INTERNAL_TRUSTED_CIDRS/],
+      [{ INTERNAL_PORT: "9090", INTERNAL_TRUSTED_CIDRS: "internal" }, /INTERNAL_TRUSTED_CIDRS/],
+      [{ INTERNAL_PORT: "99999" }, /INTERNAL_PORT/],
+      [{ INTERNAL_PORT: "9090", INTERNAL_TLS_CERT_FILE: "/c.pem" }, /go together/],
+      [
+        { INTERNAL_PORT: "9090", INTERNAL_TLS_CLIENT_CA_FILE: "/ca.pem" },
+        /INTERNAL_TLS_CLIENT_CA_FILE \(mTLS\) needs/,
+      ],
+      [{ INTERNAL_TRUSTED_CIDRS: "10.0.0.0/8" }, /set but not INTERNAL_PORT/],
+      [{ INTERNAL_TLS_CLIENT_CA_FILE: "/ca.pem" }, /set but not INTERNAL_PORT/],
+    ])("refuses %j", (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+
+    it("lets both ports be 0 (each picks a free one)", () => {
+      expect(loadConfig({ PORT: "0", INTERNAL_PORT: "0" }).internal?.port).toBe(0);
+    });
+  });
 });

@@ -169,3 +169,24 @@ describe("backoff", () => {
     expect(broker.storedOf("ada")).toEqual(["created"]);
   });
 });
+
+describe("trace context", () => {
+  it("publishes a row's traceparent with its event, and none for a row without", async () => {
+    const store = createInMemoryOutboxStore();
+    const broker = fakePublisher();
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    store.add("ada", traceparent);
+    store.add("bob");
+
+    await startRelay(store, broker.publisher);
+    await vi.waitFor(() => expect(broker.stored).toHaveLength(2));
+
+    const bySubject = Object.fromEntries(
+      broker.stored.map((event) => [event.subject, event.traceparent]),
+    );
+    expect(bySubject).toEqual({
+      "profile.created.ada": traceparent,
+      "profile.created.bob": undefined,
+    });
+  });
+});

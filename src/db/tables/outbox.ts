@@ -21,6 +21,8 @@ export interface OutboxTable {
   /** The other user of a graph event; null for profile events. */
   payload: ColumnType<GraphEventPayload | null, never, never>;
   occurred_at: ColumnType<Date, never, never>;
+  /** The W3C traceparent of the call that made the change; null when it had none. */
+  traceparent: ColumnType<string | null, never, never>;
   attempts: ColumnType<number, never, number>;
   next_attempt_at: ColumnType<Date, never, Date>;
   lease_until: ColumnType<Date | null, never, Date | null>;

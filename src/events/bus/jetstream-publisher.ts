@@ -6,7 +6,8 @@ const PUBLISH_TIMEOUT_MS = 5000;
 
 /**
  * The relay's publisher on JetStream: the event id goes in `Nats-Msg-Id`, so the stream drops a
- * row published twice; `isConnected` says whether the bus has its connection now.
+ * row published twice, and the causing call's W3C trace in `traceparent`; `isConnected` says
+ * whether the bus has its connection now.
  */
 export function createJetStreamPublisher(
   js: JetStreamClient,
@@ -18,6 +19,8 @@ export function createJetStreamPublisher(
       const h = headers();
       h.set("Content-Type", event.contentType);
       h.set("Realchat-Event-Type", event.type);
+      // W3C Trace Context over NATS headers, as OpenTelemetry's NATS propagation reads it.
+      if (event.traceparent !== undefined) h.set("traceparent", event.traceparent);
       const ack = await js.publish(event.subject, event.data, {
         msgID: event.eventId,
         headers: h,

@@ -14,10 +14,20 @@ export interface OutgoingEvent {
   readonly type: string;
   readonly contentType: string;
   readonly data: Uint8Array;
+  /** The W3C traceparent of the call that caused the event, for the `traceparent` header. */
+  readonly traceparent?: string;
 }
 
-/** Builds the event an outbox row stands for: a profile event, or a social graph event. */
+/**
+ * Builds the event an outbox row stands for: a profile event, or a social graph event, with the
+ * trace of the call that caused it.
+ */
 export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
+  const event = eventOfType(row, encoding);
+  return row.traceparent === null ? event : { ...event, traceparent: row.traceparent };
+}
+
+function eventOfType(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
   switch (row.event_type) {
     case "created":
     case "updated":

@@ -60,7 +60,7 @@ async function claimOutboxRows(
     WHERE outbox.id = claimable.id
     RETURNING outbox.id::text AS id, outbox.event_id, outbox.user_id, outbox.event_type,
       outbox.version, outbox.changed_fields, outbox.profile, outbox.payload, outbox.occurred_at,
-      outbox.attempts,
+      outbox.traceparent, outbox.attempts,
       outbox.next_attempt_at, outbox.lease_until, outbox.last_error, outbox.published_at
   `.execute(db);
   return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema.js";
+import { recordTrace } from "../../db/traced-writes.js";
 import type { UserId } from "../../profile/user-id.js";
 import type { SocialGraphStore, SocialGraphTransaction } from "../store.js";
 import { findRelationships, listBlocks, listContacts } from "./reads.js";
@@ -14,7 +15,11 @@ export function createSocialGraphStore(db: Kysely<Database>): SocialGraphStore {
   return {
     async transaction(work, signal) {
       signal?.throwIfAborted();
-      return db.transaction().execute((trx) => work(graphTransaction(trx)));
+      return db.transaction().execute(async (trx) => {
+        // The outbox rows of the changes below carry the call's trace, if it has one.
+        await recordTrace(trx);
+        return work(graphTransaction(trx));
+      });
     },
     async listContacts(userId, after, limit, signal) {
       const rows = await listContacts(db, userId, after, limit, signal);

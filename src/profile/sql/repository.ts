@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../../db/schema.js";
 import { type ProfileRow, profileFromRow } from "../../db/tables/profiles.js";
+import { recordTrace, tracedWrite } from "../../db/traced-writes.js";
 import type { Profile } from "../profile.js";
 import type { ProfileFields } from "../rules.js";
 import type { ProfileChange, ProfileStore } from "../store.js";
@@ -14,6 +15,7 @@ import { profileColumns } from "./reads.js";
 // passed) a query still waiting for a pooled connection is never sent, and the connection goes
 // back unused; one already sent runs to its end (statements are short and bounded by the
 // statement timeout, and cancelling one costs a second connection).
+// Writes record the call's trace, if any, for the outbox rows they cause (db/traced-writes.ts).
 
 /** The profile store on this database: the statements below, their rows mapped to profiles. */
 export function createProfileStore(db: Kysely<Database>): ProfileStore {
@@ -36,10 +38,11 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
       return profiles;
     },
     async apply(change, signal) {
-      const row = await applyProfileChange(db, change, signal);
+      const row = await tracedWrite(db, (writer) => applyProfileChange(writer, change, signal));
       return row === undefined ? undefined : profileFromRow(row);
     },
-    createIfMissing: (userId, displayName) => insertProfileIfMissing(db, userId, displayName),
+    createIfMissing: (userId, displayName) =>
+      tracedWrite(db, (writer) => insertProfileIfMissing(writer, userId, displayName)),
     delete: (userId, signal) => deleteProfile(db, userId, signal),
   };
 }
@@ -137,6 +140,7 @@ export async function deleteProfile(
   signal?: AbortSignal,
 ): Promise<number | undefined> {
   return db.transaction().execute(async (trx) => {
+    await recordTrace(trx);
     await trx
       .insertInto("deleted_profiles")
       .values({ user_id: userId, version: 1 })

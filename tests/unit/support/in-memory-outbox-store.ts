@@ -3,8 +3,11 @@ import type { OutboxStore } from "../../../src/events/outbox/outbox-relay.js";
 
 /** An OutboxStore in an array, on a clock the test moves, for tests of the relay without a database. */
 export interface InMemoryOutboxStore extends OutboxStore {
-  /** Adds an event of `userId` (as the trigger would) and notifies the relay. */
-  add(userId: string): OutboxRow;
+  /**
+   * Adds an event of `userId` (as the trigger would, with the `traceparent` of the write that
+   * caused it, if any) and notifies the relay.
+   */
+  add(userId: string, traceparent?: string): OutboxRow;
   /** Every row, in id order. */
   readonly rows: readonly OutboxRow[];
   /** Every wait a failed publish was given, in order: `retryAfterMs` by event id. */
@@ -31,7 +34,7 @@ export function createInMemoryOutboxStore(): InMemoryOutboxStore {
   return {
     rows,
     retries,
-    add(userId) {
+    add(userId, traceparent) {
       const version = (versions.get(userId) ?? 0) + 1;
       versions.set(userId, version);
       const at = new Date(now);
@@ -53,6 +56,7 @@ export function createInMemoryOutboxStore(): InMemoryOutboxStore {
         },
         payload: null,
         occurred_at: at,
+        traceparent: traceparent ?? null,
         attempts: 0,
         next_attempt_at: at,
         lease_until: null,
