@@ -273,6 +273,9 @@ describe("a relay that crashed between publishing and marking", () => {
       .where("user_id", "=", userId)
       .execute();
     await until(async () => (await instance.published("duplicate")) === duplicatesBefore + 1);
+    // The relay counts the duplicate when JetStream acknowledges it; the copy every subscriber
+    // gets travels on the watcher's own connection, and may come after.
+    await until(() => watcher.of(userId).length === 2);
 
     const [first, again] = watcher.of(userId);
     expect(again?.msgId).toBe(first?.msgId);
