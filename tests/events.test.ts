@@ -1,5 +1,10 @@
-// docs/events.md, over the machine's NATS: provisioning from UserRegistered, and every profile
-// change announced through the outbox. Tests that stop the broker are in events-resilience.
+// docs/events.md: provisioning from UserRegistered, and every profile change announced through
+// the outbox. Tests that stop the broker are in events-resilience.
+//
+// On a nats-server of its own: the registration consumer is one durable queue that every instance
+// on a broker shares, whatever its database. On the machine's NATS an instance of another test
+// file, or of another run of the suite, takes some of the registrations published here (and
+// leaves those it had in hand when it stopped, redelivered later to whoever consumes).
 import { create, toBinary } from "@bufbuild/protobuf";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -11,28 +16,31 @@ import type {
 } from "../gen/realchat/profile/v1/profile_events_pb.js";
 import { outboxBacklog } from "../src/events/outbox/outbox-repository.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { testNatsUrl } from "./support/environment.js";
 import { startInstance, type TestInstance } from "./support/instance.js";
 import {
   type EventWatcher,
+  type PrivateNats,
   profileOf,
   publishToStream,
+  startNatsServer,
   storedEventsOf,
   until,
   watchProfileEvents,
 } from "./support/nats.js";
 
+let broker: PrivateNats;
 let database: TestDatabase;
 let instance: TestInstance;
 let watcher: EventWatcher;
 let nc: NatsConnection;
 
 beforeAll(async () => {
+  broker = await startNatsServer();
   database = await createTestDatabase();
-  instance = await startInstance(database, { natsUrl: testNatsUrl });
+  instance = await startInstance(database, { natsUrl: broker.url });
   await until(() => instance.events.state() === "connected");
-  watcher = await watchProfileEvents(testNatsUrl);
-  nc = await connect({ servers: testNatsUrl });
+  watcher = await watchProfileEvents(broker.url);
+  nc = await connect({ servers: broker.url });
 });
 
 afterAll(async () => {
@@ -40,6 +48,7 @@ afterAll(async () => {
   await watcher?.close();
   await instance?.stop();
   await database?.drop();
+  await broker?.dispose();
 });
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -135,7 +144,7 @@ describe("provisioning from UserRegistered", () => {
     await publishAndSettle([message, message, message]);
     await outboxDrained();
 
-    const created = (await storedEventsOf(testNatsUrl, userId)).filter((e) =>
+    const created = (await storedEventsOf(broker.url, userId)).filter((e) =>
       e.subject.startsWith("profile.created."),
     );
     expect(created).toHaveLength(1);
@@ -155,7 +164,7 @@ describe("provisioning from UserRegistered", () => {
     await outboxDrained();
 
     expect(await storedRow(userId)).toMatchObject({ display_name: "Chosen", version: 1 });
-    expect((await storedEventsOf(testNatsUrl, userId)).map((e) => e.subject)).toEqual([
+    expect((await storedEventsOf(broker.url, userId)).map((e) => e.subject)).toEqual([
       `profile.created.${userId}`,
     ]);
   });
@@ -233,7 +242,7 @@ describe("ProfileUpdated from UpdateProfile", () => {
     await until(() => watcher.of(userId).length >= 2);
     await outboxDrained();
 
-    expect((await storedEventsOf(testNatsUrl, userId)).map((e) => e.event.version)).toEqual([
+    expect((await storedEventsOf(broker.url, userId)).map((e) => e.event.version)).toEqual([
       1n,
       2n,
     ]);
@@ -273,6 +282,9 @@ describe("a relay that crashed between publishing and marking", () => {
       .where("user_id", "=", userId)
       .execute();
     await until(async () => (await instance.published("duplicate")) === duplicatesBefore + 1);
+    // The relay counts the duplicate when JetStream acknowledges it; the copy every subscriber
+    // gets travels on the watcher's own connection, and may come after.
+    await until(() => watcher.of(userId).length === 2);
 
     const [first, again] = watcher.of(userId);
     expect(again?.msgId).toBe(first?.msgId);
@@ -280,6 +292,6 @@ describe("a relay that crashed between publishing and marking", () => {
       subjects_filter: `profile.*.${userId}`,
     });
     expect(stream.state.subjects).toEqual({ [`profile.created.${userId}`]: 1 });
-    expect(await storedEventsOf(testNatsUrl, userId)).toHaveLength(1);
+    expect(await storedEventsOf(broker.url, userId)).toHaveLength(1);
   });
 });

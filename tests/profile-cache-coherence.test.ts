@@ -212,18 +212,25 @@ describe("a database read racing a newer event", () => {
       try {
         // Reads asked in one event-loop turn share one statement (the lean path's coalescing):
         // the second starts once the first one's row is held, so each is a query of its own.
+        // The second read may need a connection the pool opens meanwhile (a readiness check can
+        // have taken the idle one): the proxy lets its start-up through, and holds its answer.
         const rowsHeld = () => held.bytes().toString("latin1").split(userId).length - 1;
-        const untilRowsHeld = (count: number) =>
-          until(() => rowsHeld() >= count, 30_000).catch(() => {
-            throw new Error(`the reads' rows did not arrive: ${rowsHeld()} of ${count}`);
-          });
+        const failed: string[] = [];
+        /** Until `count` rows are held; fails at once when a read failed, or after 30 s. */
+        const untilRowsHeld = async (count: number) => {
+          await until(() => rowsHeld() >= count || failed.length > 0, 30_000).catch(() => {});
+          if (rowsHeld() < count || failed.length > 0) {
+            const why = [`the reads' rows did not arrive: ${rowsHeld()} of ${count}`, ...failed];
+            throw new Error(why.join("; "));
+          }
+        };
         readOne = c.client.getProfile({ userId });
-        readOne.catch(() => {});
+        readOne.catch((error: unknown) => failed.push(`GetProfile failed: ${error}`));
         await untilRowsHeld(1);
         readMany = c.client
           .batchGetProfiles({ userIds: [userId] })
           .then((answer) => answer.profiles[0]);
-        readMany.catch(() => {});
+        readMany.catch((error: unknown) => failed.push(`BatchGetProfiles failed: ${error}`));
         // Both queries have run in PostgreSQL (their rows are here, held): they saw version 1.
         await untilRowsHeld(2);
 

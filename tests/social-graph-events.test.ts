@@ -1,6 +1,9 @@
-// Social graph events and account deletion over the machine's NATS: each event once, in order
-// per user, with its payload and Nats-Msg-Id; deletion by auth.user.deleted and by DeleteProfile,
-// with ProfileDeleted, the graph cleaned on both sides, and the tombstone.
+// Social graph events and account deletion: each event once, in order per user, with its payload
+// and Nats-Msg-Id; deletion by auth.user.deleted and by DeleteProfile, with ProfileDeleted, the
+// graph cleaned on both sides, and the tombstone.
+//
+// On a nats-server of its own, as events.test.ts and for the same reason: on a shared broker the
+// durable registration consumer hands the UserDeleted published here to any instance on it.
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -15,9 +18,8 @@ import {
 import { tokenFor } from "./support/auth.js";
 import { errorOf, grpcClient } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { testNatsUrl } from "./support/environment.js";
 import { startInstance, type TestInstance } from "./support/instance.js";
-import { publishToStream, until } from "./support/nats.js";
+import { type PrivateNats, publishToStream, startNatsServer, until } from "./support/nats.js";
 import { createUsers, type GraphUser, graphClient } from "./support/social-graph.js";
 
 interface Received {
@@ -26,16 +28,18 @@ interface Received {
   readonly event: SocialGraphEvent | ProfileDeleted;
 }
 
+let broker: PrivateNats;
 let database: TestDatabase;
 let instance: TestInstance;
 let nc: NatsConnection;
 const received: Received[] = [];
 
 beforeAll(async () => {
+  broker = await startNatsServer();
   database = await createTestDatabase();
-  instance = await startInstance(database, { natsUrl: testNatsUrl });
+  instance = await startInstance(database, { natsUrl: broker.url });
   await until(() => instance.events.state() === "connected");
-  nc = await connect({ servers: testNatsUrl });
+  nc = await connect({ servers: broker.url });
   const collect =
     (decode: (type: string, contentType: string, data: Uint8Array) => Received["event"]) =>
     (
@@ -63,6 +67,7 @@ afterAll(async () => {
   await nc?.close();
   await instance?.stop();
   await database?.drop();
+  await broker?.dispose();
 });
 
 const users = (count: number): Promise<GraphUser[]> =>

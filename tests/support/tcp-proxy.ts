@@ -13,7 +13,9 @@ export interface TcpProxy {
   start(): Promise<void>;
   /**
    * Holds what the server sends back, on every connection, until `release()`: a query sent now
-   * runs on the server, and its answer waits here (the database "answering late").
+   * runs on the server, and its answer waits here (the database "answering late"). The start-up
+   * of a connection (up to the server's first ReadyForQuery) is let through, so a connection the
+   * pool opens meanwhile can send its query too, and its answer is held.
    */
   holdAnswers(): HeldAnswers;
 }
@@ -43,7 +45,13 @@ export async function startTcpProxy(
         if (held === undefined) deliver();
         else held.push({ deliver, chunk });
       };
-      upstream.on("data", (chunk: Buffer) => answer(() => client.write(chunk), chunk));
+      const startup = startupOf();
+      upstream.on("data", (chunk: Buffer) => {
+        // The server's side of the start-up is never held: only answers to queries are.
+        const [handshake, rest] = startup.split(chunk);
+        if (handshake.length > 0) client.write(handshake);
+        if (rest.length > 0) answer(() => client.write(rest), rest);
+      });
       upstream.on("end", () => answer(() => client.end()));
     });
     await new Promise<void>((resolve) => listening.listen(port, "127.0.0.1", resolve));
@@ -88,4 +96,38 @@ export function trackPair(
       upstream.destroy();
     });
   }
+}
+
+/**
+ * Follows the server's side of one connection until its start-up ends with the first
+ * ReadyForQuery ('Z'): `split` cuts a chunk into what belongs to the start-up and the rest.
+ * Every message the server sends is a type byte and a 32-bit length that counts itself (no SSL
+ * negotiation here, whose one-byte answer is unframed: the tests' URLs ask for none).
+ */
+function startupOf(): { split(chunk: Buffer): [Buffer, Buffer] } {
+  const none = Buffer.alloc(0);
+  let done = false;
+  /** The start-up's bytes from the first message not yet seen whole. */
+  let unframed = none;
+  return {
+    split(chunk) {
+      if (done) return [none, chunk];
+      unframed = Buffer.concat([unframed, chunk]);
+      const chunkStart = unframed.length - chunk.length;
+      let at = 0;
+      while (unframed.length - at >= 5) {
+        const end = at + 1 + unframed.readInt32BE(at + 1);
+        if (end > unframed.length) break;
+        if (unframed[at] === 0x5a) {
+          done = true;
+          unframed = none;
+          const cut = end - chunkStart;
+          return [chunk.subarray(0, cut), chunk.subarray(cut)];
+        }
+        at = end;
+      }
+      unframed = unframed.subarray(at);
+      return [chunk, none];
+    },
+  };
 }
