@@ -14,6 +14,7 @@ import { createSocialGraphService } from "../src/graph/service.js";
 import { DEFAULT_SOCIAL_GRAPH_LIMITS } from "../src/graph/social-graph.js";
 import { createSocialGraphStore } from "../src/graph/sql/repository.js";
 import { createProfileService } from "../src/profile/service.js";
+import { createPrivacyStore } from "../src/profile/sql/privacy.js";
 import { createProfileStore } from "../src/profile/sql/repository.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 import { createProfiles } from "./support/social-graph.js";
@@ -43,7 +44,11 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
   const db = () => fixture.database.db;
   const counter = queryCounter();
   const services = () => {
-    const profiles = createProfileService(createProfileStore(db()), { allowHttpAvatarUrls: false });
+    const profiles = createProfileService(
+      createProfileStore(db()),
+      { allowHttpAvatarUrls: false },
+      createPrivacyStore(db()),
+    );
     const graph = createSocialGraphService({
       store: createSocialGraphStore(db().withPlugin(counter.plugin)),
       profiles,
@@ -84,7 +89,13 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
     await graph.addContact({ ...pair(a, c), nickname: "", isFavorite: false });
 
     await graph.blockUser({ ...pair(b, a), reason: "" });
-    const page = await graph.listContacts({ caller: admin, userId: a, pageSize: 0, pageToken: "" });
+    const page = await graph.listContacts({
+      caller: admin,
+      userId: a,
+      pageSize: 0,
+      pageToken: "",
+      viewerUserId: "",
+    });
 
     expect(page.items.map((contact) => [contact.contactUserId, contact.profile?.userId])).toEqual([
       [c, c],

@@ -7,10 +7,11 @@ import {
   NotFoundError,
   PermissionDeniedError,
 } from "../errors.js";
-import type { Profile } from "../profile/profile.js";
 import { checkProfileFields } from "../profile/rules.js";
 import { mayChangeProfile, type ProfileService } from "../profile/service.js";
 import { parseUserId, requireUserId, type UserId, uniqueUserIds } from "../profile/user-id.js";
+import type { ProfileView } from "../profile/visibility.js";
+import { viewerOf } from "../profile/visibility.js";
 import type { PagedList, PageTokens } from "./page-token.js";
 import type { Block, Contact, Relationship, SocialGraphLimits } from "./social-graph.js";
 import type { SocialGraphStore } from "./store.js";
@@ -53,9 +54,14 @@ export interface PageRequest extends GraphCall {
   readonly pageToken: string;
 }
 
-/** A contact with its profile (undefined when the contact has none). */
+export interface ContactsRequest extends PageRequest {
+  /** Whose view of the contacts' profiles (ListContactsRequest.viewer_user_id); "" for none. */
+  readonly viewerUserId: string;
+}
+
+/** A contact with its profile as the viewer sees it (undefined when the contact has none). */
 export interface ListedContact extends Contact {
-  readonly profile: Profile | undefined;
+  readonly profile: ProfileView | undefined;
 }
 
 export interface Page<T> {
@@ -70,8 +76,8 @@ export interface RelationshipsQuery extends GraphCall {
 
 export interface SocialGraphDependencies {
   readonly store: SocialGraphStore;
-  /** Contacts' profiles come through the same batch path (and cache) as BatchGetProfiles. */
-  readonly profiles: Pick<ProfileService, "batchGetProfiles">;
+  /** Contacts' profiles come through the same batch path (and caches) as BatchGetProfiles. */
+  readonly profiles: Pick<ProfileService, "batchGetProfileViews">;
   readonly pageTokens: PageTokens;
   readonly limits: SocialGraphLimits;
 }
@@ -192,7 +198,9 @@ export function createSocialGraphService({
       return store.transaction((tx) => tx.deleteContact(userId, otherUserId), command.signal);
     },
 
-    async listContacts(request: PageRequest): Promise<Page<ListedContact>> {
+    /** A page of contacts, each with its profile as the viewer sees it (the owner, for a user). */
+    async listContacts(request: ContactsRequest): Promise<Page<ListedContact>> {
+      const viewer = viewerOf(request.caller, request.viewerUserId);
       const page = await pageOf(
         request,
         "contacts",
@@ -201,7 +209,9 @@ export function createSocialGraphService({
       );
       const ids = page.items.map((contact) => contact.contactUserId);
       const found =
-        ids.length === 0 ? [] : (await profiles.batchGetProfiles(ids, request.signal)).profiles;
+        ids.length === 0
+          ? []
+          : (await profiles.batchGetProfileViews(ids, viewer, request.signal)).views;
       const byId = new Map(found.map((profile) => [profile.userId, profile]));
       return {
         items: page.items.map((contact) => ({

@@ -1,6 +1,6 @@
 import { type DescMessage, type MessageShape, toBinary, toJsonString } from "@bufbuild/protobuf";
 import type { OutboxRow } from "../../db/tables/outbox.js";
-import { profileEventFromOutboxRow } from "./profile-events.js";
+import { privacyEventFromOutboxRow, profileEventFromOutboxRow } from "./profile-events.js";
 import { socialGraphEventFromOutboxRow } from "./social-graph-events.js";
 
 /** How events are encoded on the wire (`EVENTS_ENCODING`). */
@@ -16,13 +16,15 @@ export interface OutgoingEvent {
   readonly data: Uint8Array;
 }
 
-/** Builds the event an outbox row stands for: a profile event, or a social graph event. */
+/** Builds the event an outbox row stands for: a profile, privacy or social graph event. */
 export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
   switch (row.event_type) {
     case "created":
     case "updated":
     case "deleted":
       return profileEventFromOutboxRow(row, encoding);
+    case "privacy_changed":
+      return privacyEventFromOutboxRow(row, encoding);
     default:
       return socialGraphEventFromOutboxRow(row, encoding);
   }

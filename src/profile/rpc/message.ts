@@ -2,6 +2,7 @@ import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Profile as ProfileMessage } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../profile.js";
 import type { UserId } from "../user-id.js";
+import { isWithheld, type ProfileView } from "../visibility.js";
 
 /**
  * The protobuf form of a profile, as the API returns it and events carry it.
@@ -11,7 +12,8 @@ import type { UserId } from "../user-id.js";
  * 100-profile BatchGetProfiles answer, the literal 5 µs (bench/README.md). The type checker still
  * requires every field.
  */
-export function toProfileMessage(profile: Profile): ProfileMessage {
+export function toProfileMessage(profile: ProfileView): ProfileMessage {
+  const withheld = isWithheld(profile);
   return {
     $typeName: "realchat.profile.v1.Profile",
     userId: profile.userId,
@@ -19,8 +21,10 @@ export function toProfileMessage(profile: Profile): ProfileMessage {
     avatarUrl: profile.avatarUrl,
     bio: profile.bio,
     createdAt: timestampOf(profile.createdAt),
-    updatedAt: timestampOf(profile.updatedAt),
+    // A withheld view has none: it would tell when a hidden field changed.
+    updatedAt: withheld ? undefined : timestampOf(profile.updatedAt),
     etag: profile.etag,
+    hiddenFields: withheld ? [...profile.hiddenFields] : [],
   };
 }
 
