@@ -17,7 +17,7 @@ import {
 import { adminToken, tokenFor } from "./support/auth.js";
 import { errorOf, grpcClient, transportsFor } from "./support/clients.js";
 import { createTestDatabase, type TestDatabase } from "./support/databases.js";
-import { type PrivateNats, startNatsServer, until } from "./support/nats.js";
+import { type PrivateNats, startNatsServer, storedEvents, until } from "./support/nats.js";
 import { untilServing } from "./support/profile-cache.js";
 import { graphClient } from "./support/social-graph.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
@@ -147,7 +147,7 @@ function summaryOf(message: WatchProfilesResponse) {
   return {
     version: Number(message.version),
     snapshot: message.snapshot,
-    profile: message.state.case === "profile" ? seen(message.state.value) : message.state.case,
+    profile: message.state.case === "profile" ? seen(message.state.value) : `${message.state.case}`,
   };
 }
 
@@ -473,3 +473,193 @@ async function connectGet(
     body: { userId: "", displayName: "", avatarUrl: "", bio: "", hiddenFields: [], ...body },
   };
 }
+
+describe("watchers, as blocks and audiences change", () => {
+  /** Watches `owner` as `viewer` on `server`; the owner writes on the warm instance. */
+  async function watching(server: TestServer) {
+    const owner = await newUser("Watched");
+    const viewer = await newUser("Watcher");
+    const watch = watchOf(profiles(server, viewer.token), [owner.id]);
+    await watch.first();
+    return { owner, viewer, watch };
+  }
+  const ownerClient = (owner: User) => profiles(warm, owner.token);
+  const bios = (watch: ReturnType<typeof watchOf>) =>
+    watch.received.map(({ message }) =>
+      typeof message.profile === "string" ? "" : message.profile.bio,
+    );
+
+  for (const [where, server] of [
+    ["the instance that blocks", () => warm],
+    ["another instance", () => off],
+  ] as const) {
+    it(`on ${where}: a block during a stream of changes shows within 1 s, and no later change is sent`, async () => {
+      const { owner, viewer, watch } = await watching(server());
+      let writing = true;
+      let written = 0;
+      const writer = (async () => {
+        while (writing) {
+          written += 1;
+          await ownerClient(owner).updateProfile({ userId: owner.id, bio: `before ${written}` });
+        }
+      })();
+      await until(() => watch.received.length > 3, 5000);
+      await graphClient(warm.baseUrl, owner.token).blockUser({
+        userId: owner.id,
+        otherUserId: viewer.id,
+      });
+      const committed = performance.now();
+      writing = false;
+      await writer;
+      for (let i = 1; i <= 20; i++) {
+        await ownerClient(owner).updateProfile({ userId: owner.id, bio: `after ${i}` });
+        await ownerClient(owner).updateProfile({
+          userId: owner.id,
+          avatarUrl: `https://cdn.example/after-${i}.png`,
+        });
+      }
+      await until(
+        () =>
+          watch.received.some(
+            ({ message }) =>
+              typeof message.profile !== "string" && message.profile.hiddenFields.length === 2,
+          ),
+        1000,
+      );
+      const blockedView = watch.received.find(
+        ({ message }) =>
+          typeof message.profile !== "string" && message.profile.hiddenFields.length === 2,
+      );
+      expect((blockedView?.at ?? Number.POSITIVE_INFINITY) - committed).toBeLessThan(1000);
+      // Time for anything else to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await watch.close();
+      expect(bios(watch).filter((bio) => bio.startsWith("after"))).toEqual([]);
+      expect(text(watch.received)).not.toContain("after-");
+      // After the blocked view, nothing more: changes of hidden fields send no message at all.
+      const index = watch.received.indexOf(blockedView as (typeof watch.received)[number]);
+      expect(watch.received.slice(index + 1)).toEqual([]);
+      const versions = watch.received.map(({ message }) => message.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    });
+  }
+
+  it("sends the new view at once on unblock, on contact added or removed, and on an audience change", async () => {
+    const { owner, viewer, watch } = await watching(warm);
+    const graph = graphClient(warm.baseUrl, owner.token);
+    await ownerClient(owner).updateProfile({ userId: owner.id, bio: "for contacts" });
+    await until(() => bios(watch).includes("for contacts"), 2000);
+    const shows = async (hidden: string[]) =>
+      until(() => {
+        const last = watch.received.at(-1)?.message.profile;
+        return typeof last !== "string" && text(last?.hiddenFields) === text(hidden);
+      }, 1000);
+
+    await choose(owner, Audience.EVERYONE, Audience.CONTACTS);
+    await shows(["bio"]);
+    await graph.addContact({ userId: owner.id, otherUserId: viewer.id });
+    await shows([]);
+    await graph.removeContact({ userId: owner.id, otherUserId: viewer.id });
+    await shows(["bio"]);
+    await graph.blockUser({ userId: owner.id, otherUserId: viewer.id });
+    await shows(["avatar_url", "bio"]);
+    const count = watch.received.length;
+    await ownerClient(owner).updateProfile({ userId: owner.id, bio: "still hidden" });
+    await choose(owner, Audience.NOBODY, Audience.NOBODY);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(watch.received.length).toBe(count);
+    await graph.unblockUser({ userId: owner.id, otherUserId: viewer.id });
+    await choose(owner, Audience.EVERYONE, Audience.EVERYONE);
+    await shows([]);
+    expect(bios(watch).at(-1)).toBe("still hidden");
+    await watch.close();
+  });
+});
+
+describe("privacy settings", () => {
+  it("are the owner's or an admin's to read and change, with etags, and publish their event", async () => {
+    const owner = await newUser("Settings");
+    const stranger = await newUser("Nosy");
+    const mine = profiles(warm, owner.token);
+    expect(await mine.getPrivacySettings({ userId: owner.id.toUpperCase() })).toMatchObject({
+      userId: owner.id,
+      avatarAudience: Audience.EVERYONE,
+      bioAudience: Audience.EVERYONE,
+      etag: "v1",
+    });
+    // Nothing to change: nothing written, the etag stays.
+    expect(
+      await mine.updatePrivacySettings({ userId: owner.id, bioAudience: Audience.EVERYONE }),
+    ).toMatchObject({ etag: "v1" });
+    const changed = await mine.updatePrivacySettings({
+      userId: owner.id,
+      bioAudience: Audience.CONTACTS,
+      etag: "v1",
+    });
+    expect(changed).toMatchObject({
+      avatarAudience: Audience.EVERYONE,
+      bioAudience: Audience.CONTACTS,
+      etag: "v2",
+    });
+    expect(
+      (
+        await errorOf(
+          mine.updatePrivacySettings({
+            userId: owner.id,
+            avatarAudience: Audience.NOBODY,
+            etag: "v1",
+          }),
+        )
+      ).code,
+    ).toBe(Code.Aborted);
+    expect(
+      await profiles(off, adminToken).updatePrivacySettings({
+        userId: owner.id,
+        avatarAudience: Audience.NOBODY,
+        etag: "v2",
+      }),
+    ).toMatchObject({ etag: "v3" });
+    expect(await profiles(off, owner.token).getPrivacySettings({ userId: owner.id })).toMatchObject(
+      { avatarAudience: Audience.NOBODY, bioAudience: Audience.CONTACTS, etag: "v3" },
+    );
+
+    const nosy = profiles(warm, stranger.token);
+    expect((await errorOf(nosy.getPrivacySettings({ userId: owner.id }))).code).toBe(
+      Code.PermissionDenied,
+    );
+    expect(
+      (
+        await errorOf(
+          nosy.updatePrivacySettings({ userId: owner.id, bioAudience: Audience.EVERYONE }),
+        )
+      ).code,
+    ).toBe(Code.PermissionDenied);
+    const invalid = await errorOf(
+      mine.updatePrivacySettings({ userId: owner.id, bioAudience: Audience.UNSPECIFIED }),
+    );
+    expect(invalid.code).toBe(Code.InvalidArgument);
+    expect(invalid.rawMessage).toContain("bio_audience");
+    const nobody = crypto.randomUUID();
+    expect(
+      (await errorOf(profiles(warm, adminToken).getPrivacySettings({ userId: nobody }))).code,
+    ).toBe(Code.NotFound);
+    expect(
+      (
+        await errorOf(
+          profiles(warm, adminToken).updatePrivacySettings({
+            userId: nobody,
+            bioAudience: Audience.NOBODY,
+          }),
+        )
+      ).code,
+    ).toBe(Code.NotFound);
+
+    const events = await storedEvents(broker.url, `profile.privacy.${owner.id}`);
+    expect(
+      events.map(({ event }) => ("settings" in event ? [event.version, event.settings?.etag] : [])),
+    ).toEqual([
+      [2n, "v2"],
+      [3n, "v3"],
+    ]);
+  });
+});

@@ -21,7 +21,6 @@ import {
   NO_RELATION,
   type PrivacySettings,
   type ProfileView,
-  seesEverything,
   type Viewer,
   viewFor,
 } from "./visibility.js";
@@ -97,20 +96,13 @@ export function createProfileService(
     return others.length === 0 ? new Map() : privacy.visibility(others, viewer.userId, signal);
   };
 
-  /** What `viewer` sees of each profile, in order. */
-  const viewsOf = async (
+  /** What `viewer` sees of each profile, given what visibilityOf found of their owners. */
+  const viewsOf = (
     profiles: readonly Profile[],
     viewer: Viewer,
-    signal?: AbortSignal,
-  ): Promise<ProfileView[]> => {
-    const needed = profiles.filter((profile) => !seesEverything(viewer, profile.userId));
-    if (needed.length === 0) return [...profiles];
-    const known = await visibilityOf(
-      needed.map((profile) => profile.userId),
-      viewer,
-      signal,
-    );
-    return profiles.map((profile) => {
+    known: ReadonlyMap<UserId, OwnerVisibility>,
+  ): ProfileView[] =>
+    profiles.map((profile) => {
       const visibility = known.get(profile.userId);
       return viewFor(
         profile,
@@ -119,13 +111,11 @@ export function createProfileService(
         visibility?.facts ?? NO_RELATION,
       );
     });
-  };
 
-  const batchGetProfiles = async (
-    rawUserIds: readonly string[],
+  const batchOf = async (
+    userIds: readonly UserId[],
     signal?: AbortSignal,
   ): Promise<BatchResult> => {
-    const userIds = uniqueUserIds(rawUserIds, "user_ids");
     const stored = userIds.length === 0 ? [] : await store.findMany(userIds, signal);
     const found = new Map(stored.map((profile) => [profile.userId, profile]));
     const profiles: Profile[] = [];
@@ -140,8 +130,10 @@ export function createProfileService(
 
   return {
     visibilityOf,
-    viewsOf,
-    batchGetProfiles,
+
+    async batchGetProfiles(rawUserIds: readonly string[], signal?: AbortSignal) {
+      return batchOf(uniqueUserIds(rawUserIds, "user_ids"), signal);
+    },
 
     /** GetProfile for `viewer`: the profile as they may see it. */
     async getProfileView(
@@ -150,10 +142,13 @@ export function createProfileService(
       signal?: AbortSignal,
     ): Promise<ProfileView> {
       const userId = requireUserId(rawUserId);
-      const profile = await store.find(userId, signal);
+      // Read side by side: the facts of an owner without a profile are never used.
+      const [profile, known] = await Promise.all([
+        store.find(userId, signal),
+        visibilityOf([userId], viewer, signal),
+      ]);
       if (profile === undefined) throw new NotFoundError(`no profile for user ${userId}`);
-      const [view] = await viewsOf([profile], viewer, signal);
-      return view ?? profile;
+      return viewsOf([profile], viewer, known)[0] ?? profile;
     },
 
     /** BatchGetProfiles for `viewer`: the settings and relations in one store call. */
@@ -162,8 +157,12 @@ export function createProfileService(
       viewer: Viewer,
       signal?: AbortSignal,
     ): Promise<ViewBatch> {
-      const { profiles, missingUserIds } = await batchGetProfiles(rawUserIds, signal);
-      return { views: await viewsOf(profiles, viewer, signal), missingUserIds };
+      const userIds = uniqueUserIds(rawUserIds, "user_ids");
+      const [{ profiles, missingUserIds }, known] = await Promise.all([
+        batchOf(userIds, signal),
+        visibilityOf(userIds, viewer, signal),
+      ]);
+      return { views: viewsOf(profiles, viewer, known), missingUserIds };
     },
 
     async getPrivacySettings(query: PrivacyQuery): Promise<PrivacySettings> {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Caller } from "../auth/caller.js";
 import { InvalidArgumentError, PermissionDeniedError } from "../errors.js";
 import type { Profile } from "./profile.js";
@@ -107,6 +107,9 @@ export function seesEverything(viewer: Viewer, ownerId: UserId): boolean {
   return viewer.kind === "trusted" || viewer.userId === ownerId;
 }
 
+/** Where a withheld view keeps its source: a symbol, so that it is no field of what it shows. */
+const SOURCE = Symbol("source");
+
 /**
  * A profile with some fields withheld from its viewer. It shows nothing that changes when a hidden
  * field does: no `updatedAt`, no version, and an `etag` made from what it shows.
@@ -124,6 +127,7 @@ export interface WithheldProfile {
   readonly hiddenFields: readonly HideableField[];
   /** The version of the profile it was made from: for ordering on the server, never shown. */
   readonly sourceVersion: number;
+  readonly [SOURCE]: Profile;
 }
 
 /** What a viewer sees of one profile: the whole profile, or a withheld one. */
@@ -135,20 +139,18 @@ export function isWithheld(view: ProfileView): view is WithheldProfile {
 
 /** The views of one profile object, by hidden set: made once per version (the cache keeps them). */
 const withheldViews = new WeakMap<Profile, WithheldProfile[]>();
-/** The profile object each withheld view was made from. */
-const sources = new WeakMap<WithheldProfile, Profile>();
-
 /** The profile object a withheld view was made from. */
-export function sourceOf(view: WithheldProfile): Profile | undefined {
-  return sources.get(view);
+export function sourceOf(view: WithheldProfile): Profile {
+  return view[SOURCE];
 }
 
 /** `profile` with `hidden` withheld (the profile itself when nothing is). */
 export function withhold(profile: Profile, hidden: readonly HideableField[]): ProfileView {
   if (hidden.length === 0) return profile;
   let views = withheldViews.get(profile);
-  const key = hidden.join();
-  const known = views?.find((view) => view.hiddenFields.join() === key);
+  const known =
+    views?.find((view) => view.hiddenFields === hidden) ??
+    views?.find((view) => view.hiddenFields.join() === hidden.join());
   if (known !== undefined) return known;
   const hides = (field: HideableField) => hidden.includes(field);
   const shown = {
@@ -163,13 +165,13 @@ export function withhold(profile: Profile, hidden: readonly HideableField[]): Pr
     etag: viewTagOf(shown, hidden),
     hiddenFields: hidden,
     sourceVersion: profile.version,
+    [SOURCE]: profile,
   };
   if (views === undefined) {
     views = [];
     withheldViews.set(profile, views);
   }
   views.push(view);
-  sources.set(view, profile);
   return view;
 }
 
@@ -182,18 +184,15 @@ function viewTagOf(
   shown: Pick<WithheldProfile, "userId" | "displayName" | "avatarUrl" | "bio" | "createdAt">,
   hidden: readonly HideableField[],
 ): string {
-  const digest = createHash("sha256")
-    .update(
-      [
-        shown.userId,
-        shown.displayName,
-        shown.avatarUrl,
-        shown.bio,
-        String(shown.createdAt.getTime()),
-        hidden.join(","),
-      ].join("\0"),
-    )
-    .digest("base64url");
+  const shows = [
+    shown.userId,
+    shown.displayName,
+    shown.avatarUrl,
+    shown.bio,
+    String(shown.createdAt.getTime()),
+    hidden.join(","),
+  ].join("\0");
+  const digest = hash("sha256", shows, "base64url");
   return `h${digest.slice(0, 22)}`;
 }
 

@@ -44,12 +44,16 @@ const FACTS: readonly RelationFacts[] = [
 const factsOf = (isContact: boolean, blocked: boolean): RelationFacts =>
   FACTS[(isContact ? 1 : 0) + (blocked ? 2 : 0)] ?? NO_RELATION;
 
-const pairKey = (viewerId: UserId, ownerId: UserId) => `${viewerId}${ownerId}`;
+const pairKeyOf = (viewerId: UserId, ownerId: UserId) => `${viewerId}${ownerId}`;
+
+/** A viewer's known pairs, by owner; one cache entry per viewer, weighed by its pairs. */
+type ViewerFacts = Map<UserId, RelationFacts>;
 
 /**
  * What the visibility rules need beside the profiles, kept beside the profile cache and with its
  * rules (docs/cache.md): each owner's privacy settings, and for each (viewer, owner) pair a reader
- * asked about, whether the viewer is the owner's contact and whether the owner blocks them. Kept
+ * asked about, whether the viewer is the owner's contact and whether the owner blocks them, kept
+ * by viewer (a batch looks its viewer up once, then each owner in a plain Map). Kept
  * coherent by the profile feed (settings and graph changes of every instance, in commit order per
  * owner); it serves only while the feed is live, empties on its loss and return, and a read that
  * raced a change does not store what it found.
@@ -66,7 +70,11 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
     ...(options.clock === undefined ? {} : { perf: options.clock, ttlResolution: 0 }),
   };
   const settings = new LRUCache<UserId, PrivacySettings>({ max: options.maxEntries, ...lru });
-  const facts = new LRUCache<string, RelationFacts>({ max: options.maxEntries, ...lru });
+  const facts = new LRUCache<UserId, ViewerFacts>({
+    maxSize: options.maxEntries,
+    sizeCalculation: (known) => Math.max(1, known.size),
+    ...lru,
+  });
 
   const mark = (key: string) => {
     change += 1;
@@ -94,16 +102,17 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
   };
 
   const applyRelation = (relation: RelationChange) => {
-    const key = pairKey(relation.otherUserId, relation.ownerId);
-    mark(key);
-    const known = facts.peek(key);
+    mark(pairKeyOf(relation.otherUserId, relation.ownerId));
+    const known = facts.peek(relation.otherUserId)?.get(relation.ownerId);
     if (known === undefined) return;
-    facts.set(
-      key,
-      relation.kind === "contact"
-        ? factsOf(relation.present, known.blocked)
-        : factsOf(known.isContact, relation.present),
-    );
+    facts
+      .peek(relation.otherUserId)
+      ?.set(
+        relation.ownerId,
+        relation.kind === "contact"
+          ? factsOf(relation.present, known.blocked)
+          : factsOf(known.isContact, relation.present),
+      );
   };
 
   const listener: ProfileFeedListener = {
@@ -113,7 +122,7 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
       // The account's contacts and blocks went with it, announced by this event alone.
       settings.delete(userId);
       mark(userId);
-      for (const key of [...facts.keys()]) if (key.startsWith(userId)) facts.delete(key);
+      facts.delete(userId);
       mark(`viewer:${userId}`);
     },
     privacyChanged(changed) {
@@ -145,9 +154,10 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
     lookUp(ownerIds: readonly UserId[], viewerId: UserId | undefined) {
       const found = new Map<UserId, OwnerVisibility>();
       const missing: UserId[] = [];
+      const known = viewerId === undefined ? undefined : facts.get(viewerId);
       for (const ownerId of ownerIds) {
         const owned = settings.get(ownerId);
-        const pair = viewerId === undefined ? NO_RELATION : facts.get(pairKey(viewerId, ownerId));
+        const pair = viewerId === undefined ? NO_RELATION : known?.get(ownerId);
         if (owned === undefined || pair === undefined) missing.push(ownerId);
         else if (owned.version > 1 || pair !== NO_RELATION) {
           found.set(ownerId, { settings: owned, facts: pair });
@@ -170,6 +180,11 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
       if (ticket === undefined || !serving || ticket.generation !== generation) return;
       if (ticket.change < forgotten) return;
       const viewerGone = viewerId !== undefined && changedSince(`viewer:${viewerId}`, ticket);
+      const known =
+        viewerId === undefined || viewerGone
+          ? undefined
+          : (facts.peek(viewerId) ?? new Map<UserId, RelationFacts>());
+      const before = known?.size;
       for (const ownerId of ownerIds) {
         const found = read.get(ownerId);
         if (!changedSince(ownerId, ticket)) {
@@ -177,16 +192,19 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
           const stored = found?.settings ?? defaultPrivacySettings(ownerId);
           if (known === undefined || known.version <= stored.version) settings.set(ownerId, stored);
         }
-        if (viewerId === undefined || viewerGone) continue;
-        const key = pairKey(viewerId, ownerId);
-        if (changedSince(key, ticket)) continue;
+        if (viewerId === undefined || known === undefined) continue;
+        if (changedSince(pairKeyOf(viewerId, ownerId), ticket)) continue;
         const pair = found?.facts ?? NO_RELATION;
-        facts.set(key, factsOf(pair.isContact, pair.blocked));
+        known.set(ownerId, factsOf(pair.isContact, pair.blocked));
+      }
+      // Set again when it grew, so that the cache weighs the viewer's pairs anew.
+      if (viewerId !== undefined && known !== undefined && known.size !== before) {
+        facts.set(viewerId, known);
       }
     },
 
     stats() {
-      return { settings: settings.size, pairs: facts.size, serving };
+      return { settings: settings.size, pairs: facts.calculatedSize, serving };
     },
   };
 }

@@ -42,10 +42,7 @@ export function storedProfileEntry(profile: ProfileView): Uint8Array | undefined
   const stored = encodedEntries.get(profile);
   if (stored !== undefined || !isWithheld(profile)) return stored;
   // A view of a profile that has an encoding (a cached one) is encoded once, and kept with it.
-  const source = sourceOf(profile);
-  return source !== undefined && encodedEntries.has(source)
-    ? encodedProfileEntry(profile)
-    : undefined;
+  return encodedEntries.has(sourceOf(profile)) ? encodedProfileEntry(profile) : undefined;
 }
 
 /**

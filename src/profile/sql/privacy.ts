@@ -1,4 +1,5 @@
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
+import { statementRunnerOf } from "../../db/named-statements.js";
 import type { Database } from "../../db/schema.js";
 import type { PrivacySettingsRow } from "../../db/tables/privacy-settings.js";
 import type { OwnerVisibility, PrivacyChange, PrivacyStore } from "../store.js";
@@ -9,18 +10,40 @@ import {
   NO_RELATION,
   type PrivacySettings,
 } from "../visibility.js";
+import { coalesced } from "./coalesced-lookups.js";
 
 // All SQL for the privacy_settings table, and the graph facts the visibility rules read; the
 // PrivacyStore on top of it. The optional `signal` as in repository.ts.
 
 /** The privacy store on this database. */
 export function createPrivacyStore(db: Kysely<Database>): PrivacyStore {
+  // The visibility reads of one turn go in one statement, as profile reads do.
+  const lookUp = coalesced(
+    (keys, signal) => findVisibilityRows(db, keys, signal),
+    (row) => visibilityKey(row.id as UserId, (row.viewer ?? undefined) as UserId | undefined),
+  );
   return {
     findSettings: (userId, signal) => findPrivacySettings(db, userId, signal),
     applySettings: (change, signal) => applyPrivacyChange(db, change, signal),
-    visibility: (ownerIds, viewerId, signal) => findVisibility(db, ownerIds, viewerId, signal),
+    async visibility(ownerIds, viewerId, signal) {
+      const found = new Map<UserId, OwnerVisibility>();
+      if (ownerIds.length === 0) return found;
+      const rows = await lookUp(
+        ownerIds.map((ownerId) => visibilityKey(ownerId, viewerId)),
+        signal,
+      );
+      for (const ownerId of ownerIds) {
+        const row = rows.get(visibilityKey(ownerId, viewerId));
+        if (row !== undefined) found.set(ownerId, visibilityFromRow(row));
+      }
+      return found;
+    },
   };
 }
+
+/** One owner for one viewer (none: a stranger to all), as one key of a coalesced lookup. */
+const visibilityKey = (ownerId: UserId, viewerId: UserId | undefined) =>
+  `${ownerId}${viewerId ?? ""}`;
 
 const settingsColumns = [
   "user_id",
@@ -152,64 +175,69 @@ export async function applyPrivacyChange(
   return row === undefined ? undefined : settingsFromRow(row);
 }
 
+interface VisibilityRow {
+  id: string;
+  viewer: string | null;
+  avatar_audience: string | null;
+  bio_audience: string | null;
+  version: number | null;
+  is_contact: boolean;
+  blocked: boolean;
+}
+
 /**
- * The settings of those of `ownerIds` that have a row, and how each stands to `viewerId`, in one
- * query with two array-free parameters besides the ids: two primary-key probes per owner. Owners
- * with the defaults and no relation are left out (most are), which keeps the answer small.
+ * For each key (an owner, and the viewer after it: visibilityKey), the owner's settings if they
+ * have a row, whether the viewer is in the owner's contacts and whether the owner blocks them, in
+ * one statement with two array parameters: three primary-key probes per key. Keys with the
+ * defaults and no relation are left out (most are), which keeps the answer small.
  *
  * ```sql
- * SELECT o.id, s.avatar_audience, s.bio_audience, s.version,
- *   EXISTS (SELECT 1 FROM contacts WHERE user_id = o.id AND contact_user_id = $2) AS is_contact,
- *   EXISTS (SELECT 1 FROM blocks WHERE user_id = o.id AND blocked_user_id = $2) AS blocked
- * FROM unnest($1::uuid[]) AS o(id) LEFT JOIN privacy_settings s ON s.user_id = o.id
- * WHERE s.user_id IS NOT NULL OR is_contact OR blocked
+ * SELECT o.id, o.viewer, s.avatar_audience, s.bio_audience, s.version,
+ *   c.user_id IS NOT NULL AS is_contact, b.user_id IS NOT NULL AS blocked
+ * FROM unnest($1::uuid[], $2::uuid[]) AS o(id, viewer)
+ * LEFT JOIN privacy_settings s ON s.user_id = o.id
+ * LEFT JOIN contacts c ON c.user_id = o.id AND c.contact_user_id = o.viewer
+ * LEFT JOIN blocks b ON b.user_id = o.id AND b.blocked_user_id = o.viewer
+ * WHERE s.user_id IS NOT NULL OR c.user_id IS NOT NULL OR b.user_id IS NOT NULL
  * ```
  */
-export async function findVisibility(
+export async function findVisibilityRows(
   db: Kysely<Database>,
-  ownerIds: readonly UserId[],
-  viewerId: UserId | undefined,
+  keys: readonly string[],
   signal?: AbortSignal,
-): Promise<ReadonlyMap<UserId, OwnerVisibility>> {
-  const found = new Map<UserId, OwnerVisibility>();
-  if (ownerIds.length === 0) return found;
-  const viewer = viewerId ?? null;
-  const { rows } = await sql<{
-    id: string;
-    avatar_audience: string | null;
-    bio_audience: string | null;
-    version: number | null;
-    is_contact: boolean;
-    blocked: boolean;
-  }>`
-    SELECT id, avatar_audience, bio_audience, version, is_contact, blocked FROM (
-      SELECT o.id, s.avatar_audience, s.bio_audience, s.version,
-        EXISTS (SELECT 1 FROM contacts c
-          WHERE c.user_id = o.id AND c.contact_user_id = ${viewer}::uuid) AS is_contact,
-        EXISTS (SELECT 1 FROM blocks b
-          WHERE b.user_id = o.id AND b.blocked_user_id = ${viewer}::uuid) AS blocked
-      FROM unnest(${sql.val(ownerIds)}::uuid[]) AS o(id)
-      LEFT JOIN privacy_settings s ON s.user_id = o.id
-    ) r
-    WHERE version IS NOT NULL OR is_contact OR blocked
-  `.execute(db, { signal });
-  for (const row of rows) {
-    const userId = row.id as UserId;
-    found.set(userId, {
-      settings:
-        row.version === null
-          ? defaultPrivacySettings(userId)
-          : settingsFromRow({
-              user_id: row.id,
-              avatar_audience: row.avatar_audience ?? "everyone",
-              bio_audience: row.bio_audience ?? "everyone",
-              version: row.version,
-            }),
-      facts:
-        row.is_contact || row.blocked
-          ? { isContact: row.is_contact, blocked: row.blocked }
-          : NO_RELATION,
-    });
-  }
-  return found;
+): Promise<VisibilityRow[]> {
+  const owners = keys.map((key) => key.slice(0, 36));
+  const viewers = keys.map((key) => (key.length > 36 ? key.slice(36) : null));
+  const run = statementRunnerOf(db);
+  if (run !== undefined) return run<VisibilityRow>(VISIBILITY_SQL, [owners, viewers], signal);
+  const query = CompiledQuery.raw(VISIBILITY_SQL, [owners, viewers]);
+  return (await db.executeQuery<VisibilityRow>(query, { signal })).rows;
+}
+
+const VISIBILITY_SQL = `
+  SELECT o.id::text AS id, o.viewer::text AS viewer, s.avatar_audience, s.bio_audience, s.version,
+    c.user_id IS NOT NULL AS is_contact, b.user_id IS NOT NULL AS blocked
+  FROM unnest($1::uuid[], $2::uuid[]) AS o(id, viewer)
+  LEFT JOIN privacy_settings s ON s.user_id = o.id
+  LEFT JOIN contacts c ON c.user_id = o.id AND c.contact_user_id = o.viewer
+  LEFT JOIN blocks b ON b.user_id = o.id AND b.blocked_user_id = o.viewer
+  WHERE s.user_id IS NOT NULL OR c.user_id IS NOT NULL OR b.user_id IS NOT NULL`;
+
+function visibilityFromRow(row: VisibilityRow): OwnerVisibility {
+  const userId = row.id as UserId;
+  return {
+    settings:
+      row.version === null
+        ? defaultPrivacySettings(userId)
+        : settingsFromRow({
+            user_id: row.id,
+            avatar_audience: row.avatar_audience ?? "everyone",
+            bio_audience: row.bio_audience ?? "everyone",
+            version: row.version,
+          }),
+    facts:
+      row.is_contact || row.blocked
+        ? { isContact: row.is_contact, blocked: row.blocked }
+        : NO_RELATION,
+  };
 }
