@@ -1,5 +1,5 @@
 // npm run bench:privacy: what "who sees what" costs BatchGetProfiles (issue 20, "Benchmarks"), in
-// one run on one machine: the production build on PostgreSQL with NATS, cache warm, the same
+// one run on one machine: the production build on PostgreSQL with a NATS of its own, cache warm, the same
 // batch of 100 with and without `viewer_user_id` (a viewer who is a contact of some of the 100
 // and blocked by some, owners with mixed audiences); then the cache off with the viewer against
 // the obvious server (bench/obvious-server.ts), which applies no rule at all. h2load drives each
@@ -12,6 +12,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { BatchGetProfilesRequestSchema } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../src/auth/token-signer.js";
+import { startNatsServer } from "../tests/support/nats.js";
 import { grpcMessage } from "./load.js";
 
 const run = promisify(execFile);
@@ -25,7 +26,6 @@ const settings = {
   connections: 4,
   streamsPerConnection: 4,
   databaseUrl: env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
-  natsUrl: env.BENCH_NATS_URL ?? env.TEST_NATS_URL ?? "nats://127.0.0.1:4222",
 };
 const secret = randomBytes(32).toString("hex");
 const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -119,6 +119,9 @@ async function main(): Promise<void> {
   await psql(admin, `CREATE DATABASE ${database}`);
   const databaseUrl = new URL(settings.databaseUrl);
   databaseUrl.pathname = `/${database}`;
+  // A broker of the run's own: the instances' durable consumer must take no registration meant
+  // for anything else on a shared one.
+  const broker = await startNatsServer();
   const port = 19_400 + Math.floor(Math.random() * 400);
   const warmOrigin = `http://127.0.0.1:${port}`;
   const offOrigin = `http://127.0.0.1:${port + 1}`;
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
         HOST: "127.0.0.1",
         DATABASE_URL: databaseUrl.toString(),
         JWT_SECRET: secret,
-        NATS_URL: settings.natsUrl,
+        NATS_URL: broker.url,
         LOG_LEVEL: "warn",
         PROFILE_CACHE_ENABLED: String(cache),
       });
@@ -261,6 +264,7 @@ async function main(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await psql(admin, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+    await broker.dispose();
   }
 }
 

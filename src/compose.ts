@@ -244,8 +244,12 @@ function privacyStoreOf(
   database: DatabaseHandle,
   profileFeed: ProfileFeedEnds,
 ): PrivacyStore {
-  const store = announcingPrivacyStore(createPrivacyStore(database.db), profileFeed.source);
-  if (!config.profileCache.enabled) return store;
+  const cached = config.profileCache.enabled;
+  const store = announcingPrivacyStore(
+    createPrivacyStore(database.db, { completeFacts: cached }),
+    profileFeed.source,
+  );
+  if (!cached) return store;
   const cache = createVisibilityCache({
     maxEntries: VISIBILITY_CACHE_ENTRIES,
     ttlMs: config.profileCache.ttlMs,

@@ -20,7 +20,7 @@ import { createTestDatabase, type TestDatabase } from "./support/databases.js";
 import { type PrivateNats, startNatsServer, storedEvents, until } from "./support/nats.js";
 import { untilServing } from "./support/profile-cache.js";
 import { graphClient } from "./support/social-graph.js";
-import { startTestServer, type TestServer } from "./support/test-server.js";
+import { defaultTestConfig, startTestServer, type TestServer } from "./support/test-server.js";
 
 type ProfileClient = Client<typeof ProfileApi>;
 type Relation =
@@ -69,7 +69,8 @@ let off: TestServer;
 async function instance(cache: boolean): Promise<TestServer> {
   const server = await startTestServer(
     database.handle,
-    {},
+    // The owners here write far more often than a person would; quotas are not what this tests.
+    { quotas: { ...defaultTestConfig.quotas, user: { perSecond: 1e6, burst: 1e7 } } },
     {
       logger,
       events: { natsUrl: broker.url, createStreams: true, outboxPollIntervalMs: 100 },

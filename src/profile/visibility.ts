@@ -137,8 +137,17 @@ export function isWithheld(view: ProfileView): view is WithheldProfile {
   return "hiddenFields" in view;
 }
 
-/** The views of one profile object, by hidden set: made once per version (the cache keeps them). */
+/**
+ * The withheld views of the profile objects that live on (the cache's): each made once per
+ * version and hidden set. Others' views are made afresh: remembering them would cost more than
+ * making them (a WeakMap entry per profile of a read that the garbage collector must then clear).
+ */
 const withheldViews = new WeakMap<Profile, WithheldProfile[]>();
+
+/** Says that `profile` lives on (the read cache holds it): its withheld views are kept with it. */
+export function keepViewsOf(profile: Profile): void {
+  if (!withheldViews.has(profile)) withheldViews.set(profile, []);
+}
 /** The profile object a withheld view was made from. */
 export function sourceOf(view: WithheldProfile): Profile {
   return view[SOURCE];
@@ -147,7 +156,7 @@ export function sourceOf(view: WithheldProfile): Profile {
 /** `profile` with `hidden` withheld (the profile itself when nothing is). */
 export function withhold(profile: Profile, hidden: readonly HideableField[]): ProfileView {
   if (hidden.length === 0) return profile;
-  let views = withheldViews.get(profile);
+  const views = withheldViews.get(profile);
   const known =
     views?.find((view) => view.hiddenFields === hidden) ??
     views?.find((view) => view.hiddenFields.join() === hidden.join());
@@ -167,11 +176,7 @@ export function withhold(profile: Profile, hidden: readonly HideableField[]): Pr
     sourceVersion: profile.version,
     [SOURCE]: profile,
   };
-  if (views === undefined) {
-    views = [];
-    withheldViews.set(profile, views);
-  }
-  views.push(view);
+  views?.push(view);
   return view;
 }
 

@@ -9,6 +9,7 @@ import {
   defaultPrivacySettings,
   hiddenFieldsFor,
   isWithheld,
+  keepViewsOf,
   NO_RELATION,
   type RelationFacts,
   TRUSTED_VIEWER,
@@ -123,10 +124,15 @@ describe("a withheld view", () => {
     expect("updatedAt" in before).toBe(false);
   });
 
-  it("is made once per profile object and hidden set", () => {
+  it("is made once per profile object and hidden set when the profile lives on (the cache's)", () => {
     const hidden = settings("nobody", "everyone");
-    expect(viewFor(aliceProfile, bobViewer, hidden, NO_RELATION)).toBe(
-      viewFor(aliceProfile, bobViewer, hidden, NO_RELATION),
+    const read = { ...aliceProfile };
+    expect(viewFor(read, bobViewer, hidden, NO_RELATION)).not.toBe(
+      viewFor(read, bobViewer, hidden, NO_RELATION),
+    );
+    keepViewsOf(read);
+    expect(viewFor(read, bobViewer, hidden, NO_RELATION)).toBe(
+      viewFor(read, bobViewer, hidden, NO_RELATION),
     );
   });
 });
