@@ -125,8 +125,7 @@ export interface WithheldProfile {
   readonly etag: string;
   /** Never empty. */
   readonly hiddenFields: readonly HideableField[];
-  /** The version of the profile it was made from: for ordering on the server, never shown. */
-  readonly sourceVersion: number;
+  /** The profile it was made from (never shown). */
   readonly [SOURCE]: Profile;
 }
 
@@ -148,6 +147,7 @@ const withheldViews = new WeakMap<Profile, WithheldProfile[]>();
 export function keepViewsOf(profile: Profile): void {
   if (!withheldViews.has(profile)) withheldViews.set(profile, []);
 }
+
 /** The profile object a withheld view was made from. */
 export function sourceOf(view: WithheldProfile): Profile {
   return view[SOURCE];
@@ -173,7 +173,6 @@ export function withhold(profile: Profile, hidden: readonly HideableField[]): Pr
     ...shown,
     etag: viewTagOf(shown, hidden),
     hiddenFields: hidden,
-    sourceVersion: profile.version,
     [SOURCE]: profile,
   };
   views?.push(view);

@@ -8,6 +8,7 @@ import {
   NO_RELATION,
   type PrivacySettings,
   type ProfileView,
+  type RelationFacts,
   seesEverything,
   TRUSTED_VIEWER,
   type Viewer,
@@ -111,7 +112,7 @@ interface ViewerSide {
   /** The latest accepted state as stored (what is projected). */
   latest: ProfileState | undefined;
   settings: PrivacySettings;
-  facts: OwnerVisibility["facts"];
+  facts: RelationFacts;
   /** The feed told of the settings or the relation since `open`: the snapshot's read is older. */
   settingsHeard: boolean;
   factsHeard: boolean;

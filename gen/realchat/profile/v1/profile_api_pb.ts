@@ -435,8 +435,9 @@ export type WatchProfilesResponse = Message<"realchat.profile.v1.WatchProfilesRe
   /**
    * The profile's version: 1 when created, +1 per effective change (the number in its etag); for
    * `deleted`, the final version; 0 for `missing`. It only grows within a stream: for a view that
-   * withholds a field, and after a change of what the viewer may see, it is one more than the
-   * stream's previous message about the user.
+   * withholds a field it is one more than the stream's previous message about the user (so it
+   * tells nothing of hidden changes); a whole profile keeps its own version unless that would not
+   * grow the stream's, and is then one more too.
    *
    * @generated from field: int64 version = 2;
    */
