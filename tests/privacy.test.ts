@@ -664,3 +664,40 @@ describe("privacy settings", () => {
     ]);
   });
 });
+
+describe("another instance's caches", () => {
+  it("follow settings and graph changes made elsewhere, through their events", async () => {
+    const other = await instance(true);
+    try {
+      await untilServing(other.service.metrics, 1);
+      const owner = await newUser("Elsewhere");
+      const viewer = await newUser("Reader");
+      await profiles(warm, owner.token).updateProfile({
+        userId: owner.id,
+        bio: "seen or not",
+        avatarUrl: "https://cdn.example/elsewhere.png",
+      });
+      const reader = profiles(other, viewer.token);
+      const hiddenOnOther = async () =>
+        (await reader.batchGetProfiles({ userIds: [owner.id] })).profiles[0]?.hiddenFields ?? [];
+      const becomes = (expected: string[]) =>
+        until(async () => text(await hiddenOnOther()) === text(expected), 5000);
+      // Read once, so that the other instance holds this viewer's facts and the owner's settings.
+      await becomes([]);
+      const graph = graphClient(warm.baseUrl, owner.token);
+
+      await graph.blockUser({ userId: owner.id, otherUserId: viewer.id });
+      await becomes(["avatar_url", "bio"]);
+      await graph.unblockUser({ userId: owner.id, otherUserId: viewer.id });
+      await becomes([]);
+      await choose(owner, Audience.EVERYONE, Audience.CONTACTS);
+      await becomes(["bio"]);
+      await graph.addContact({ userId: owner.id, otherUserId: viewer.id });
+      await becomes([]);
+      await graph.removeContact({ userId: owner.id, otherUserId: viewer.id });
+      await becomes(["bio"]);
+    } finally {
+      await other.close();
+    }
+  });
+});
