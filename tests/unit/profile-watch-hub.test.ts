@@ -12,7 +12,11 @@ import {
 } from "../../src/profile/live/watch.js";
 import { etagOf, type Profile } from "../../src/profile/profile.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
-import { defaultPrivacySettings, type Viewer } from "../../src/profile/visibility.js";
+import {
+  type Audience,
+  defaultPrivacySettings,
+  type Viewer,
+} from "../../src/profile/visibility.js";
 
 /** A feed the test drives: it says whether it is live and calls its listeners when told. */
 function fakeFeed() {
@@ -44,7 +48,8 @@ function fakeFeed() {
         listener.relationChanged?.({ ownerId, otherUserId, kind: "contact", present });
       }
     },
-    hideBio: (ownerId: UserId, version: number, audience: "contacts" | "nobody" = "nobody") => {
+    /** The owner's bio audience becomes `audience`, at `version` of their settings. */
+    hideBio: (ownerId: UserId, version: number, audience: Audience = "nobody") => {
       const settings = { ...defaultPrivacySettings(ownerId), bioAudience: audience, version };
       for (const listener of listeners) listener.privacyChanged?.(settings);
     },
@@ -402,7 +407,8 @@ describe("profile watch hub, per viewer", () => {
     const renamed = await watch.next(AbortSignal.timeout(5000));
     expect(summary(renamed).version).toBe(2);
     expect(bioOf(renamed)).toBe("hidden");
-    hideBio(owner, 1, "everyone" as "nobody");
+    // A settings event older than the snapshot's settings changes nothing.
+    hideBio(owner, 1, "everyone");
     expect(await nothingPending(watch)).toBe(true);
   });
 
