@@ -7,6 +7,7 @@ import { migrateToLatest, pendingMigrations } from "./db/migrate.js";
 import { type DatabaseHandle, openDatabase } from "./db/open.js";
 import { type Events, startEvents } from "./events/events.js";
 import { outboxBacklog } from "./events/outbox/outbox-repository.js";
+import { announcingSocialGraphStore } from "./graph/announcing-store.js";
 import { createPageTokens } from "./graph/page-token.js";
 import { createSocialGraphService, type SocialGraphService } from "./graph/service.js";
 import { DEFAULT_SOCIAL_GRAPH_LIMITS } from "./graph/social-graph.js";
@@ -14,15 +15,18 @@ import { createSocialGraphStore } from "./graph/sql/repository.js";
 import { createLogger } from "./ops/logger.js";
 import { createMetrics, type Metrics } from "./ops/metrics.js";
 import { type Readiness, startReadiness } from "./ops/readiness.js";
-import { announcingProfileStore } from "./profile/live/announcing-store.js";
+import { announcingPrivacyStore, announcingProfileStore } from "./profile/live/announcing-store.js";
 import { createProfileCache, type ProfileCache } from "./profile/live/cache.js";
 import { cachedProfileStore } from "./profile/live/cached-store.js";
 import type { ProfileFeed } from "./profile/live/feed.js";
 import { createProfileFeed, type ProfileFeedEnds } from "./profile/live/feed.js";
+import { cachedPrivacyStore, createVisibilityCache } from "./profile/live/visibility-cache.js";
 import { createWatchHub } from "./profile/live/watch.js";
 import { cachedProfileWeight } from "./profile/rpc/wire.js";
 import { createProfileService, type ProfileService } from "./profile/service.js";
+import { createPrivacyStore } from "./profile/sql/privacy.js";
 import { createProfileStore } from "./profile/sql/repository.js";
+import type { PrivacyStore } from "./profile/store.js";
 import { createRequestHandler, type HandlerDependencies } from "./transport/handler.js";
 import { createRoutes, type Routes } from "./transport/routes.js";
 import { createRpcOptions } from "./transport/rpc-options.js";
@@ -126,9 +130,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     const profiles = createProfileService(
       cache === undefined ? announcingStore : cachedProfileStore(announcingStore, cache),
       { allowHttpAvatarUrls: config.allowHttpAvatarUrls },
+      privacyStoreOf(config, database, profileFeed),
     );
     const socialGraph = createSocialGraphService({
-      store: createSocialGraphStore(db),
+      store: announcingSocialGraphStore(createSocialGraphStore(db), profileFeed.source),
       profiles,
       pageTokens: createPageTokens(PAGE_TOKEN_KEY),
       limits: DEFAULT_SOCIAL_GRAPH_LIMITS,
@@ -243,6 +248,37 @@ function startProfileCache(
   });
   profileFeed.feed.subscribe(cache.listener);
   return cache;
+}
+
+/**
+ * Most owners' settings, and most (viewer, owner) pairs' relations, the visibility cache keeps
+ * beside the profile cache (docs/cache.md, "Bounds").
+ */
+const VISIBILITY_CACHE_ENTRIES = 200_000;
+
+/**
+ * The privacy settings and relation facts the visibility rules read: announced to the feed on
+ * every change, and behind the visibility cache when the profile cache is on (it follows the same
+ * feed, under the same rules).
+ */
+function privacyStoreOf(
+  config: Config,
+  database: DatabaseHandle,
+  profileFeed: ProfileFeedEnds,
+): PrivacyStore {
+  const cached = config.profileCache.enabled;
+  const store = announcingPrivacyStore(
+    createPrivacyStore(database.db, { completeFacts: cached }),
+    profileFeed.source,
+  );
+  if (!cached) return store;
+  const cache = createVisibilityCache({
+    maxEntries: VISIBILITY_CACHE_ENTRIES,
+    ttlMs: config.profileCache.ttlMs,
+    serving: profileFeed.feed.live(),
+  });
+  profileFeed.feed.subscribe(cache.listener);
+  return cachedPrivacyStore(store, cache);
 }
 
 /** JWT_SECRET, or in embedded development mode the generated one (with a loud warning). */

@@ -237,3 +237,38 @@ describe("live profiles in the browser", () => {
     await Promise.all([first.close(), second.close()]);
   });
 });
+
+describe("who sees what in the browser", () => {
+  it("lets the owner choose audiences, and shows another user hidden fields as hidden, live", async () => {
+    const owner = crypto.randomUUID();
+    const ownerPage = await openExample(allowed.origin, { userId: owner, transport: "connect" });
+    await ownerPage.fill("#my-bio", "Only for some");
+    await saveName(ownerPage, "Private");
+    await waitForText(ownerPage, "#privacy-etag", "etag v1");
+    const viewer = await openExample(allowed.origin, {
+      userId: crypto.randomUUID(),
+      transport: "grpc-web",
+      watch: [owner],
+    });
+    await viewer.click("#show");
+    const bio = `#profiles li[data-user-id="${owner}"] .bio`;
+    await waitForText(viewer, bio, "Only for some");
+    await waitForText(viewer, "#live-status", /^live over/);
+
+    await ownerPage.selectOption("#bio-audience", "nobody");
+    await ownerPage.click("#save-privacy");
+    await waitForText(ownerPage, "#privacy-status", "saved");
+    expect(await ownerPage.textContent("#privacy-etag")).toBe("etag v2");
+    await waitForText(viewer, bio, "bio hidden", 1000);
+    expect(await viewer.getAttribute(bio, "class")).toContain("hidden");
+    // The owner still sees their own bio.
+    await ownerPage.click("#show");
+    await waitForText(ownerPage, bio, "Only for some");
+
+    await ownerPage.selectOption("#bio-audience", "everyone");
+    await ownerPage.click("#save-privacy");
+    await waitForText(viewer, bio, "Only for some", 1000);
+    await viewer.screenshot({ path: await browserArtifact("example-privacy.png"), fullPage: true });
+    await Promise.all([ownerPage.close(), viewer.close()]);
+  });
+});

@@ -14,7 +14,9 @@ import { createSocialGraphService } from "../src/graph/service.js";
 import { DEFAULT_SOCIAL_GRAPH_LIMITS } from "../src/graph/social-graph.js";
 import { createSocialGraphStore } from "../src/graph/sql/repository.js";
 import { createProfileService } from "../src/profile/service.js";
+import { createPrivacyStore } from "../src/profile/sql/privacy.js";
 import { createProfileStore } from "../src/profile/sql/repository.js";
+import type { UserId } from "../src/profile/user-id.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 import { createProfiles } from "./support/social-graph.js";
 
@@ -43,7 +45,11 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
   const db = () => fixture.database.db;
   const counter = queryCounter();
   const services = () => {
-    const profiles = createProfileService(createProfileStore(db()), { allowHttpAvatarUrls: false });
+    const profiles = createProfileService(
+      createProfileStore(db()),
+      { allowHttpAvatarUrls: false },
+      createPrivacyStore(db()),
+    );
     const graph = createSocialGraphService({
       store: createSocialGraphStore(db().withPlugin(counter.plugin)),
       profiles,
@@ -53,6 +59,54 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
     return { profiles, graph };
   };
   const pair = (userId: string, otherUserId: string) => ({ caller: admin, userId, otherUserId });
+
+  it("projects listed profiles for their owner's view from settings and facts read here", async () => {
+    for (const complete of [true, false]) {
+      const privacy = createPrivacyStore(db(), { completeFacts: complete });
+      const profiles = createProfileService(
+        createProfileStore(db()),
+        { allowHttpAvatarUrls: false },
+        privacy,
+      );
+      const [owner = "", quiet = "", friendly = "", wary = ""] = await createProfiles(db(), 4);
+      await sql`UPDATE profiles SET bio = 'visible?', avatar_url = 'https://cdn.example/a.png'
+        WHERE user_id = any(${[quiet, friendly, wary]}::uuid[])`.execute(db());
+      await privacy.applySettings({ userId: quiet as UserId, bioAudience: "nobody" });
+      await privacy.applySettings({ userId: friendly as UserId, avatarAudience: "contacts" });
+      await privacy.applySettings({ userId: wary as UserId, avatarAudience: "contacts" });
+      const graph = createSocialGraphService({
+        store: createSocialGraphStore(db()),
+        profiles,
+        pageTokens: createPageTokens("test key"),
+        limits: DEFAULT_SOCIAL_GRAPH_LIMITS,
+      });
+      for (const other of [quiet, friendly, wary]) {
+        await graph.addContact({ ...pair(owner, other), nickname: "", isFavorite: false });
+      }
+      await graph.addContact({ ...pair(friendly, owner), nickname: "", isFavorite: false });
+      const asOwner = { caller: { subject: owner, scopes: new Set<string>() }, userId: owner };
+
+      const page = await graph.listContacts({
+        ...asOwner,
+        pageSize: 0,
+        pageToken: "",
+        viewerUserId: "",
+      });
+
+      const hidden = new Map<string, readonly string[]>(
+        page.items.map((contact) => [
+          contact.contactUserId,
+          contact.profile !== undefined && "hiddenFields" in contact.profile
+            ? contact.profile.hiddenFields
+            : [],
+        ]),
+      );
+      expect({ complete, hidden: [quiet, friendly, wary].map((id) => hidden.get(id)) }).toEqual({
+        complete,
+        hidden: [["bio"], [], ["avatar_url"]],
+      });
+    }
+  });
 
   it("answers GetRelationships for 1000 ids with one query, in request order", async () => {
     const { graph } = services();
@@ -84,7 +138,13 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
     await graph.addContact({ ...pair(a, c), nickname: "", isFavorite: false });
 
     await graph.blockUser({ ...pair(b, a), reason: "" });
-    const page = await graph.listContacts({ caller: admin, userId: a, pageSize: 0, pageToken: "" });
+    const page = await graph.listContacts({
+      caller: admin,
+      userId: a,
+      pageSize: 0,
+      pageToken: "",
+      viewerUserId: "",
+    });
 
     expect(page.items.map((contact) => [contact.contactUserId, contact.profile?.userId])).toEqual([
       [c, c],

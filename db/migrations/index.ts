@@ -4,6 +4,7 @@ import * as createOutbox from "./20261124T0100_create_outbox.js";
 import * as visibleDisplayNames from "./20261201T0000_visible_display_names.js";
 import * as socialGraph from "./20261210T0000_social_graph.js";
 import * as outboxTraceparent from "./20261220T0000_outbox_traceparent.js";
+import * as privacySettings from "./20261220T0100_privacy_settings.js";
 
 /**
  * Every migration, by name. The names are the file names without extension, as Kysely's
@@ -17,4 +18,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   "20261201T0000_visible_display_names": visibleDisplayNames,
   "20261210T0000_social_graph": socialGraph,
   "20261220T0000_outbox_traceparent": outboxTraceparent,
+  "20261220T0100_privacy_settings": privacySettings,
 };

@@ -9,6 +9,8 @@ import {
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import {
+  Audience,
+  type PrivacySettings,
   type Profile,
   ProfileApi,
   type WatchProfilesResponse,
@@ -29,6 +31,12 @@ const ui = {
   connectionStatus: element("connection-status"),
   myName: element<HTMLInputElement>("my-name"),
   myBio: element<HTMLTextAreaElement>("my-bio"),
+  myAvatar: element<HTMLInputElement>("my-avatar"),
+  avatarAudience: element<HTMLSelectElement>("avatar-audience"),
+  bioAudience: element<HTMLSelectElement>("bio-audience"),
+  savePrivacy: element<HTMLButtonElement>("save-privacy"),
+  privacyStatus: element("privacy-status"),
+  privacyEtag: element("privacy-etag"),
   myEtag: element("my-etag"),
   save: element<HTMLButtonElement>("save"),
   reload: element<HTMLButtonElement>("reload"),
@@ -109,15 +117,70 @@ ui.getToken.addEventListener("click", async () => {
 function showMine(profile: Profile | undefined): void {
   ui.myName.value = profile?.displayName ?? "";
   ui.myBio.value = profile?.bio ?? "";
+  ui.myAvatar.value = profile?.avatarUrl ?? "";
   myEtag = profile?.etag ?? "";
   ui.myEtag.textContent = profile === undefined ? "(not created yet)" : `etag ${profile.etag}`;
   editing = false;
 }
 
+/** The audiences as the page's selects name them. */
+const audienceNames = new Map([
+  [Audience.EVERYONE, "everyone"],
+  [Audience.CONTACTS, "contacts"],
+  [Audience.NOBODY, "nobody"],
+]);
+const audienceOf = (name: string) =>
+  [...audienceNames].find(([, known]) => known === name)?.[0] ?? Audience.EVERYONE;
+for (const select of [ui.avatarAudience, ui.bioAudience]) {
+  for (const [value, label] of [
+    ["everyone", "Everyone"],
+    ["contacts", "My contacts"],
+    ["nobody", "Nobody"],
+  ]) {
+    select.append(new Option(label, value));
+  }
+}
+/** The etag of the audiences shown: sent with Save audiences. */
+let privacyEtag = "";
+
+function showPrivacy(settings: PrivacySettings): void {
+  ui.avatarAudience.value = audienceNames.get(settings.avatarAudience) ?? "everyone";
+  ui.bioAudience.value = audienceNames.get(settings.bioAudience) ?? "everyone";
+  privacyEtag = settings.etag;
+  ui.privacyEtag.textContent = `etag ${settings.etag}`;
+}
+
+async function loadPrivacy(): Promise<void> {
+  try {
+    showPrivacy(await api().getPrivacySettings({ userId: myUserId() }));
+    say(ui.privacyStatus, "loaded");
+  } catch (error) {
+    say(ui.privacyStatus, describe(error), ConnectError.from(error).code !== Code.NotFound);
+  }
+}
+
+ui.savePrivacy.addEventListener("click", async () => {
+  try {
+    showPrivacy(
+      await api().updatePrivacySettings({
+        userId: myUserId(),
+        avatarAudience: audienceOf(ui.avatarAudience.value),
+        bioAudience: audienceOf(ui.bioAudience.value),
+        etag: privacyEtag,
+      }),
+    );
+    say(ui.privacyStatus, "saved");
+  } catch (error) {
+    const conflict = ConnectError.from(error).code === Code.Aborted;
+    say(ui.privacyStatus, conflict ? "Changed elsewhere: reload." : describe(error), true);
+  }
+});
+
 async function loadMine(): Promise<void> {
   try {
     showMine(await api().getProfile({ userId: myUserId() }));
     say(ui.myStatus, "loaded");
+    await loadPrivacy();
   } catch (error) {
     if (ConnectError.from(error).code !== Code.NotFound)
       return say(ui.myStatus, describe(error), true);
@@ -139,11 +202,13 @@ ui.save.addEventListener("click", async () => {
     const saved = await api().updateProfile({
       userId: myUserId(),
       displayName: ui.myName.value,
+      avatarUrl: ui.myAvatar.value.trim(),
       bio: ui.myBio.value,
       etag: myEtag,
     });
     showMine(saved);
     say(ui.myStatus, "saved");
+    await loadPrivacy();
   } catch (error) {
     if (ConnectError.from(error).code === Code.Aborted) {
       say(ui.myStatus, "Changed elsewhere: reload, then apply your edit again.", true);
@@ -159,7 +224,7 @@ function entryOf(userId: string): HTMLLIElement {
   if (existing !== null) return existing;
   const entry = document.createElement("li");
   entry.dataset.userId = userId;
-  for (const part of ["name", "bio", "meta"]) {
+  for (const part of ["name", "avatar", "bio", "meta"]) {
     const child = document.createElement("div");
     child.className = part;
     entry.append(child);
@@ -179,7 +244,14 @@ function render(
   entry.classList.toggle("missing", profile === undefined);
   part("name").textContent =
     profile === undefined ? "(no profile)" : profile.displayName || "(no name yet)";
-  part("bio").textContent = profile?.bio ?? "";
+  // A field the owner withholds from you is shown as hidden, not as empty.
+  const shown = (name: "avatar" | "bio", field: string, value: string, label: string) => {
+    const hidden = profile?.hiddenFields.includes(field) === true;
+    part(name).textContent = hidden ? `${label} hidden` : value;
+    part(name).classList.toggle("hidden", hidden);
+  };
+  shown("avatar", "avatar_url", profile?.avatarUrl ?? "", "avatar");
+  shown("bio", "bio", profile?.bio ?? "", "bio");
   part("meta").textContent = `${userId} · version ${version}`;
   entry.dataset.version = version;
   if (!live) return;
@@ -215,8 +287,14 @@ async function showAndWatch(): Promise<void> {
   ui.profiles.replaceChildren();
   try {
     const batch = await api().batchGetProfiles({ userIds });
+    // A view that withholds a field has a tag of its own, no version.
     for (const profile of batch.profiles)
-      render(profile.userId, profile, profile.etag.slice(1), false);
+      render(
+        profile.userId,
+        profile,
+        /^v\d+$/.test(profile.etag) ? profile.etag.slice(1) : "–",
+        false,
+      );
     for (const userId of batch.missingUserIds) render(userId, undefined, "0", false);
   } catch (error) {
     say(ui.liveStatus, describe(error), true);

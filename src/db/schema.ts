@@ -1,6 +1,7 @@
 import type { BlocksTable } from "./tables/blocks.js";
 import type { ContactsTable } from "./tables/contacts.js";
 import type { OutboxTable } from "./tables/outbox.js";
+import type { PrivacySettingsTable } from "./tables/privacy-settings.js";
 import type { DeletedProfilesTable, ProfilesTable } from "./tables/profiles.js";
 
 /** Every table Kysely knows about, one file each in tables/. */
@@ -10,4 +11,5 @@ export interface Database {
   contacts: ContactsTable;
   blocks: BlocksTable;
   deleted_profiles: DeletedProfilesTable;
+  privacy_settings: PrivacySettingsTable;
 }

@@ -1,13 +1,16 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { ProfileFeedListener } from "../profile/live/feed.js";
+import type { ProfileFeedListener, RelationChange } from "../profile/live/feed.js";
 import { profileFromMessage } from "../profile/rpc/message.js";
 import type { UserId } from "../profile/user-id.js";
-import { decodeProfileEvent } from "./outbox/profile-events.js";
+import { decodeProfileEvent, privacySettingsFromEvent } from "./outbox/profile-events.js";
+import { decodeSocialGraphEvent, type SocialGraphEvent } from "./outbox/social-graph-events.js";
 
-/** Every profile event of every instance: `profile.{created,updated,deleted}.<id>`. */
+/** Every profile event of every instance: `profile.{created,updated,deleted,privacy}.<id>`. */
 const PROFILE_EVENTS = "profile.>";
+/** Every contact and block added or removed, by any instance: what the visibility rules read. */
+const SOCIAL_EVENTS = "social.>";
 
 export interface ProfileEventSubscription {
   /** Unsubscribes; the feed is then no longer live. */
@@ -24,12 +27,13 @@ export interface ProfileEventSubscriptionOptions {
 }
 
 /**
- * The instance's one subscription to the profile events, a plain NATS subscription (not a
- * JetStream consumer): the feed only needs what happens while it listens, since a gap is
- * answered by dropping everything cached, not by replay. The feed is live once the server has
- * the subscription (a flush round trip after subscribing), lost at every disconnect, and live
- * again after the reconnect's flush. Messages are handled in the subscription's callback as they
- * arrive, so nothing queues here.
+ * The instance's subscriptions to the profile and social graph events, plain NATS subscriptions
+ * (not JetStream consumers) on one connection: the feed only needs what happens while it listens,
+ * since a gap is answered by dropping everything cached, not by replay. The feed is live once the
+ * server has both (a flush round trip after subscribing), lost at every disconnect, and live
+ * again after the reconnect's flush. Messages are handled in the subscriptions' callbacks as they
+ * arrive, in the order one connection receives them (the outbox publishes an owner's graph and
+ * profile events in commit order), so nothing queues here.
  */
 export function startProfileEventSubscription(
   options: ProfileEventSubscriptionOptions,
@@ -54,8 +58,22 @@ export function startProfileEventSubscription(
     }
     if (event.$typeName === "realchat.profile.v1.ProfileDeleted") {
       feed.removed(event.userId as UserId, Number(event.version));
+    } else if (event.$typeName === "realchat.profile.v1.PrivacySettingsChanged") {
+      feed.privacyChanged?.(privacySettingsFromEvent(event));
     } else if (event.profile !== undefined) {
       feed.changed(profileFromMessage(event.profile, Number(event.version)));
+    }
+  };
+
+  const onGraphEvent = (message: Msg) => {
+    const type = message.headers?.get("Realchat-Event-Type") ?? "";
+    const contentType = message.headers?.get("Content-Type") ?? "";
+    try {
+      feed.relationChanged?.(
+        relationChangeOf(decodeSocialGraphEvent(type, contentType, message.data)),
+      );
+    } catch (error) {
+      logger.warn({ err: error, subject: message.subject }, "ignored an undecodable graph event");
     }
   };
 
@@ -82,24 +100,44 @@ export function startProfileEventSubscription(
     }
   };
 
-  const subscription: Subscription = connection.subscribe(PROFILE_EVENTS, {
-    callback: (error, message) => {
-      if (error === null) return onEvent(message);
-      logger.error({ err: error }, "profile feed: subscription failed");
-      feed.lost();
-    },
-  });
-  void subscription.closed.then(() => {
-    if (!stopped) feed.lost();
-  });
+  const subscribe = (subject: string, handle: (message: Msg) => void): Subscription => {
+    const subscription = connection.subscribe(subject, {
+      callback: (error, message) => {
+        if (error === null) return handle(message);
+        logger.error({ err: error, subject }, "profile feed: subscription failed");
+        feed.lost();
+      },
+    });
+    void subscription.closed.then(() => {
+      if (!stopped) feed.lost();
+    });
+    return subscription;
+  };
+  const subscriptions = [
+    subscribe(PROFILE_EVENTS, onEvent),
+    subscribe(SOCIAL_EVENTS, onGraphEvent),
+  ];
   void watchStatus();
   void goLive();
 
   return {
     stop() {
       stopped = true;
-      subscription.unsubscribe();
+      for (const subscription of subscriptions) subscription.unsubscribe();
       feed.lost();
     },
+  };
+}
+
+/** The edge a graph event adds or removes. */
+function relationChangeOf(event: SocialGraphEvent): RelationChange {
+  const contact = "contactUserId" in event;
+  return {
+    ownerId: event.userId as UserId,
+    otherUserId: (contact ? event.contactUserId : event.blockedUserId) as UserId,
+    kind: contact ? "contact" : "block",
+    present:
+      event.$typeName === "realchat.profile.v1.ContactAdded" ||
+      event.$typeName === "realchat.profile.v1.UserBlocked",
   };
 }

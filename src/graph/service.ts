@@ -1,8 +1,8 @@
 import { type Caller, PROFILE_ADMIN_SCOPE, SOCIAL_READ_SCOPE } from "../auth/caller.js";
 import { ProfileNotFound } from "../profile/errors.js";
-import type { Profile } from "../profile/profile.js";
 import { mayChangeProfile, type ProfileService } from "../profile/service.js";
 import { parseUserId, requireUserId, type UserId, uniqueUserIds } from "../profile/user-id.js";
+import { type ProfileView, viewerOf } from "../profile/visibility.js";
 import {
   BlockedBetweenUsers,
   BlockLimitReached,
@@ -50,9 +50,14 @@ export interface PageRequest extends GraphCall {
   readonly pageToken: string;
 }
 
-/** A contact with its profile (undefined when the contact has none). */
+export interface ContactsRequest extends PageRequest {
+  /** Whose view of the contacts' profiles (ListContactsRequest.viewer_user_id); "" for none. */
+  readonly viewerUserId: string;
+}
+
+/** A contact with its profile as the viewer sees it (undefined when the contact has none). */
 export interface ListedContact extends Contact {
-  readonly profile: Profile | undefined;
+  readonly profile: ProfileView | undefined;
 }
 
 export interface Page<T> {
@@ -67,8 +72,8 @@ export interface RelationshipsQuery extends GraphCall {
 
 export interface SocialGraphDependencies {
   readonly store: SocialGraphStore;
-  /** Contacts' profiles come through the same batch path (and cache) as BatchGetProfiles. */
-  readonly profiles: Pick<ProfileService, "batchGetProfiles">;
+  /** Contacts' profiles come through the same batch path (and caches) as BatchGetProfiles. */
+  readonly profiles: Pick<ProfileService, "batchGetProfileViews">;
   readonly pageTokens: PageTokens;
   readonly limits: SocialGraphLimits;
 }
@@ -76,20 +81,11 @@ export interface SocialGraphDependencies {
 export type SocialGraphService = ReturnType<typeof createSocialGraphService>;
 
 /**
-<<<<<<< HEAD
- * The social graph use cases (docs/social-graph.md). Inputs are raw client values;
- * refusals are InvalidArgumentError, PermissionDeniedError, NotFoundError,
- * FailedPreconditionError or LimitReachedError. Every change that involves two users runs in one
- * transaction that first locks both users' profile rows in ascending id order, so an AddContact
- * and a BlockUser between the same two users are serialized: whichever commits second sees the
- * other's row, and no contact survives a block.
-=======
  * The social graph use cases (docs/social-graph.md). Inputs are raw client values, checked
  * by graph/rules.ts; refusals are those of graph/errors.ts, InvalidUserId and ProfileNotFound.
  * Every change that involves two users runs in one transaction that first locks both users'
  * profile rows in ascending id order, so an AddContact and a BlockUser between the same two users
  * are serialized: whichever commits second sees the other's row, and no contact survives a block.
->>>>>>> i18-errors
  */
 export function createSocialGraphService({
   store,
@@ -186,7 +182,9 @@ export function createSocialGraphService({
       return store.transaction((tx) => tx.deleteContact(userId, otherUserId), command.signal);
     },
 
-    async listContacts(request: PageRequest): Promise<Page<ListedContact>> {
+    /** A page of contacts, each with its profile as the viewer sees it (the owner, for a user). */
+    async listContacts(request: ContactsRequest): Promise<Page<ListedContact>> {
+      const viewer = viewerOf(request.caller, request.viewerUserId);
       const page = await pageOf(
         request,
         "contacts",
@@ -195,7 +193,9 @@ export function createSocialGraphService({
       );
       const ids = page.items.map((contact) => contact.contactUserId);
       const found =
-        ids.length === 0 ? [] : (await profiles.batchGetProfiles(ids, request.signal)).profiles;
+        ids.length === 0
+          ? []
+          : (await profiles.batchGetProfileViews(ids, viewer, request.signal)).views;
       const byId = new Map(found.map((profile) => [profile.userId, profile]));
       return {
         items: page.items.map((contact) => ({

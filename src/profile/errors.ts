@@ -44,3 +44,32 @@ export class AdminScopeRequired extends Error {
     super("a profile may be deleted only with the admin scope");
   }
 }
+
+/** A user token that names a viewer other than itself: only service tokens read for others. */
+export class ViewerNotAllowed extends Error {
+  override readonly name = "ViewerNotAllowed";
+  constructor() {
+    super("only a service token may read for another viewer");
+  }
+}
+
+/** Privacy settings asked for, or changed, by someone other than their user, without the admin scope. */
+export class NotSettingsOwner extends Error {
+  override readonly name = "NotSettingsOwner";
+  constructor() {
+    super("privacy settings are only for their own user");
+  }
+}
+
+/** An UpdatePrivacySettings with an audience that is none of the three. */
+export class InvalidPrivacyChange extends FieldRulesBroken {
+  override readonly name = "InvalidPrivacyChange";
+}
+
+/** The etag sent with a settings change does not name the stored settings; nothing was changed. */
+export class PrivacyEtagMismatch extends Error {
+  override readonly name = "PrivacyEtagMismatch";
+  constructor(readonly userId: UserId) {
+    super(`etag does not match the stored privacy settings of user ${userId}`);
+  }
+}

@@ -2,13 +2,16 @@ import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import {
   AdminScopeRequired,
   EtagMismatch,
+  InvalidPrivacyChange,
   InvalidProfileChange,
   NotProfileOwner,
+  NotSettingsOwner,
+  PrivacyEtagMismatch,
   ProfileNotFound,
 } from "./errors.js";
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./rules.js";
-import type { ProfileStore } from "./store.js";
+import type { OwnerVisibility, PrivacyStore, ProfileStore } from "./store.js";
 import {
   malformedUserId,
   parseUserId,
@@ -16,6 +19,15 @@ import {
   type UserId,
   uniqueUserIds,
 } from "./user-id.js";
+import {
+  type Audience,
+  defaultPrivacySettings,
+  NO_RELATION,
+  type PrivacySettings,
+  type ProfileView,
+  type Viewer,
+  viewFor,
+} from "./visibility.js";
 
 export interface BatchResult {
   /** Found profiles, in the order of each id's first occurrence in the request. */
@@ -36,6 +48,27 @@ export interface UpdateCommand {
   readonly signal?: AbortSignal;
 }
 
+/** BatchResult as one viewer sees it. */
+export interface ViewBatch {
+  readonly views: ProfileView[];
+  readonly missingUserIds: UserId[];
+}
+
+export interface PrivacyQuery {
+  /** Only the owner, or a caller with the admin scope. */
+  readonly caller: Caller;
+  readonly userId: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface PrivacyCommand extends PrivacyQuery {
+  /** Absent: unchanged. A raw value: an audience, or anything else (refused). */
+  readonly avatarAudience?: Audience | "invalid";
+  readonly bioAudience?: Audience | "invalid";
+  /** Apply only if the stored settings have this etag. */
+  readonly etag?: string;
+}
+
 export interface DeleteCommand {
   /** Who asks: only a caller with the admin scope may delete a profile. */
   readonly caller: Caller;
@@ -51,30 +84,133 @@ export type ProfileService = ReturnType<typeof createProfileService>;
  * the store, which skips queries not yet sent once it aborts; the call then rejects with the
  * signal's reason.
  */
-export function createProfileService(store: ProfileStore, rules: FieldRuleOptions) {
+export function createProfileService(
+  store: ProfileStore,
+  rules: FieldRuleOptions,
+  privacy: PrivacyStore,
+) {
+  /** Each owner's settings and relation to a user viewer, in one store call. */
+  const visibilityOf = async (
+    ownerIds: readonly UserId[],
+    viewer: Viewer,
+    signal?: AbortSignal,
+  ): Promise<ReadonlyMap<UserId, OwnerVisibility>> => {
+    if (viewer.kind === "trusted") return new Map();
+    const others = ownerIds.filter((ownerId) => ownerId !== viewer.userId);
+    return others.length === 0 ? new Map() : privacy.visibility(others, viewer.userId, signal);
+  };
+
+  /** What `viewer` sees of each profile, given what visibilityOf found of their owners. */
+  const viewsOf = (
+    profiles: readonly Profile[],
+    viewer: Viewer,
+    known: ReadonlyMap<UserId, OwnerVisibility>,
+  ): ProfileView[] =>
+    profiles.map((profile) => {
+      const visibility = known.get(profile.userId);
+      return viewFor(
+        profile,
+        viewer,
+        visibility?.settings ?? DEFAULT_AUDIENCES,
+        visibility?.facts ?? NO_RELATION,
+      );
+    });
+
+  const batchOf = async (
+    userIds: readonly UserId[],
+    signal?: AbortSignal,
+  ): Promise<BatchResult> => {
+    const stored = userIds.length === 0 ? [] : await store.findMany(userIds, signal);
+    const found = new Map(stored.map((profile) => [profile.userId, profile]));
+    const profiles: Profile[] = [];
+    const missingUserIds: UserId[] = [];
+    for (const userId of userIds) {
+      const profile = found.get(userId);
+      if (profile === undefined) missingUserIds.push(userId);
+      else profiles.push(profile);
+    }
+    return { profiles, missingUserIds };
+  };
+
   return {
+    visibilityOf,
+
+    async batchGetProfiles(rawUserIds: readonly string[], signal?: AbortSignal) {
+      return batchOf(uniqueUserIds(rawUserIds, "user_ids"), signal);
+    },
+
+    /** GetProfile for `viewer`: the profile as they may see it. */
+    async getProfileView(
+      rawUserId: string,
+      viewer: Viewer,
+      signal?: AbortSignal,
+    ): Promise<ProfileView> {
+      const userId = requireUserId(rawUserId);
+      // Read side by side: the facts of an owner without a profile are never used.
+      const [profile, known] = await Promise.all([
+        store.find(userId, signal),
+        visibilityOf([userId], viewer, signal),
+      ]);
+      if (profile === undefined) throw new ProfileNotFound(userId);
+      return viewsOf([profile], viewer, known)[0] ?? profile;
+    },
+
+    /** BatchGetProfiles for `viewer`: the settings and relations in one store call. */
+    async batchGetProfileViews(
+      rawUserIds: readonly string[],
+      viewer: Viewer,
+      signal?: AbortSignal,
+    ): Promise<ViewBatch> {
+      const userIds = uniqueUserIds(rawUserIds, "user_ids");
+      const [{ profiles, missingUserIds }, known] = await Promise.all([
+        batchOf(userIds, signal),
+        visibilityOf(userIds, viewer, signal),
+      ]);
+      return { views: viewsOf(profiles, viewer, known), missingUserIds };
+    },
+
+    async getPrivacySettings(query: PrivacyQuery): Promise<PrivacySettings> {
+      const userId = ownerOf(query);
+      const settings = await privacy.findSettings(userId, query.signal);
+      if (settings === undefined) throw new ProfileNotFound(userId);
+      return settings;
+    },
+
+    /** A partial update of the audiences, with the etag rules of updateProfile. */
+    async updatePrivacySettings(command: PrivacyCommand): Promise<PrivacySettings> {
+      const userId = ownerOf(command);
+      const violations = [
+        ...audienceViolation("avatar_audience", command.avatarAudience),
+        ...audienceViolation("bio_audience", command.bioAudience),
+      ];
+      if (violations.length > 0) throw new InvalidPrivacyChange(violations);
+      const etag = command.etag;
+      const expectedVersion = etag === undefined ? undefined : versionOfEtag(etag);
+      if (etag !== undefined && expectedVersion === undefined) throw stalePrivacyEtag(userId);
+      const avatarAudience = command.avatarAudience as Audience | undefined;
+      const bioAudience = command.bioAudience as Audience | undefined;
+      const changed =
+        avatarAudience === undefined && bioAudience === undefined
+          ? undefined
+          : await privacy.applySettings(
+              { userId, avatarAudience, bioAudience, expectedVersion },
+              command.signal,
+            );
+      if (changed !== undefined) return changed;
+      // Nothing was written: the values are these already, the etag is stale, or no profile.
+      const current = await privacy.findSettings(userId, command.signal);
+      if (current === undefined) throw new ProfileNotFound(userId);
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw stalePrivacyEtag(userId);
+      }
+      return current;
+    },
+
     async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);
       const profile = await store.find(userId, signal);
       if (profile === undefined) throw new ProfileNotFound(userId);
       return profile;
-    },
-
-    async batchGetProfiles(
-      rawUserIds: readonly string[],
-      signal?: AbortSignal,
-    ): Promise<BatchResult> {
-      const userIds = uniqueUserIds(rawUserIds, "user_ids");
-      const stored = userIds.length === 0 ? [] : await store.findMany(userIds, signal);
-      const found = new Map(stored.map((profile) => [profile.userId, profile]));
-      const profiles: Profile[] = [];
-      const missingUserIds: UserId[] = [];
-      for (const userId of userIds) {
-        const profile = found.get(userId);
-        if (profile === undefined) missingUserIds.push(userId);
-        else profiles.push(profile);
-      }
-      return { profiles, missingUserIds };
     },
 
     /**
@@ -159,4 +295,30 @@ export function createProfileService(store: ProfileStore, rules: FieldRuleOption
 /** The user themself, or a caller with the admin scope. */
 export function mayChangeProfile(caller: Caller, userId: UserId): boolean {
   return parseUserId(caller.subject) === userId || caller.scopes.has(PROFILE_ADMIN_SCOPE);
+}
+
+/** The owner of the settings a call is about, once the caller may manage them. */
+function ownerOf(query: PrivacyQuery): UserId {
+  const userId = requireUserId(query.userId);
+  if (!mayChangeProfile(query.caller, userId)) {
+    throw new NotSettingsOwner();
+  }
+  return userId;
+}
+
+const DEFAULT_AUDIENCES = defaultPrivacySettings("" as UserId);
+
+function audienceViolation(field: string, audience: Audience | "invalid" | undefined) {
+  if (audience !== "invalid") return [];
+  return [
+    {
+      field,
+      description: "must be AUDIENCE_EVERYONE, AUDIENCE_CONTACTS or AUDIENCE_NOBODY",
+      reason: "INVALID_AUDIENCE",
+    },
+  ];
+}
+
+function stalePrivacyEtag(userId: UserId): PrivacyEtagMismatch {
+  return new PrivacyEtagMismatch(userId);
 }

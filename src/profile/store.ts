@@ -1,6 +1,7 @@
 import type { Profile } from "./profile.js";
 import type { ProfileFields } from "./rules.js";
 import type { UserId } from "./user-id.js";
+import type { Audience, PrivacySettings, RelationFacts } from "./visibility.js";
 
 /** A change for the store to apply. */
 export interface ProfileChange {
@@ -44,4 +45,43 @@ export interface ProfileStore {
    * final version (the one ProfileDeleted announces), or `undefined` when there was no profile.
    */
   delete(userId: UserId, signal?: AbortSignal): Promise<number | undefined>;
+}
+
+/** A change of a user's audiences for the store to apply; absent ones stay. */
+export interface PrivacyChange {
+  readonly userId: UserId;
+  readonly avatarAudience?: Audience;
+  readonly bioAudience?: Audience;
+  /** Apply only if the stored settings are at this version (1: never changed). */
+  readonly expectedVersion?: number;
+}
+
+/** What the rules need to know of one owner for one viewer. */
+export interface OwnerVisibility {
+  readonly settings: PrivacySettings;
+  readonly facts: RelationFacts;
+}
+
+/**
+ * Where privacy settings are kept, and the graph facts the rules read: the profile service owns
+ * this port, profile/sql/privacy.ts implements it. `signal` as for ProfileStore.
+ */
+export interface PrivacyStore {
+  /** The settings of `userId` (the defaults when never changed), or undefined without a profile. */
+  findSettings(userId: UserId, signal?: AbortSignal): Promise<PrivacySettings | undefined>;
+  /**
+   * Applies a change atomically and returns the new settings, or undefined when nothing was
+   * written: the audiences are already these, the version is not `expectedVersion`, or there is no
+   * profile.
+   */
+  applySettings(change: PrivacyChange, signal?: AbortSignal): Promise<PrivacySettings | undefined>;
+  /**
+   * Each owner's settings and how each stands to `viewerId` (undefined: a viewer who is nobody's
+   * contact), in one query; an owner missing from the answer has the defaults and no relation.
+   */
+  visibility(
+    ownerIds: readonly UserId[],
+    viewerId: UserId | undefined,
+    signal?: AbortSignal,
+  ): Promise<ReadonlyMap<UserId, OwnerVisibility>>;
 }

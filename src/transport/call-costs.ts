@@ -21,7 +21,8 @@ function priced<M extends DescMethod>(
  *   checking them is done before they collapse);
  * - WatchProfiles: the number of ids sent, like BatchGetProfiles (its snapshot reads them all;
  *   the changes pushed after it are not charged);
- * - UpdateProfile: `updateCost` (a write, its event and its fan-out cost far more than a read);
+ * - UpdateProfile and UpdatePrivacySettings: `updateCost` (a write, its event and its fan-out cost
+ *   far more than a read);
  * - anything else, and an empty batch: 1, so that floods of empty calls are bounded too.
  */
 export function createCallCosts(quotas: Pick<QuotaConfig, "updateCost">): CallCost {
@@ -29,6 +30,7 @@ export function createCallCosts(quotas: Pick<QuotaConfig, "updateCost">): CallCo
     priced(ProfileApi.method.batchGetProfiles, (request) => Math.max(1, request.userIds.length)),
     priced(ProfileApi.method.watchProfiles, (request) => Math.max(1, request.userIds.length)),
     priced(ProfileApi.method.updateProfile, () => quotas.updateCost),
+    priced(ProfileApi.method.updatePrivacySettings, () => quotas.updateCost),
   ]);
   return (method, message) => prices.get(method)?.(message) ?? 1;
 }

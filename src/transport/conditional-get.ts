@@ -11,14 +11,16 @@ import type { RequestHandler } from "./server.js";
 export const CONNECT_GET_CACHE_CONTROL = "private, no-cache";
 
 /**
- * The entity tag of an answer made of these profiles. The request (its URL) fixes which ids were
- * asked for, so the found profiles' ids and versions fix the answer. Weak (`W/`): the same
- * answer may be sent gzip-compressed or not, in bytes that differ.
+ * The entity tag of an answer made of these profiles, as its viewer sees them. The request (its
+ * URL and token) fixes which ids were asked for and by whom, so the found profiles' ids and etags
+ * fix the answer: a whole profile's etag names its version, a withheld view's is a digest of what
+ * it shows, so a change of a hidden field changes neither the answer nor its tag. Weak (`W/`): the
+ * same answer may be sent gzip-compressed or not, in bytes that differ.
  */
 export function entityTagOf(
-  profiles: readonly { readonly userId: string; readonly version: number }[],
+  profiles: readonly { readonly userId: string; readonly etag: string }[],
 ): string {
-  const versions = profiles.map((profile) => `${profile.userId}@${profile.version}`).join(",");
+  const versions = profiles.map((profile) => `${profile.userId}@${profile.etag}`).join(",");
   const digest = createHash("sha256").update(versions).digest("base64url").slice(0, 22);
   return `W/"${digest}"`;
 }

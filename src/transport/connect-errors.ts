@@ -14,10 +14,14 @@ import {
 import {
   AdminScopeRequired,
   EtagMismatch,
+  InvalidPrivacyChange,
   InvalidProfileChange,
   InvalidUserId,
   NotProfileOwner,
+  NotSettingsOwner,
+  PrivacyEtagMismatch,
   ProfileNotFound,
+  ViewerNotAllowed,
 } from "../profile/errors.js";
 import {
   FeedLost,
@@ -70,6 +74,10 @@ const answers: readonly Answer[] = [
   answer(InvalidUserId, Code.InvalidArgument, badRequest),
   answer(InvalidProfileChange, Code.InvalidArgument, badRequest),
   answer(ProfileNotFound, Code.NotFound),
+  answer(InvalidPrivacyChange, Code.InvalidArgument, badRequest),
+  answer(PrivacyEtagMismatch, Code.Aborted),
+  answer(NotSettingsOwner, Code.PermissionDenied),
+  answer(ViewerNotAllowed, Code.PermissionDenied),
   // A concurrent change came first: the caller reads again and retries.
   answer(EtagMismatch, Code.Aborted),
   answer(NotProfileOwner, Code.PermissionDenied),

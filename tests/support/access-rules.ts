@@ -49,6 +49,8 @@ function forMethod(method: DescMethod, rule: AccessRule, reason: string): [strin
 
 const addressBook = "a user's address book is theirs alone";
 const blocks = "only the user decides whom they block";
+const privacy =
+  "who sees a user's avatar and bio is the user's choice; services with profile:admin act for them";
 
 /**
  * The access rules, keyed by a service's type name (every method of it) or by a method
@@ -95,6 +97,8 @@ export const accessRules: ReadonlyMap<string, Access> = new Map<string, Access>(
     "deleting a profile erases the account's trace (contacts, blocks, the id for good): an " +
       "operation of RealChat's Auth and support tools, not of the user",
   ),
+  forMethod(ProfileApi.method.getPrivacySettings, "owner", privacy),
+  forMethod(ProfileApi.method.updatePrivacySettings, "owner", privacy),
   forMethod(SocialGraphApi.method.addContact, "owner", addressBook),
   forMethod(SocialGraphApi.method.updateContact, "owner", addressBook),
   forMethod(SocialGraphApi.method.removeContact, "owner", addressBook),

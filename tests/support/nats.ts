@@ -9,6 +9,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Profile } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type {
+  PrivacySettingsChanged,
   ProfileCreated,
   ProfileDeleted,
   ProfileUpdated,
@@ -113,7 +114,7 @@ export interface ReceivedEvent {
   readonly msgId: string;
   /** The W3C `traceparent` header, when the event carries the trace of the call behind it. */
   readonly traceparent: string | undefined;
-  readonly event: ProfileCreated | ProfileUpdated | ProfileDeleted;
+  readonly event: ProfileCreated | ProfileUpdated | ProfileDeleted | PrivacySettingsChanged;
 }
 
 /** The profile a received ProfileCreated or ProfileUpdated carries; undefined for ProfileDeleted. */

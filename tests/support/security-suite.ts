@@ -60,7 +60,8 @@ const requestOverrides: ReadonlyMap<string, (ids: ProbeIds) => Message> = new Ma
  * A valid request of `method` about `ids`, built from its input descriptor: `user_id` is
  * `ids.userId`, another `*_user_id` is `ids.otherUserId`, `user_ids` is `[ids.userId]`, another
  * `*_user_ids` is `[ids.otherUserId]`, strings with field rules get a value that passes them, and
- * everything else keeps its default ("" for etag and page_token means none). Oneofs stay unset.
+ * everything else keeps its default ("" for etag and page_token means none; "" for
+ * `viewer_user_id` means the caller reads as itself, as a user token must). Oneofs stay unset.
  */
 export function probeRequest(method: DescMethod, ids: ProbeIds): Message {
   const override = requestOverrides.get(methodKey(method));
@@ -75,7 +76,7 @@ export function probeRequest(method: DescMethod, ids: ProbeIds): Message {
       else if (field.name.endsWith("_user_ids")) list.add(ids.otherUserId);
     } else if (field.name === "user_id") {
       fields.set(field, ids.userId);
-    } else if (field.name.endsWith("_user_id")) {
+    } else if (field.name.endsWith("_user_id") && field.name !== "viewer_user_id") {
       fields.set(field, ids.otherUserId);
     } else if (field.name in validStrings) {
       fields.set(field, validStrings[field.name]);

@@ -7,6 +7,7 @@ import { cachedProfileStore } from "../../src/profile/live/cached-store.js";
 import { createProfileFeed } from "../../src/profile/live/feed.js";
 import type { Profile } from "../../src/profile/profile.js";
 import { createProfileService } from "../../src/profile/service.js";
+import { createInMemoryPrivacyStore } from "./support/in-memory-privacy-store.js";
 import { createInMemoryProfileStore } from "./support/in-memory-profile-store.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
@@ -23,7 +24,11 @@ function setUp(options: { live: boolean }) {
   hub.feed.subscribe(cache.listener);
   if (options.live) hub.source.resumed();
   const store = cachedProfileStore(announcingProfileStore(database, hub.source), cache);
-  const service = createProfileService(store, { allowHttpAvatarUrls: false });
+  const service = createProfileService(
+    store,
+    { allowHttpAvatarUrls: false },
+    createInMemoryPrivacyStore(),
+  );
   return { database, hub, cache, store, service };
 }
 

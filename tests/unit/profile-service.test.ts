@@ -6,6 +6,7 @@ import type { Profile } from "../../src/profile/profile.js";
 import type { ProfileFields } from "../../src/profile/rules.js";
 import { createProfileService } from "../../src/profile/service.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
+import { createInMemoryPrivacyStore } from "./support/in-memory-privacy-store.js";
 import {
   createInMemoryProfileStore,
   type InMemoryProfileStore,
@@ -26,7 +27,7 @@ const adminCaller: Caller = { subject: "admin-tool", scopes: new Set([PROFILE_AD
 function setUp() {
   let seconds = 0;
   const store = createInMemoryProfileStore(() => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds++)));
-  const service = createProfileService(store, rules);
+  const service = createProfileService(store, rules, createInMemoryPrivacyStore());
   /** The owner's own update of `userId`. */
   const update = (userId: string, fields: ProfileFields, etag?: string, caller?: Caller) =>
     service.updateProfile({ caller: caller ?? userCaller(userId), userId, fields, etag });

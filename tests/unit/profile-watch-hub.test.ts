@@ -18,6 +18,11 @@ import {
 } from "../../src/profile/live/watch.js";
 import { etagOf, type Profile } from "../../src/profile/profile.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
+import {
+  type Audience,
+  defaultPrivacySettings,
+  type Viewer,
+} from "../../src/profile/visibility.js";
 
 /** A feed the test drives: it says whether it is live and calls its listeners when told. */
 function fakeFeed() {
@@ -38,6 +43,21 @@ function fakeFeed() {
     },
     removed: (userId: UserId, version: number) => {
       for (const listener of listeners) listener.removed(userId, version);
+    },
+    block: (ownerId: UserId, otherUserId: UserId, present = true) => {
+      for (const listener of listeners) {
+        listener.relationChanged?.({ ownerId, otherUserId, kind: "block", present });
+      }
+    },
+    befriend: (ownerId: UserId, otherUserId: UserId, present = true) => {
+      for (const listener of listeners) {
+        listener.relationChanged?.({ ownerId, otherUserId, kind: "contact", present });
+      }
+    },
+    /** The owner's bio audience becomes `audience`, at `version` of their settings. */
+    hideBio: (ownerId: UserId, version: number, audience: Audience = "nobody") => {
+      const settings = { ...defaultPrivacySettings(ownerId), bioAudience: audience, version };
+      for (const listener of listeners) listener.privacyChanged?.(settings);
     },
     lose() {
       live = false;
@@ -94,6 +114,13 @@ function profileAt(userId: UserId, version: number, displayName = `v${version}`)
 /** An update as the test compares it: kind, user, version, snapshot flag. */
 function summary({ state, snapshot }: WatchUpdate) {
   return { kind: state.kind, userId: state.userId, version: state.version, snapshot };
+}
+
+/** What a message shows of the bio: its text, or "hidden". */
+function bioOf({ state }: WatchUpdate): string | undefined {
+  if (state.kind !== "profile") return undefined;
+  const profile = state.profile;
+  return "hiddenFields" in profile && profile.hiddenFields.includes("bio") ? "hidden" : profile.bio;
 }
 
 /** The next `count` updates, failing the test if they do not come. */
@@ -322,5 +349,112 @@ describe("profile watch hub", () => {
     controller.abort(new Error("deadline"));
 
     await expect(waiting).rejects.toThrow("deadline");
+  });
+});
+
+describe("profile watch hub, per viewer", () => {
+  const withBio = (userId: UserId, version: number) => ({
+    ...profileAt(userId, version, "Owner"),
+    createdAt: new Date(1_700_000_000_000),
+    bio: `bio ${version}`,
+  });
+  const open = (hub: ReturnType<typeof setUp>["hub"], owner: UserId, viewer: UserId) =>
+    hub.open("caller", [owner], { kind: "user", userId: viewer } satisfies Viewer);
+
+  it("sends the new view at once when the owner blocks and unblocks the watcher", async () => {
+    const { hub, changed, block } = setUp();
+    const [owner, viewer] = [newUserId(), newUserId()];
+    const watch = open(hub, owner, viewer);
+    watch.start([withBio(owner, 3)]);
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("bio 3");
+
+    block(owner, viewer);
+    const blocked = await watch.next(AbortSignal.timeout(5000));
+    expect(bioOf(blocked)).toBe("hidden");
+    expect(summary(blocked)).toEqual({
+      kind: "profile",
+      userId: owner,
+      version: 4,
+      snapshot: false,
+    });
+    changed(withBio(owner, 4));
+    changed(withBio(owner, 5));
+    expect(await nothingPending(watch)).toBe(true);
+
+    block(owner, viewer, false);
+    const unblocked = await watch.next(AbortSignal.timeout(5000));
+    expect(bioOf(unblocked)).toBe("bio 5");
+    expect(summary(unblocked).version).toBe(5);
+  });
+
+  it("never sends a change of a hidden field, and sends a visible one without its version", async () => {
+    const { hub, changed, hideBio } = setUp();
+    const [owner, viewer] = [newUserId(), newUserId()];
+    const watch = open(hub, owner, viewer);
+    watch.start(
+      [withBio(owner, 7)],
+      new Map([
+        [
+          owner,
+          {
+            settings: { ...defaultPrivacySettings(owner), bioAudience: "nobody", version: 2 },
+            facts: { isContact: false, blocked: false },
+          },
+        ],
+      ]),
+    );
+    const snapshot = await watch.next(AbortSignal.timeout(5000));
+    expect(bioOf(snapshot)).toBe("hidden");
+    expect(summary(snapshot).version).toBe(1);
+
+    changed(withBio(owner, 8));
+    expect(await nothingPending(watch)).toBe(true);
+    changed({ ...withBio(owner, 9), displayName: "renamed" });
+    const renamed = await watch.next(AbortSignal.timeout(5000));
+    expect(summary(renamed).version).toBe(2);
+    expect(bioOf(renamed)).toBe("hidden");
+    // A settings event older than the snapshot's settings changes nothing.
+    hideBio(owner, 1, "everyone");
+    expect(await nothingPending(watch)).toBe(true);
+  });
+
+  it("shows a contacts-only bio to a watcher once the owner adds them, and hides it on removal", async () => {
+    const { hub, befriend, hideBio } = setUp();
+    const [owner, viewer, other] = [newUserId(), newUserId(), newUserId()];
+    const watch = open(hub, owner, viewer);
+    watch.start([withBio(owner, 2)]);
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("bio 2");
+
+    hideBio(owner, 2, "contacts");
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("hidden");
+    befriend(owner, other);
+    expect(await nothingPending(watch)).toBe(true);
+    befriend(owner, viewer);
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("bio 2");
+    befriend(owner, viewer, false);
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("hidden");
+  });
+
+  it("lets what the feed said during the snapshot's read win over the read", async () => {
+    const { hub, block } = setUp();
+    const [owner, viewer] = [newUserId(), newUserId()];
+    const watch = open(hub, owner, viewer);
+    block(owner, viewer);
+    // The read began before the block: it found no relation.
+    watch.start([withBio(owner, 1)], new Map());
+
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("hidden");
+  });
+
+  it("shows the owner their whole profile, whatever their settings", async () => {
+    const { hub, changed, hideBio } = setUp();
+    const owner = newUserId();
+    const watch = open(hub, owner, owner);
+    watch.start([withBio(owner, 1)]);
+    await take(watch, 1);
+    hideBio(owner, 2);
+    expect(await nothingPending(watch)).toBe(true);
+    changed(withBio(owner, 2));
+    expect(bioOf(await watch.next(AbortSignal.timeout(5000)))).toBe("bio 2");
   });
 });

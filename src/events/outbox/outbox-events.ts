@@ -1,6 +1,6 @@
 import { type DescMessage, type MessageShape, toBinary, toJsonString } from "@bufbuild/protobuf";
 import type { OutboxRow } from "../../db/tables/outbox.js";
-import { profileEventFromOutboxRow } from "./profile-events.js";
+import { privacyEventFromOutboxRow, profileEventFromOutboxRow } from "./profile-events.js";
 import { socialGraphEventFromOutboxRow } from "./social-graph-events.js";
 
 /** How events are encoded on the wire (`EVENTS_ENCODING`). */
@@ -19,7 +19,7 @@ export interface OutgoingEvent {
 }
 
 /**
- * Builds the event an outbox row stands for: a profile event, or a social graph event, with the
+ * Builds the event an outbox row stands for: a profile, privacy or social graph event, with the
  * trace of the call that caused it.
  */
 export function eventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
@@ -33,6 +33,8 @@ function eventOfType(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
     case "updated":
     case "deleted":
       return profileEventFromOutboxRow(row, encoding);
+    case "privacy_changed":
+      return privacyEventFromOutboxRow(row, encoding);
     default:
       return socialGraphEventFromOutboxRow(row, encoding);
   }

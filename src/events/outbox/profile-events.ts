@@ -1,6 +1,12 @@
 import { create, fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  Audience,
+  PrivacySettingsSchema,
+} from "../../../gen/realchat/profile/v1/profile_api_pb.js";
+import {
+  type PrivacySettingsChanged,
+  PrivacySettingsChangedSchema,
   type ProfileCreated,
   ProfileCreatedSchema,
   type ProfileDeleted,
@@ -10,7 +16,10 @@ import {
 } from "../../../gen/realchat/profile/v1/profile_events_pb.js";
 import type { OutboxRow } from "../../db/tables/outbox.js";
 import { profileFromRow } from "../../db/tables/profiles.js";
+import { etagOf } from "../../profile/profile.js";
 import { toProfileMessage } from "../../profile/rpc/message.js";
+import type { UserId } from "../../profile/user-id.js";
+import type { Audience as DomainAudience, PrivacySettings } from "../../profile/visibility.js";
 import { type EventEncoding, encodeEvent, type OutgoingEvent } from "./outbox-events.js";
 
 /**
@@ -49,6 +58,55 @@ export function profileEventFromOutboxRow(row: OutboxRow, encoding: EventEncodin
     : encodeEvent(subject, ProfileUpdatedSchema, create(ProfileUpdatedSchema, fields), encoding);
 }
 
+/** The subject of a user's PrivacySettingsChanged events. */
+export const privacySubjectOf = (userId: string) => `profile.privacy.${userId}`;
+
+const audienceMessages: Record<DomainAudience, Audience> = {
+  everyone: Audience.EVERYONE,
+  contacts: Audience.CONTACTS,
+  nobody: Audience.NOBODY,
+};
+
+/** Builds the PrivacySettingsChanged a `privacy_changed` outbox row stands for. */
+export function privacyEventFromOutboxRow(row: OutboxRow, encoding: EventEncoding): OutgoingEvent {
+  const version = row.version ?? 0;
+  const audience = (stored: string | undefined) =>
+    audienceMessages[stored as DomainAudience] ?? Audience.EVERYONE;
+  const message = create(PrivacySettingsChangedSchema, {
+    eventId: row.event_id,
+    occurredAt: timestampFromDate(row.occurred_at),
+    settings: create(PrivacySettingsSchema, {
+      userId: row.user_id,
+      avatarAudience: audience(row.payload?.avatar_audience),
+      bioAudience: audience(row.payload?.bio_audience),
+      etag: etagOf(version),
+    }),
+    version: BigInt(version),
+  });
+  return encodeEvent(
+    privacySubjectOf(row.user_id),
+    PrivacySettingsChangedSchema,
+    message,
+    encoding,
+  );
+}
+
+/** The domain settings a PrivacySettingsChanged carries (events come from this service). */
+export function privacySettingsFromEvent(event: PrivacySettingsChanged): PrivacySettings {
+  const audience = (message: Audience | undefined): DomainAudience =>
+    message === Audience.CONTACTS
+      ? "contacts"
+      : message === Audience.NOBODY
+        ? "nobody"
+        : "everyone";
+  return {
+    userId: (event.settings?.userId ?? "") as UserId,
+    avatarAudience: audience(event.settings?.avatarAudience),
+    bioAudience: audience(event.settings?.bioAudience),
+    version: Number(event.version),
+  };
+}
+
 /**
  * Decodes a published profile event from its headers and payload, as a consumer would.
  *
@@ -58,10 +116,13 @@ export function decodeProfileEvent(
   type: string,
   contentType: string,
   data: Uint8Array,
-): ProfileCreated | ProfileUpdated | ProfileDeleted {
-  const schema = [ProfileCreatedSchema, ProfileUpdatedSchema, ProfileDeletedSchema].find(
-    (candidate) => candidate.typeName === type,
-  );
+): ProfileCreated | ProfileUpdated | ProfileDeleted | PrivacySettingsChanged {
+  const schema = [
+    ProfileCreatedSchema,
+    ProfileUpdatedSchema,
+    ProfileDeletedSchema,
+    PrivacySettingsChangedSchema,
+  ].find((candidate) => candidate.typeName === type);
   if (schema === undefined) throw new Error(`unknown event type ${JSON.stringify(type)}`);
   return contentType === "application/json"
     ? fromJsonString(schema, new TextDecoder().decode(data))

@@ -61,7 +61,10 @@ export function createSocialGraphApiHandlers(
     },
 
     async listContacts(request, context) {
-      const page = await service.listContacts(pageRequest(request, context));
+      const page = await service.listContacts({
+        ...pageRequest(request, context),
+        viewerUserId: request.viewerUserId,
+      });
       return listContactsAnswer(page, answersInBinary(context));
     },
 

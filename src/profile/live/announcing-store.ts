@@ -1,4 +1,4 @@
-import type { ProfileStore } from "../store.js";
+import type { PrivacyStore, ProfileStore } from "../store.js";
 import type { ProfileFeedListener } from "./feed.js";
 
 /**
@@ -28,6 +28,21 @@ export function announcingProfileStore(
       const version = await store.delete(userId, signal);
       if (version !== undefined) feed.removed(userId, version);
       return version;
+    },
+  };
+}
+
+/** The privacy store that tells the feed of every settings change it commits, as above. */
+export function announcingPrivacyStore(
+  store: PrivacyStore,
+  feed: Pick<ProfileFeedListener, "privacyChanged">,
+): PrivacyStore {
+  return {
+    ...store,
+    async applySettings(change, signal) {
+      const settings = await store.applySettings(change, signal);
+      if (settings !== undefined) feed.privacyChanged?.(settings);
+      return settings;
     },
   };
 }

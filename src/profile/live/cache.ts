@@ -1,6 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { Profile } from "../profile.js";
 import type { UserId } from "../user-id.js";
+import { keepViewsOf } from "../visibility.js";
 import type { ProfileFeedListener } from "./feed.js";
 
 export interface ProfileCacheOptions {
@@ -91,6 +92,7 @@ export function createProfileCache(options: ProfileCacheOptions) {
     const floor = floorOf(profile.userId);
     if (profile.version < floor) return;
     if (profile.version === floor && entries.has(profile.userId)) return;
+    keepViewsOf(profile);
     entries.set(profile.userId, profile);
   };
 

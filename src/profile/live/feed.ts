@@ -1,5 +1,17 @@
 import type { Profile } from "../profile.js";
 import type { UserId } from "../user-id.js";
+import type { PrivacySettings } from "../visibility.js";
+
+/** An edge of the social graph that the visibility rules read, added or removed. */
+export interface RelationChange {
+  /** The owner of the address book, or the blocker. */
+  readonly ownerId: UserId;
+  /** The contact, or the blocked user. */
+  readonly otherUserId: UserId;
+  readonly kind: "contact" | "block";
+  /** Whether the edge exists after the change. */
+  readonly present: boolean;
+}
 
 /** What a listener of the profile feed is told. */
 export interface ProfileFeedListener {
@@ -10,6 +22,13 @@ export interface ProfileFeedListener {
   changed(profile: Profile): void;
   /** A profile was deleted at this final version. */
   removed(userId: UserId, version: number): void;
+  /** A user's privacy settings changed to at least this version (compare versions). */
+  privacyChanged?(settings: PrivacySettings): void;
+  /**
+   * A contact or block was added or removed. The events of one owner arrive in commit order, so
+   * the last one heard of an edge says whether it exists.
+   */
+  relationChanged?(change: RelationChange): void;
   /** The feed was lost: changes may be missed from now until `resumed`. */
   lost(): void;
   /** The feed is live again: every change from now on arrives; what came in between did not. */
@@ -17,9 +36,10 @@ export interface ProfileFeedListener {
 }
 
 /**
- * Every change to any profile, as this instance learns of it: its sources are its own writes
- * after commit (announcing-store.ts) and the profile events of every instance (the broker
- * subscription, events/profile-event-subscription.ts). Its listeners are the read cache
+ * Every change to any profile, to its privacy settings, and to the contacts and blocks that decide
+ * who sees what, as this instance learns of it: its sources are its own writes after commit
+ * (announcing-store.ts, graph/announcing-store.ts) and the events of every instance (the broker
+ * subscriptions, events/profile-event-subscription.ts). Its listeners are the read cache
  * (cache.ts) and WatchProfiles (watch.ts); one broker subscription serves them all.
  */
 export interface ProfileFeed {
@@ -65,6 +85,12 @@ export function createProfileFeed(options: ProfileFeedOptions): ProfileFeedEnds 
       },
       removed(userId, version) {
         for (const listener of listeners) listener.removed(userId, version);
+      },
+      privacyChanged(settings) {
+        for (const listener of listeners) listener.privacyChanged?.(settings);
+      },
+      relationChanged(change) {
+        for (const listener of listeners) listener.relationChanged?.(change);
       },
       lost() {
         if (options.alwaysLive || !live) return;

@@ -1,7 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
+  Audience as AudienceMessage,
   DeleteProfileResponseSchema,
+  type PrivacySettings as PrivacySettingsMessage,
   type ProfileApi,
   type WatchProfilesResponse,
   WatchProfilesResponse_DeletedSchema,
@@ -11,8 +13,9 @@ import {
 import { callerOf } from "../../auth/caller-context.js";
 import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "../../transport/conditional-get.js";
 import type { WatchHub, WatchUpdate } from "../live/watch.js";
-import type { Profile } from "../profile.js";
+import { etagOf } from "../profile.js";
 import type { ProfileService } from "../service.js";
+import { type Audience, type PrivacySettings, type ProfileView, viewerOf } from "../visibility.js";
 import { toProfileMessage } from "./message.js";
 import { answersInBinary, batchGetProfilesAnswer } from "./wire.js";
 
@@ -23,19 +26,39 @@ export function createProfileApiHandlers(
 ): ServiceImpl<typeof ProfileApi> {
   return {
     async getProfile(request, context) {
-      const profile = await service.getProfile(request.userId, context.signal);
-      markRevalidatable(context, [profile]);
-      return toProfileMessage(profile);
+      const viewer = viewerOf(callerOf(context), request.viewerUserId);
+      const view = await service.getProfileView(request.userId, viewer, context.signal);
+      markRevalidatable(context, [view]);
+      return toProfileMessage(view);
     },
 
     async batchGetProfiles(request, context) {
-      const result = await service.batchGetProfiles(request.userIds, context.signal);
-      markRevalidatable(context, result.profiles);
-      return batchGetProfilesAnswer(
-        result.profiles,
-        result.missingUserIds,
-        answersInBinary(context),
-      );
+      const viewer = viewerOf(callerOf(context), request.viewerUserId);
+      const result = await service.batchGetProfileViews(request.userIds, viewer, context.signal);
+      markRevalidatable(context, result.views);
+      return batchGetProfilesAnswer(result.views, result.missingUserIds, answersInBinary(context));
+    },
+
+    async getPrivacySettings(request, context) {
+      const settings = await service.getPrivacySettings({
+        caller: callerOf(context),
+        userId: request.userId,
+        signal: context.signal,
+      });
+      return toPrivacySettingsMessage(settings);
+    },
+
+    async updatePrivacySettings(request, context) {
+      const settings = await service.updatePrivacySettings({
+        caller: callerOf(context),
+        userId: request.userId,
+        avatarAudience: audienceOf(request.avatarAudience),
+        bioAudience: audienceOf(request.bioAudience),
+        // proto3 has no absent string: "" means the caller sent no etag.
+        etag: request.etag === "" ? undefined : request.etag,
+        signal: context.signal,
+      });
+      return toPrivacySettingsMessage(settings);
     },
 
     async updateProfile(request, context) {
@@ -68,10 +91,15 @@ export function createProfileApiHandlers(
 
     // Watched from before the snapshot is read, so that no change falls between the two.
     async *watchProfiles(request, context) {
-      const watch = watches.open(callerOf(context).subject, request.userIds);
+      const caller = callerOf(context);
+      const viewer = viewerOf(caller, request.viewerUserId);
+      const watch = watches.open(caller.subject, request.userIds, viewer);
       try {
-        // Not kept in a variable: the generator's scope lives as long as the stream.
-        watch.start((await service.batchGetProfiles(watch.userIds, context.signal)).profiles);
+        // Not kept in variables: the generator's scope lives as long as the stream.
+        watch.start(
+          (await service.batchGetProfiles(watch.userIds, context.signal)).profiles,
+          await service.visibilityOf(watch.userIds, viewer, context.signal),
+        );
         for (;;) yield toWatchMessage(await watch.next(context.signal));
       } finally {
         watch.close();
@@ -106,8 +134,31 @@ function toWatchMessage({ state, snapshot }: WatchUpdate): WatchProfilesResponse
  * A Connect GET answer gets an entity tag from the versions it holds, and a browser revalidates
  * it before each use (`If-None-Match`, answered 304 by src/transport/conditional-get.ts).
  */
-function markRevalidatable(context: HandlerContext, profiles: readonly Profile[]): void {
+function markRevalidatable(context: HandlerContext, profiles: readonly ProfileView[]): void {
   if (context.requestMethod !== "GET") return;
   context.responseHeader.set("etag", entityTagOf(profiles));
   context.responseHeader.set("cache-control", CONNECT_GET_CACHE_CONTROL);
+}
+
+const audienceMessages: Record<Audience, AudienceMessage> = {
+  everyone: AudienceMessage.EVERYONE,
+  contacts: AudienceMessage.CONTACTS,
+  nobody: AudienceMessage.NOBODY,
+};
+
+/** A requested audience: undefined when absent, "invalid" for UNSPECIFIED or an unknown number. */
+function audienceOf(message: AudienceMessage | undefined): Audience | "invalid" | undefined {
+  if (message === undefined) return undefined;
+  const found = Object.entries(audienceMessages).find(([, value]) => value === message);
+  return found === undefined ? "invalid" : (found[0] as Audience);
+}
+
+function toPrivacySettingsMessage(settings: PrivacySettings): PrivacySettingsMessage {
+  return {
+    $typeName: "realchat.profile.v1.PrivacySettings",
+    userId: settings.userId,
+    avatarAudience: audienceMessages[settings.avatarAudience],
+    bioAudience: audienceMessages[settings.bioAudience],
+    etag: etagOf(settings.version),
+  };
 }

@@ -2,6 +2,7 @@ import { type Timestamp, timestampDate, timestampFromMs } from "@bufbuild/protob
 import type { Profile as ProfileMessage } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../profile.js";
 import type { UserId } from "../user-id.js";
+import { isWithheld, type ProfileView } from "../visibility.js";
 
 // How this service builds protobuf messages: `create(Schema, init)`, with timestamps from
 // `timestampFromDate`, for every answer and event, except on the hot read path, the profiles and
@@ -14,8 +15,9 @@ import type { UserId } from "../user-id.js";
 // `$typeName` saves nothing: Connect runs it through `create()`. The type checker requires every
 // field of a literal; tests/unit/profile-message.test.ts checks that both ways build one message.
 
-/** The protobuf form of a profile, as the API returns it and events carry it. */
-export function toProfileMessage(profile: Profile): ProfileMessage {
+/** The protobuf form of a profile, or of a viewer's view of one, as the API returns it and events carry it. */
+export function toProfileMessage(profile: ProfileView): ProfileMessage {
+  const withheld = isWithheld(profile);
   return {
     $typeName: "realchat.profile.v1.Profile",
     userId: profile.userId,
@@ -23,8 +25,10 @@ export function toProfileMessage(profile: Profile): ProfileMessage {
     avatarUrl: profile.avatarUrl,
     bio: profile.bio,
     createdAt: timestampOf(profile.createdAt),
-    updatedAt: timestampOf(profile.updatedAt),
+    // A withheld view has none: it would tell when a hidden field changed.
+    updatedAt: withheld ? undefined : timestampOf(profile.updatedAt),
     etag: profile.etag,
+    hiddenFields: withheld ? [...profile.hiddenFields] : [],
   };
 }
 

@@ -6,6 +6,7 @@ import {
   ProfileSchema,
 } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../profile.js";
+import { isWithheld, type ProfileView, sourceOf } from "../visibility.js";
 import { toProfileMessage } from "./message.js";
 
 // Batch answers on the binary protocols are assembled from each profile's stored encoding
@@ -15,11 +16,15 @@ import { toProfileMessage } from "./message.js";
 const PROFILES_FIELD = 1;
 const MISSING_USER_IDS_FIELD = 2;
 
-/** Each profile object's encoding as a length-delimited field value (its length, its bytes). */
-const encodedEntries = new WeakMap<Profile, Uint8Array>();
+/**
+ * Each profile or view object's encoding as a length-delimited field value (its length, its
+ * bytes). A withheld view of a cached profile lives as long as that profile (visibility.ts), and
+ * so does its encoding: at most one per way the profile is withheld.
+ */
+const encodedEntries = new WeakMap<ProfileView, Uint8Array>();
 
 /** A profile's protobuf encoding, length-prefixed; kept for as long as the profile object lives. */
-export function encodedProfileEntry(profile: Profile): Uint8Array {
+export function encodedProfileEntry(profile: ProfileView): Uint8Array {
   let entry = encodedEntries.get(profile);
   if (entry === undefined) {
     entry = new BinaryWriter().bytes(toBinary(ProfileSchema, toProfileMessage(profile))).finish();
@@ -33,8 +38,11 @@ export function encodedProfileEntry(profile: Profile): Uint8Array {
  * else undefined. For a profile read for one answer only, encoding it apart and copying the
  * bytes costs twice what encoding it inside the answer does.
  */
-export function storedProfileEntry(profile: Profile): Uint8Array | undefined {
-  return encodedEntries.get(profile);
+export function storedProfileEntry(profile: ProfileView): Uint8Array | undefined {
+  const stored = encodedEntries.get(profile);
+  if (stored !== undefined || !isWithheld(profile)) return stored;
+  // A view of a profile that has an encoding (a cached one) is encoded once, and kept with it.
+  return encodedEntries.has(sourceOf(profile)) ? encodedProfileEntry(profile) : undefined;
 }
 
 /**
@@ -58,7 +66,7 @@ export function cachedProfileWeight(profile: Profile): number {
  * message.
  */
 export function batchGetProfilesAnswer(
-  profiles: readonly Profile[],
+  profiles: readonly ProfileView[],
   missingUserIds: readonly string[],
   binary: boolean,
 ): BatchGetProfilesResponse {
@@ -68,15 +76,16 @@ export function batchGetProfilesAnswer(
     profiles: [],
     missingUserIds: [],
   };
-  if (!binary || !profiles.every((profile) => encodedEntries.has(profile))) {
+  const entries = binary ? storedEntries(profiles) : undefined;
+  if (entries === undefined) {
     answer.profiles = profiles.map(toProfileMessage);
     answer.missingUserIds = [...missingUserIds];
     return answer;
   }
-  const fields = profiles.map((profile) => ({
+  const fields = entries.map((data) => ({
     no: PROFILES_FIELD,
     wireType: WireType.LengthDelimited,
-    data: encodedProfileEntry(profile),
+    data,
   }));
   for (const userId of missingUserIds) {
     const data = new BinaryWriter().string(userId).finish();
@@ -84,6 +93,17 @@ export function batchGetProfilesAnswer(
   }
   answer.$unknown = fields;
   return answer;
+}
+
+/** The stored encoding of every profile, or undefined when one has none. */
+function storedEntries(profiles: readonly ProfileView[]): Uint8Array[] | undefined {
+  const entries: Uint8Array[] = [];
+  for (const profile of profiles) {
+    const entry = storedProfileEntry(profile);
+    if (entry === undefined) return undefined;
+    entries.push(entry);
+  }
+  return entries;
 }
 
 /**

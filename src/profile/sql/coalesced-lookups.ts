@@ -7,10 +7,10 @@ import { findProfiles } from "./reads.js";
 /** Most ids one coalesced statement looks up (a lookup with more gets a statement of its own). */
 const MAX_COALESCED_IDS = 500;
 
-interface PendingLookup {
-  readonly userIds: readonly UserId[];
+interface PendingLookup<Row> {
+  readonly keys: readonly string[];
   readonly signal: AbortSignal | undefined;
-  readonly resolve: (rows: ReadonlyMap<string, ProfileRow>) => void;
+  readonly resolve: (rows: ReadonlyMap<string, Row>) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -33,8 +33,23 @@ export function coalescedLookups(
   userIds: readonly UserId[],
   signal: AbortSignal | undefined,
 ) => Promise<ReadonlyMap<string, ProfileRow>> {
-  let pending: PendingLookup[] = [];
-  const send = async (lookups: readonly PendingLookup[]) => {
+  return coalesced(
+    (ids, signal) => findProfiles(db, ids as UserId[], signal),
+    (row) => row.user_id,
+  );
+}
+
+/**
+ * Lookups by string key answered together, as coalescedLookups explains: `read` gets the
+ * distinct keys of the lookups of one turn (at most MAX_COALESCED_IDS per statement) and returns
+ * rows, each of which `keyOf` names; each lookup gets every row by key, its own among them.
+ */
+export function coalesced<Row>(
+  read: (keys: string[], signal: AbortSignal) => Promise<Row[]>,
+  keyOf: (row: Row) => string,
+): (keys: readonly string[], signal: AbortSignal | undefined) => Promise<ReadonlyMap<string, Row>> {
+  let pending: PendingLookup<Row>[] = [];
+  const send = async (lookups: readonly PendingLookup<Row>[]) => {
     const everyCallEnded = new AbortController();
     let open = lookups.length;
     const onEnded = () => {
@@ -46,10 +61,10 @@ export function coalescedLookups(
       else signal?.addEventListener("abort", onEnded, { once: true });
     }
     try {
-      const ids = new Set(lookups.flatMap((lookup) => lookup.userIds));
-      const rows = await findProfiles(db, [...ids], everyCallEnded.signal);
-      const byId = new Map(rows.map((row) => [row.user_id, row]));
-      for (const lookup of lookups) lookup.resolve(byId);
+      const keys = new Set(lookups.flatMap((lookup) => lookup.keys));
+      const rows = await read([...keys], everyCallEnded.signal);
+      const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+      for (const lookup of lookups) lookup.resolve(byKey);
     } catch (error) {
       // Not sent because every call ended: each learns it as its own call's end.
       const unsent = everyCallEnded.signal.aborted;
@@ -59,25 +74,25 @@ export function coalescedLookups(
     }
   };
   const flush = () => {
-    let statement: PendingLookup[] = [];
-    let ids = 0;
+    let statement: PendingLookup<Row>[] = [];
+    let count = 0;
     for (const lookup of pending) {
-      if (ids > 0 && ids + lookup.userIds.length > MAX_COALESCED_IDS) {
+      if (count > 0 && count + lookup.keys.length > MAX_COALESCED_IDS) {
         void send(statement);
         statement = [];
-        ids = 0;
+        count = 0;
       }
       statement.push(lookup);
-      ids += lookup.userIds.length;
+      count += lookup.keys.length;
     }
     pending = [];
     if (statement.length > 0) void send(statement);
   };
-  return (userIds, signal) => {
+  return (keys, signal) => {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       if (pending.length === 0) setImmediate(flush);
-      pending.push({ userIds, signal, resolve, reject });
+      pending.push({ keys, signal, resolve, reject });
     });
   };
 }

@@ -2,8 +2,8 @@
 // @generated from file realchat/profile/v1/profile_api.proto (package realchat.profile.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,10 +12,120 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/profile/v1/profile_api.proto.
  */
 export const file_realchat_profile_v1_profile_api: GenFile = /*@__PURE__*/
-  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIr8BCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkiJAoRR2V0UHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSKjAQoUVXBkYXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIZCgxkaXNwbGF5X25hbWUYAiABKAlIAIgBARIXCgphdmF0YXJfdXJsGAMgASgJSAGIAQESEAoDYmlvGAQgASgJSAKIAQESDAoEZXRhZxgFIAEoCUIPCg1fZGlzcGxheV9uYW1lQg0KC19hdmF0YXJfdXJsQgYKBF9iaW8iKwoXQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkiZAoYQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlEi4KCHByb2ZpbGVzGAEgAygLMhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlEhgKEG1pc3NpbmdfdXNlcl9pZHMYAiADKAkiJwoURGVsZXRlUHJvZmlsZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI5ChVEZWxldGVQcm9maWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCBIPCgd2ZXJzaW9uGAIgASgDIigKFFdhdGNoUHJvZmlsZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJIqkCChVXYXRjaFByb2ZpbGVzUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgDEhAKCHNuYXBzaG90GAMgASgIEi8KB3Byb2ZpbGUYBCABKAsyHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGVIABJFCgdtaXNzaW5nGAUgASgLMjIucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVzcG9uc2UuTWlzc2luZ0gAEkUKB2RlbGV0ZWQYBiABKAsyMi5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXNwb25zZS5EZWxldGVkSAAaCQoHTWlzc2luZxoJCgdEZWxldGVkQgcKBXN0YXRlMpEECgpQcm9maWxlQXBpElcKCkdldFByb2ZpbGUSJi5yZWFsY2hhdC5wcm9maWxlLnYxLkdldFByb2ZpbGVSZXF1ZXN0GhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlIgOQAgESWAoNVXBkYXRlUHJvZmlsZRIpLnJlYWxjaGF0LnByb2ZpbGUudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSdAoQQmF0Y2hHZXRQcm9maWxlcxIsLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1JlcXVlc3QaLS5yZWFsY2hhdC5wcm9maWxlLnYxLkJhdGNoR2V0UHJvZmlsZXNSZXNwb25zZSIDkAIBEmsKDURlbGV0ZVByb2ZpbGUSKS5yZWFsY2hhdC5wcm9maWxlLnYxLkRlbGV0ZVByb2ZpbGVSZXF1ZXN0GioucmVhbGNoYXQucHJvZmlsZS52MS5EZWxldGVQcm9maWxlUmVzcG9uc2UiA5ACAhJtCg1XYXRjaFByb2ZpbGVzEikucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVxdWVzdBoqLnJlYWxjaGF0LnByb2ZpbGUudjEuV2F0Y2hQcm9maWxlc1Jlc3BvbnNlIgOQAgEwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIp0BCg9Qcml2YWN5U2V0dGluZ3MSDwoHdXNlcl9pZBgBIAEoCRI2Cg9hdmF0YXJfYXVkaWVuY2UYAiABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlEjMKDGJpb19hdWRpZW5jZRgDIAEoDjIdLnJlYWxjaGF0LnByb2ZpbGUudjEuQXVkaWVuY2USDAoEZXRhZxgEIAEoCSIsChlHZXRQcml2YWN5U2V0dGluZ3NSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAki2QEKHFVwZGF0ZVByaXZhY3lTZXR0aW5nc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRI7Cg9hdmF0YXJfYXVkaWVuY2UYAiABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlSACIAQESOAoMYmlvX2F1ZGllbmNlGAMgASgOMh0ucmVhbGNoYXQucHJvZmlsZS52MS5BdWRpZW5jZUgBiAEBEgwKBGV0YWcYBCABKAlCEgoQX2F2YXRhcl9hdWRpZW5jZUIPCg1fYmlvX2F1ZGllbmNlItYBCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkSFQoNaGlkZGVuX2ZpZWxkcxgIIAMoCSI8ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnZpZXdlcl91c2VyX2lkGAIgASgJIqMBChRVcGRhdGVQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUgAiAEBEhcKCmF2YXRhcl91cmwYAyABKAlIAYgBARIQCgNiaW8YBCABKAlIAogBARIMCgRldGFnGAUgASgJQg8KDV9kaXNwbGF5X25hbWVCDQoLX2F2YXRhcl91cmxCBgoEX2JpbyJDChdCYXRjaEdldFByb2ZpbGVzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCRIWCg52aWV3ZXJfdXNlcl9pZBgCIAEoCSJkChhCYXRjaEdldFByb2ZpbGVzUmVzcG9uc2USLgoIcHJvZmlsZXMYASADKAsyHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSGAoQbWlzc2luZ191c2VyX2lkcxgCIAMoCSInChREZWxldGVQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjkKFURlbGV0ZVByb2ZpbGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIEg8KB3ZlcnNpb24YAiABKAMiQAoUV2F0Y2hQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkSFgoOdmlld2VyX3VzZXJfaWQYAiABKAkiqQIKFVdhdGNoUHJvZmlsZXNSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSEAoIc25hcHNob3QYAyABKAgSLwoHcHJvZmlsZRgEIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZUgAEkUKB21pc3NpbmcYBSABKAsyMi5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXNwb25zZS5NaXNzaW5nSAASRQoHZGVsZXRlZBgGIAEoCzIyLnJlYWxjaGF0LnByb2ZpbGUudjEuV2F0Y2hQcm9maWxlc1Jlc3BvbnNlLkRlbGV0ZWRIABoJCgdNaXNzaW5nGgkKB0RlbGV0ZWRCBwoFc3RhdGUqZwoIQXVkaWVuY2USGAoUQVVESUVOQ0VfVU5TUEVDSUZJRUQQABIVChFBVURJRU5DRV9FVkVSWU9ORRABEhUKEUFVRElFTkNFX0NPTlRBQ1RTEAISEwoPQVVESUVOQ0VfTk9CT0RZEAMy9AUKClByb2ZpbGVBcGkSVwoKR2V0UHJvZmlsZRImLnJlYWxjaGF0LnByb2ZpbGUudjEuR2V0UHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUiA5ACARJYCg1VcGRhdGVQcm9maWxlEikucmVhbGNoYXQucHJvZmlsZS52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBocLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRJ0ChBCYXRjaEdldFByb2ZpbGVzEiwucmVhbGNoYXQucHJvZmlsZS52MS5CYXRjaEdldFByb2ZpbGVzUmVxdWVzdBotLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlIgOQAgESawoNRGVsZXRlUHJvZmlsZRIpLnJlYWxjaGF0LnByb2ZpbGUudjEuRGVsZXRlUHJvZmlsZVJlcXVlc3QaKi5yZWFsY2hhdC5wcm9maWxlLnYxLkRlbGV0ZVByb2ZpbGVSZXNwb25zZSIDkAICEm0KDVdhdGNoUHJvZmlsZXMSKS5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXF1ZXN0GioucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVzcG9uc2UiA5ACATABEm8KEkdldFByaXZhY3lTZXR0aW5ncxIuLnJlYWxjaGF0LnByb2ZpbGUudjEuR2V0UHJpdmFjeVNldHRpbmdzUmVxdWVzdBokLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJpdmFjeVNldHRpbmdzIgOQAgEScAoVVXBkYXRlUHJpdmFjeVNldHRpbmdzEjEucmVhbGNoYXQucHJvZmlsZS52MS5VcGRhdGVQcml2YWN5U2V0dGluZ3NSZXF1ZXN0GiQucmVhbGNoYXQucHJvZmlsZS52MS5Qcml2YWN5U2V0dGluZ3NiBnByb3RvMw", [file_google_protobuf_timestamp]);
+
+/**
+ * Who may see a user's avatar and bio.
+ *
+ * @generated from message realchat.profile.v1.PrivacySettings
+ */
+export type PrivacySettings = Message<"realchat.profile.v1.PrivacySettings"> & {
+  /**
+   * The owner (canonical lower-case form).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: realchat.profile.v1.Audience avatar_audience = 2;
+   */
+  avatarAudience: Audience;
+
+  /**
+   * @generated from field: realchat.profile.v1.Audience bio_audience = 3;
+   */
+  bioAudience: Audience;
+
+  /**
+   * Opaque version tag of the settings ("v1" before any change); send it back in
+   * UpdatePrivacySettingsRequest.etag for optimistic concurrency. Unrelated to Profile.etag.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.PrivacySettings.
+ * Use `create(PrivacySettingsSchema)` to create a new message.
+ */
+export const PrivacySettingsSchema: GenMessage<PrivacySettings> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 0);
+
+/**
+ * Request for GetPrivacySettings.
+ *
+ * @generated from message realchat.profile.v1.GetPrivacySettingsRequest
+ */
+export type GetPrivacySettingsRequest = Message<"realchat.profile.v1.GetPrivacySettingsRequest"> & {
+  /**
+   * The owner's id (UUID, any case).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.GetPrivacySettingsRequest.
+ * Use `create(GetPrivacySettingsRequestSchema)` to create a new message.
+ */
+export const GetPrivacySettingsRequestSchema: GenMessage<GetPrivacySettingsRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 1);
+
+/**
+ * Request for UpdatePrivacySettings. Only the fields that are present change.
+ *
+ * @generated from message realchat.profile.v1.UpdatePrivacySettingsRequest
+ */
+export type UpdatePrivacySettingsRequest = Message<"realchat.profile.v1.UpdatePrivacySettingsRequest"> & {
+  /**
+   * The owner's id (UUID, any case).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: optional realchat.profile.v1.Audience avatar_audience = 2;
+   */
+  avatarAudience?: Audience | undefined;
+
+  /**
+   * @generated from field: optional realchat.profile.v1.Audience bio_audience = 3;
+   */
+  bioAudience?: Audience | undefined;
+
+  /**
+   * If set, the update applies only when the stored settings have this etag; otherwise ABORTED
+   * and nothing changes. Leave empty to update unconditionally.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.UpdatePrivacySettingsRequest.
+ * Use `create(UpdatePrivacySettingsRequestSchema)` to create a new message.
+ */
+export const UpdatePrivacySettingsRequestSchema: GenMessage<UpdatePrivacySettingsRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 2);
 
 /**
  * What one user shows to others.
+ *
+ * Who sees what: `user_id`, `display_name` and `created_at` are shown to every viewer. `avatar_url`
+ * and `bio` each have an audience (PrivacySettings): EVERYONE, CONTACTS (the users in the owner's
+ * contact list) or NOBODY. The owner always sees everything. A viewer the owner blocks is outside
+ * every audience, and sees exactly what an owner who chose NOBODY for both shows, so a block is
+ * never revealed. The viewer is the token's user, or for a service token the request's
+ * `viewer_user_id`; a service token without one sees whole profiles.
+ *
+ * A withheld field is "" and named in `hidden_fields`. A view that withholds a field has no
+ * `updated_at`, and its `etag` is a tag of what the view shows: neither changes when a hidden
+ * field does.
  *
  * @generated from message realchat.profile.v1.Profile
  */
@@ -71,11 +181,20 @@ export type Profile = Message<"realchat.profile.v1.Profile"> & {
 
   /**
    * Opaque version tag; changes with every effective change. Send it back in
-   * UpdateProfileRequest.etag for optimistic concurrency.
+   * UpdateProfileRequest.etag for optimistic concurrency. For a view that withholds a field, a
+   * tag of what the view shows instead (it never matches in UpdateProfile).
    *
    * @generated from field: string etag = 7;
    */
   etag: string;
+
+  /**
+   * The fields withheld from this viewer ("avatar_url", "bio"), so that a client shows them as
+   * hidden rather than empty; empty when the viewer sees everything.
+   *
+   * @generated from field: repeated string hidden_fields = 8;
+   */
+  hiddenFields: string[];
 };
 
 /**
@@ -83,7 +202,7 @@ export type Profile = Message<"realchat.profile.v1.Profile"> & {
  * Use `create(ProfileSchema)` to create a new message.
  */
 export const ProfileSchema: GenMessage<Profile> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 0);
+  messageDesc(file_realchat_profile_v1_profile_api, 3);
 
 /**
  * Request for GetProfile.
@@ -97,6 +216,15 @@ export type GetProfileRequest = Message<"realchat.profile.v1.GetProfileRequest">
    * @generated from field: string user_id = 1;
    */
   userId: string;
+
+  /**
+   * The user to render the profiles for: only a service token (one with a `scope`) may name
+   * another user; a user token naming anyone but itself is PERMISSION_DENIED. Empty: the token's
+   * user, or for a service token no viewer (whole profiles).
+   *
+   * @generated from field: string viewer_user_id = 2;
+   */
+  viewerUserId: string;
 };
 
 /**
@@ -104,7 +232,7 @@ export type GetProfileRequest = Message<"realchat.profile.v1.GetProfileRequest">
  * Use `create(GetProfileRequestSchema)` to create a new message.
  */
 export const GetProfileRequestSchema: GenMessage<GetProfileRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 1);
+  messageDesc(file_realchat_profile_v1_profile_api, 4);
 
 /**
  * Request for UpdateProfile. Only the fields that are present change.
@@ -156,7 +284,7 @@ export type UpdateProfileRequest = Message<"realchat.profile.v1.UpdateProfileReq
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 2);
+  messageDesc(file_realchat_profile_v1_profile_api, 5);
 
 /**
  * Request for BatchGetProfiles.
@@ -170,6 +298,13 @@ export type BatchGetProfilesRequest = Message<"realchat.profile.v1.BatchGetProfi
    * @generated from field: repeated string user_ids = 1;
    */
   userIds: string[];
+
+  /**
+   * As GetProfileRequest.viewer_user_id.
+   *
+   * @generated from field: string viewer_user_id = 2;
+   */
+  viewerUserId: string;
 };
 
 /**
@@ -177,7 +312,7 @@ export type BatchGetProfilesRequest = Message<"realchat.profile.v1.BatchGetProfi
  * Use `create(BatchGetProfilesRequestSchema)` to create a new message.
  */
 export const BatchGetProfilesRequestSchema: GenMessage<BatchGetProfilesRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 3);
+  messageDesc(file_realchat_profile_v1_profile_api, 6);
 
 /**
  * Response for BatchGetProfiles.
@@ -205,7 +340,7 @@ export type BatchGetProfilesResponse = Message<"realchat.profile.v1.BatchGetProf
  * Use `create(BatchGetProfilesResponseSchema)` to create a new message.
  */
 export const BatchGetProfilesResponseSchema: GenMessage<BatchGetProfilesResponse> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 4);
+  messageDesc(file_realchat_profile_v1_profile_api, 7);
 
 /**
  * Request for DeleteProfile.
@@ -226,7 +361,7 @@ export type DeleteProfileRequest = Message<"realchat.profile.v1.DeleteProfileReq
  * Use `create(DeleteProfileRequestSchema)` to create a new message.
  */
 export const DeleteProfileRequestSchema: GenMessage<DeleteProfileRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 5);
+  messageDesc(file_realchat_profile_v1_profile_api, 8);
 
 /**
  * Response for DeleteProfile.
@@ -254,7 +389,7 @@ export type DeleteProfileResponse = Message<"realchat.profile.v1.DeleteProfileRe
  * Use `create(DeleteProfileResponseSchema)` to create a new message.
  */
 export const DeleteProfileResponseSchema: GenMessage<DeleteProfileResponse> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 6);
+  messageDesc(file_realchat_profile_v1_profile_api, 9);
 
 /**
  * Request for WatchProfiles.
@@ -268,6 +403,13 @@ export type WatchProfilesRequest = Message<"realchat.profile.v1.WatchProfilesReq
    * @generated from field: repeated string user_ids = 1;
    */
   userIds: string[];
+
+  /**
+   * As GetProfileRequest.viewer_user_id.
+   *
+   * @generated from field: string viewer_user_id = 2;
+   */
+  viewerUserId: string;
 };
 
 /**
@@ -275,7 +417,7 @@ export type WatchProfilesRequest = Message<"realchat.profile.v1.WatchProfilesReq
  * Use `create(WatchProfilesRequestSchema)` to create a new message.
  */
 export const WatchProfilesRequestSchema: GenMessage<WatchProfilesRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 7);
+  messageDesc(file_realchat_profile_v1_profile_api, 10);
 
 /**
  * One message of a WatchProfiles stream: the state of one user's profile.
@@ -292,7 +434,10 @@ export type WatchProfilesResponse = Message<"realchat.profile.v1.WatchProfilesRe
 
   /**
    * The profile's version: 1 when created, +1 per effective change (the number in its etag); for
-   * `deleted`, the final version; 0 for `missing`.
+   * `deleted`, the final version; 0 for `missing`. It only grows within a stream: for a view that
+   * withholds a field it is one more than the stream's previous message about the user (so it
+   * tells nothing of hidden changes); a whole profile keeps its own version unless that would not
+   * grow the stream's, and is then one more too.
    *
    * @generated from field: int64 version = 2;
    */
@@ -342,7 +487,7 @@ export type WatchProfilesResponse = Message<"realchat.profile.v1.WatchProfilesRe
  * Use `create(WatchProfilesResponseSchema)` to create a new message.
  */
 export const WatchProfilesResponseSchema: GenMessage<WatchProfilesResponse> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 8);
+  messageDesc(file_realchat_profile_v1_profile_api, 11);
 
 /**
  * There is no profile for this user (in a snapshot only; a later creation is sent as `profile`).
@@ -357,7 +502,7 @@ export type WatchProfilesResponse_Missing = Message<"realchat.profile.v1.WatchPr
  * Use `create(WatchProfilesResponse_MissingSchema)` to create a new message.
  */
 export const WatchProfilesResponse_MissingSchema: GenMessage<WatchProfilesResponse_Missing> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 8, 0);
+  messageDesc(file_realchat_profile_v1_profile_api, 11, 0);
 
 /**
  * The profile was deleted.
@@ -372,7 +517,48 @@ export type WatchProfilesResponse_Deleted = Message<"realchat.profile.v1.WatchPr
  * Use `create(WatchProfilesResponse_DeletedSchema)` to create a new message.
  */
 export const WatchProfilesResponse_DeletedSchema: GenMessage<WatchProfilesResponse_Deleted> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 8, 1);
+  messageDesc(file_realchat_profile_v1_profile_api, 11, 1);
+
+/**
+ * Who may see a field of a profile.
+ *
+ * @generated from enum realchat.profile.v1.Audience
+ */
+export enum Audience {
+  /**
+   * Never stored; refused in UpdatePrivacySettingsRequest.
+   *
+   * @generated from enum value: AUDIENCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Every viewer (the default).
+   *
+   * @generated from enum value: AUDIENCE_EVERYONE = 1;
+   */
+  EVERYONE = 1,
+
+  /**
+   * The users in the owner's own contact list (SocialGraphApi.AddContact by the owner).
+   *
+   * @generated from enum value: AUDIENCE_CONTACTS = 2;
+   */
+  CONTACTS = 2,
+
+  /**
+   * Nobody but the owner.
+   *
+   * @generated from enum value: AUDIENCE_NOBODY = 3;
+   */
+  NOBODY = 3,
+}
+
+/**
+ * Describes the enum realchat.profile.v1.Audience.
+ */
+export const AudienceSchema: GenEnum<Audience> = /*@__PURE__*/
+  enumDesc(file_realchat_profile_v1_profile_api, 0);
 
 /**
  * ProfileApi stores and serves what RealChat users show each other.
@@ -389,7 +575,7 @@ export const WatchProfilesResponse_DeletedSchema: GenMessage<WatchProfilesRespon
  */
 export const ProfileApi: GenService<{
   /**
-   * Returns one profile, or NOT_FOUND.
+   * Returns one profile as the viewer sees it (see Profile.hidden_fields), or NOT_FOUND.
    *
    * @generated from rpc realchat.profile.v1.ProfileApi.GetProfile
    */
@@ -459,6 +645,11 @@ export const ProfileApi: GenService<{
    *   version, or `deleted`. Versions of one user only grow; duplicates are never sent.
    * - A client that reads slowly gets the latest version of each user, not every intermediate
    *   one: the server keeps at most one pending message per watched user.
+   * - Each message is the profile as the viewer sees it (`viewer_user_id`, rules at Profile). When
+   *   what the viewer may see changes (the owner blocks or unblocks them, adds or removes them as a
+   *   contact, or changes an audience) the new view is sent at once; a change the viewer cannot
+   *   see (a hidden field) sends nothing at all. For a view that withholds a field, `version`
+   *   only orders this stream's messages about that user.
    * - Same authorization as GetProfile. Malformed ids are INVALID_ARGUMENT. More ids than the
    *   server allows per watch, more open watches per caller, or per instance, are
    *   RESOURCE_EXHAUSTED.
@@ -472,6 +663,36 @@ export const ProfileApi: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchProfilesRequestSchema;
     output: typeof WatchProfilesResponseSchema;
+  },
+  /**
+   * Returns who may see the user's avatar and bio. Only the user themself (token `sub`) or a
+   * token with the `profile:admin` scope (PERMISSION_DENIED otherwise); NOT_FOUND without a
+   * profile. A user who never chose has AUDIENCE_EVERYONE for both, at etag "v1".
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.GetPrivacySettings
+   */
+  getPrivacySettings: {
+    methodKind: "unary";
+    input: typeof GetPrivacySettingsRequestSchema;
+    output: typeof PrivacySettingsSchema;
+  },
+  /**
+   * Changes the audiences that are present in the request and returns all of them.
+   *
+   * - Absent fields stay; AUDIENCE_UNSPECIFIED or an unknown value is INVALID_ARGUMENT.
+   * - If nothing would change, nothing is written and `etag` stays.
+   * - With `etag` set, the update happens only if it equals the stored etag; otherwise ABORTED.
+   * - The user must have a profile: NOT_FOUND otherwise.
+   * - Who may: as GetPrivacySettings, checked before anything else.
+   * - Every effective change publishes PrivacySettingsChanged, and every read path applies it at
+   *   once on the instance that made it (on the others when its event arrives).
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.UpdatePrivacySettings
+   */
+  updatePrivacySettings: {
+    methodKind: "unary";
+    input: typeof UpdatePrivacySettingsRequestSchema;
+    output: typeof PrivacySettingsSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_realchat_profile_v1_profile_api, 0);

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Profile } from "./profile_api_pb.js";
+import type { PrivacySettings, Profile } from "./profile_api_pb.js";
 import { file_realchat_profile_v1_profile_api } from "./profile_api_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/profile/v1/profile_events.proto.
  */
 export const file_realchat_profile_v1_profile_events: GenFile = /*@__PURE__*/
-  fileDesc("CihyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfZXZlbnRzLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIqsBCg5Qcm9maWxlQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDIqsBCg5Qcm9maWxlVXBkYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDInUKDlByb2ZpbGVEZWxldGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKANiBnByb3RvMw", [file_google_protobuf_timestamp, file_realchat_profile_v1_profile_api]);
+  fileDesc("CihyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfZXZlbnRzLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIqsBCg5Qcm9maWxlQ3JlYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDIqsBCg5Qcm9maWxlVXBkYXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoHcHJvZmlsZRgDIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIWCg5jaGFuZ2VkX2ZpZWxkcxgEIAMoCRIPCgd2ZXJzaW9uGAUgASgDInUKDlByb2ZpbGVEZWxldGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg8KB3ZlcnNpb24YBCABKAMipAEKFlByaXZhY3lTZXR0aW5nc0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKCHNldHRpbmdzGAMgASgLMiQucmVhbGNoYXQucHJvZmlsZS52MS5Qcml2YWN5U2V0dGluZ3MSDwoHdmVyc2lvbhgEIAEoA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_realchat_profile_v1_profile_api]);
 
 /**
  * Published on `profile.created.<user_id>` (stream PROFILE) when a profile comes into being,
@@ -164,4 +164,50 @@ export type ProfileDeleted = Message<"realchat.profile.v1.ProfileDeleted"> & {
  */
 export const ProfileDeletedSchema: GenMessage<ProfileDeleted> = /*@__PURE__*/
   messageDesc(file_realchat_profile_v1_profile_events, 2);
+
+/**
+ * Published on `profile.privacy.<user_id>` (stream PROFILE) after every effective change of a
+ * user's privacy settings (UpdatePrivacySettings); a change that changes nothing publishes
+ * nothing. Same guarantees as ProfileCreated, in order with the user's profile events. Like every
+ * event it is internal: profile events carry whole profiles whatever the audiences say.
+ *
+ * @generated from message realchat.profile.v1.PrivacySettingsChanged
+ */
+export type PrivacySettingsChanged = Message<"realchat.profile.v1.PrivacySettingsChanged"> & {
+  /**
+   * Unique id of this event (UUID); also the `Nats-Msg-Id` header.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * When the change was committed (database clock).
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * The settings after the change.
+   *
+   * @generated from field: realchat.profile.v1.PrivacySettings settings = 3;
+   */
+  settings?: PrivacySettings | undefined;
+
+  /**
+   * The settings' version after the change (the number in `settings.etag`): 2 for the first
+   * change, +1 with every change. Drop an event whose version is not above the last you applied.
+   *
+   * @generated from field: int64 version = 4;
+   */
+  version: bigint;
+};
+
+/**
+ * Describes the message realchat.profile.v1.PrivacySettingsChanged.
+ * Use `create(PrivacySettingsChangedSchema)` to create a new message.
+ */
+export const PrivacySettingsChangedSchema: GenMessage<PrivacySettingsChanged> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_events, 3);
 

@@ -1,0 +1,17 @@
+import type { ColumnType, Selectable } from "kysely";
+
+/**
+ * The `privacy_settings` table: a user's audiences, once they changed them (no row: everyone sees
+ * everything, version 1).
+ */
+export interface PrivacySettingsTable {
+  user_id: string;
+  /** 'everyone', 'contacts' or 'nobody'. */
+  avatar_audience: string;
+  bio_audience: string;
+  /** 2 when the row is inserted, +1 with every effective change. */
+  version: number;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export type PrivacySettingsRow = Selectable<PrivacySettingsTable>;
