@@ -8,7 +8,7 @@ import { listContactsAnswer } from "../../src/graph/rpc/contact-message.js";
 import type { ListedContact, Page } from "../../src/graph/service.js";
 import type { Profile } from "../../src/profile/profile.js";
 import { toProfileMessage } from "../../src/profile/rpc/message.js";
-import { encodedProfileEntry } from "../../src/profile/rpc/wire.js";
+import { encodedProfileEntry } from "../../src/profile/rpc/stored-encoding.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The answer built the plain way, with `create()` and `timestampFromDate()`. */

@@ -4,7 +4,7 @@ import type {
   ListContactsResponse,
 } from "../../../gen/realchat/profile/v1/social_graph_api_pb.js";
 import { timestampOf, toProfileMessage } from "../../profile/rpc/message.js";
-import { storedProfileEntry } from "../../profile/rpc/wire.js";
+import { storedProfileEntry } from "../../profile/rpc/stored-encoding.js";
 import type { ListedContact, Page } from "../service.js";
 import type { Contact } from "../social-graph.js";
 
@@ -17,7 +17,7 @@ const CONTACT_PROFILE_FIELD = 7;
 /**
  * A contact as a literal of the generated type, as the hot read path builds its messages
  * (profile/rpc/message.ts). On the binary protocols a listed contact's profile that has a stored
- * encoding (one the cache served, profile/rpc/wire.ts) is sent as those bytes: encoded once per
+ * encoding (one the cache served, profile/rpc/stored-encoding.ts) is sent as those bytes: encoded once per
  * version rather than once per call, which halves the cost of a page of 100 (bench/README.md,
  * "Social graph"). A profile read from the database for this answer alone is encoded with it.
  * The bytes are those of the plain message either way.

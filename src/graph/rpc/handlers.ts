@@ -11,7 +11,7 @@ import {
   UnblockUserResponseSchema,
 } from "../../../gen/realchat/profile/v1/social_graph_api_pb.js";
 import { callerOf } from "../../auth/caller-context.js";
-import { answersInBinary } from "../../profile/rpc/wire.js";
+import { answersInBinary } from "../../profile/rpc/stored-encoding.js";
 import type { SocialGraphService } from "../service.js";
 import type { Block } from "../social-graph.js";
 import { listContactsAnswer, toContactMessage } from "./contact-message.js";

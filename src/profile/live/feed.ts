@@ -38,7 +38,7 @@ export interface ProfileFeedListener {
 /**
  * Every change to any profile, to its privacy settings, and to the contacts and blocks that decide
  * who sees what, as this instance learns of it: its sources are its own writes after commit
- * (announcing-store.ts, graph/announcing-store.ts) and the events of every instance (the broker
+ * (announcing-store.ts, graph/live/announcing-store.ts) and the events of every instance (the broker
  * subscriptions, events/profile-event-subscription.ts). Its listeners are the read cache
  * (cache.ts) and WatchProfiles (watch.ts); one broker subscription serves them all.
  */

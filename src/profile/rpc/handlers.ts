@@ -11,13 +11,14 @@ import {
   WatchProfilesResponseSchema,
 } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../../auth/caller-context.js";
-import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "../../transport/conditional-get.js";
 import type { WatchHub, WatchUpdate } from "../live/watch.js";
 import { etagOf } from "../profile.js";
 import type { ProfileService } from "../service.js";
 import { type Audience, type PrivacySettings, type ProfileView, viewerOf } from "../visibility.js";
+import { batchGetProfilesAnswer } from "./batch-answer.js";
+import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "./entity-tag.js";
 import { toProfileMessage } from "./message.js";
-import { answersInBinary, batchGetProfilesAnswer } from "./wire.js";
+import { answersInBinary } from "./stored-encoding.js";
 
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
 export function createProfileApiHandlers(

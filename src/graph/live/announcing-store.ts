@@ -1,5 +1,5 @@
-import type { ProfileFeedListener, RelationChange } from "../profile/live/feed.js";
-import type { SocialGraphStore, SocialGraphTransaction } from "./store.js";
+import type { ProfileFeedListener, RelationChange } from "../../profile/live/feed.js";
+import type { SocialGraphStore, SocialGraphTransaction } from "../store.js";
 
 /**
  * The social graph store that tells the profile feed of every contact and block it adds or

@@ -5,12 +5,9 @@ import {
   ProfileSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import type { Profile } from "../../src/profile/profile.js";
+import { batchGetProfilesAnswer } from "../../src/profile/rpc/batch-answer.js";
 import { toProfileMessage } from "../../src/profile/rpc/message.js";
-import {
-  answersInBinary,
-  batchGetProfilesAnswer,
-  encodedProfileEntry,
-} from "../../src/profile/rpc/wire.js";
+import { answersInBinary, encodedProfileEntry } from "../../src/profile/rpc/stored-encoding.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The answer built the plain way, message by message. */
