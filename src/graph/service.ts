@@ -1,6 +1,7 @@
 import { type Caller, PROFILE_ADMIN_SCOPE, SOCIAL_READ_SCOPE } from "../auth/caller.js";
 import { ProfileNotFound } from "../profile/errors.js";
-import { mayChangeProfile, type ProfileService } from "../profile/service.js";
+import { mayChangeProfile } from "../profile/permissions.js";
+import type { ProfileService } from "../profile/service.js";
 import { parseUserId, requireUserId, type UserId, uniqueUserIds } from "../profile/user-id.js";
 import { type ProfileView, viewerOf } from "../profile/visibility.js";
 import {

@@ -2,13 +2,12 @@ import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
 import {
   AdminScopeRequired,
   EtagMismatch,
-  InvalidPrivacyChange,
   InvalidProfileChange,
   NotProfileOwner,
-  NotSettingsOwner,
-  PrivacyEtagMismatch,
   ProfileNotFound,
 } from "./errors.js";
+import { mayChangeProfile } from "./permissions.js";
+import { createPrivacySettingsService, DEFAULT_PRIVACY_SETTINGS } from "./privacy-settings.js";
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./rules.js";
 import type { OwnerVisibility, PrivacyStore, ProfileStore } from "./store.js";
@@ -19,15 +18,7 @@ import {
   type UserId,
   uniqueUserIds,
 } from "./user-id.js";
-import {
-  type Audience,
-  defaultPrivacySettings,
-  NO_RELATION,
-  type PrivacySettings,
-  type ProfileView,
-  type Viewer,
-  viewFor,
-} from "./visibility.js";
+import { NO_RELATION, type ProfileView, type Viewer, viewFor } from "./visibility.js";
 
 export interface BatchResult {
   /** Found profiles, in the order of each id's first occurrence in the request. */
@@ -54,21 +45,6 @@ export interface ViewBatch {
   readonly missingUserIds: UserId[];
 }
 
-export interface PrivacyQuery {
-  /** Only the owner, or a caller with the admin scope. */
-  readonly caller: Caller;
-  readonly userId: string;
-  readonly signal?: AbortSignal;
-}
-
-export interface PrivacyCommand extends PrivacyQuery {
-  /** Absent: unchanged. A raw value: an audience, or anything else (refused). */
-  readonly avatarAudience?: Audience | "invalid";
-  readonly bioAudience?: Audience | "invalid";
-  /** Apply only if the stored settings have this etag. */
-  readonly etag?: string;
-}
-
 export interface DeleteCommand {
   /** Who asks: only a caller with the admin scope may delete a profile. */
   readonly caller: Caller;
@@ -89,6 +65,7 @@ export function createProfileService(
   rules: FieldRuleOptions,
   privacy: PrivacyStore,
 ) {
+  const privacySettings = createPrivacySettingsService(privacy);
   /** Each owner's settings and relation to a user viewer, in one store call. */
   const visibilityOf = async (
     ownerIds: readonly UserId[],
@@ -111,7 +88,7 @@ export function createProfileService(
       return viewFor(
         profile,
         viewer,
-        visibility?.settings ?? DEFAULT_AUDIENCES,
+        visibility?.settings ?? DEFAULT_PRIVACY_SETTINGS,
         visibility?.facts ?? NO_RELATION,
       );
     });
@@ -169,42 +146,7 @@ export function createProfileService(
       return { views: viewsOf(profiles, viewer, known), missingUserIds };
     },
 
-    async getPrivacySettings(query: PrivacyQuery): Promise<PrivacySettings> {
-      const userId = ownerOf(query);
-      const settings = await privacy.findSettings(userId, query.signal);
-      if (settings === undefined) throw new ProfileNotFound(userId);
-      return settings;
-    },
-
-    /** A partial update of the audiences, with the etag rules of updateProfile. */
-    async updatePrivacySettings(command: PrivacyCommand): Promise<PrivacySettings> {
-      const userId = ownerOf(command);
-      const violations = [
-        ...audienceViolation("avatar_audience", command.avatarAudience),
-        ...audienceViolation("bio_audience", command.bioAudience),
-      ];
-      if (violations.length > 0) throw new InvalidPrivacyChange(violations);
-      const etag = command.etag;
-      const expectedVersion = etag === undefined ? undefined : versionOfEtag(etag);
-      if (etag !== undefined && expectedVersion === undefined) throw stalePrivacyEtag(userId);
-      const avatarAudience = command.avatarAudience as Audience | undefined;
-      const bioAudience = command.bioAudience as Audience | undefined;
-      const changed =
-        avatarAudience === undefined && bioAudience === undefined
-          ? undefined
-          : await privacy.applySettings(
-              { userId, avatarAudience, bioAudience, expectedVersion },
-              command.signal,
-            );
-      if (changed !== undefined) return changed;
-      // Nothing was written: the values are these already, the etag is stale, or no profile.
-      const current = await privacy.findSettings(userId, command.signal);
-      if (current === undefined) throw new ProfileNotFound(userId);
-      if (expectedVersion !== undefined && current.version !== expectedVersion) {
-        throw stalePrivacyEtag(userId);
-      }
-      return current;
-    },
+    ...privacySettings,
 
     async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);
@@ -290,35 +232,4 @@ export function createProfileService(
       return current;
     },
   };
-}
-
-/** The user themself, or a caller with the admin scope. */
-export function mayChangeProfile(caller: Caller, userId: UserId): boolean {
-  return parseUserId(caller.subject) === userId || caller.scopes.has(PROFILE_ADMIN_SCOPE);
-}
-
-/** The owner of the settings a call is about, once the caller may manage them. */
-function ownerOf(query: PrivacyQuery): UserId {
-  const userId = requireUserId(query.userId);
-  if (!mayChangeProfile(query.caller, userId)) {
-    throw new NotSettingsOwner();
-  }
-  return userId;
-}
-
-const DEFAULT_AUDIENCES = defaultPrivacySettings("" as UserId);
-
-function audienceViolation(field: string, audience: Audience | "invalid" | undefined) {
-  if (audience !== "invalid") return [];
-  return [
-    {
-      field,
-      description: "must be AUDIENCE_EVERYONE, AUDIENCE_CONTACTS or AUDIENCE_NOBODY",
-      reason: "INVALID_AUDIENCE",
-    },
-  ];
-}
-
-function stalePrivacyEtag(userId: UserId): PrivacyEtagMismatch {
-  return new PrivacyEtagMismatch(userId);
 }
