@@ -20,6 +20,7 @@ import {
 } from "./support/gateway-client.js";
 import { metricValue } from "./support/metrics.js";
 import { until } from "./support/nats.js";
+import { graphClient } from "./support/social-graph.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
 const origin = "https://chat.example";
@@ -93,6 +94,25 @@ describe("the gateway's calls through the internal door", () => {
 
     expect(batch.profiles.map((profile) => profile.display_name)).toEqual(["Alan", "Barbara"]);
     expect(batch.missing_user_ids).toEqual([unknown]);
+  });
+
+  it("reads as the x-user-id: a participant who blocked the user shows only their name", async () => {
+    const me = await signedUpUser("Me");
+    const barbara = await signedUpUser("Barbara");
+    await answered(
+      gateway.updateProfile({ user_id: barbara, bio: "not for me" }, { userId: barbara }),
+    );
+    await graphClient(server.baseUrl, await tokenFor(barbara)).blockUser({
+      userId: barbara,
+      otherUserId: me,
+    });
+
+    const seen = await answered(gateway.batchGetProfiles([barbara], { userId: me }));
+    const own = await answered(gateway.batchGetProfiles([barbara], { userId: barbara }));
+
+    expect(seen.profiles[0]).toMatchObject({ display_name: "Barbara", bio: "" });
+    expect(seen.profiles[0]?.hidden_fields).toEqual(expect.arrayContaining(["bio"]));
+    expect(own.profiles[0]).toMatchObject({ bio: "not for me", hidden_fields: [] });
   });
 
   it("takes an upper-case x-user-id as the same user", async () => {

@@ -28,6 +28,8 @@ export interface GatewayProfile {
   avatar_url: string;
   bio: string;
   etag: string;
+  /** Our contract's addition: what this viewer may not see (RealChat's own proto lacks it). */
+  hidden_fields: string[];
 }
 
 export interface GatewayBatch {
