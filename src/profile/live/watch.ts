@@ -2,26 +2,20 @@ import type { Profile } from "../profile.js";
 import type { OwnerVisibility } from "../store.js";
 import { type UserId, uniqueUserIds } from "../user-id.js";
 import {
-  defaultPrivacySettings,
-  isWithheld,
-  NO_RELATION,
   type PrivacySettings,
   type ProfileView,
-  type RelationFacts,
-  seesEverything,
   TRUSTED_VIEWER,
   type Viewer,
-  viewFor,
 } from "../visibility.js";
 import {
   FeedLost,
   FeedNotLive,
   InstanceShuttingDown,
-  WatchClosed,
   WatchLimitReached,
   WatchTooLarge,
 } from "./errors.js";
 import type { ProfileFeed, RelationChange } from "./feed.js";
+import { createWatch, type OpenWatch } from "./watch-queue.js";
 
 /** What one user's profile is, at a version, with the profile as `P` (whole, or a view). */
 type StateOf<P> =
@@ -97,45 +91,6 @@ export interface WatchHub {
   ): Watch & { readonly userIds: readonly UserId[] };
   /** Ends every watch with InstanceShuttingDown and refuses new ones (shutdown). */
   close(): void;
-}
-
-/** What a user's latest accepted state is, pending or already delivered. */
-interface Known {
-  readonly version: number;
-  readonly deleted: boolean;
-}
-
-interface Entry {
-  known: Known | undefined;
-  pending: ViewState | undefined;
-  pendingIsSnapshot: boolean;
-  /** For a watch that may see less than everything: what it knows to project the latest state. */
-  seen?: ViewerSide;
-}
-
-/** A watch's side of one watched user when it may see less than the whole profile. */
-interface ViewerSide {
-  /** The latest accepted state as stored (what is projected). */
-  latest: ProfileState | undefined;
-  settings: PrivacySettings;
-  facts: RelationFacts;
-  /** The feed told of the settings or the relation since `open`: the snapshot's read is older. */
-  settingsHeard: boolean;
-  factsHeard: boolean;
-  /** What the last message sent or pending showed ("missing", "deleted" or a view's etag). */
-  lastShown: string | undefined;
-  /** The version of the last message sent or pending. */
-  lastVersion: number;
-}
-
-interface OpenWatch extends Watch {
-  readonly viewer: Viewer;
-  offer(state: ProfileState): void;
-  /** The owner's settings changed. */
-  offerSettings(settings: PrivacySettings): void;
-  /** How an owner stands to this watch's viewer changed. */
-  offerRelation(change: RelationChange): void;
-  end(reason: Error): void;
 }
 
 /**
@@ -232,226 +187,4 @@ export function createWatchHub(
       endAll(new InstanceShuttingDown({ endsWatch: true }));
     },
   };
-}
-
-function createWatch(
-  userIds: readonly UserId[],
-  viewer: Viewer,
-  metrics: WatchMetrics,
-  release: () => void,
-): OpenWatch {
-  const entries = new Map<UserId, Entry>(
-    userIds.map((userId) => [
-      userId,
-      {
-        known: undefined,
-        pending: undefined,
-        pendingIsSnapshot: false,
-        seen: seesEverything(viewer, userId) ? undefined : newViewerSide(userId),
-      },
-    ]),
-  );
-  /** Users with a pending state, in the order they got one. */
-  const due = new Set<UserId>();
-  let started = false;
-  let ended: Error | undefined;
-  let wake: (() => void) | undefined;
-
-  const wakeReader = () => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
-
-  /**
-   * Makes what this watch's viewer sees of the latest state pending, unless it shows what the last
-   * message showed: a change of a hidden field, or of the relation or settings that changes
-   * nothing visible, sends nothing.
-   */
-  const show = (userId: UserId, entry: Entry, seen: ViewerSide) => {
-    if (seen.latest === undefined) return;
-    const state = projected(seen.latest, viewer, seen);
-    if (state === undefined) return;
-    if (entry.pending !== undefined && started) metrics.coalesced();
-    seen.lastShown = shownBy(state);
-    seen.lastVersion = state.version;
-    entry.pending = state;
-    due.add(userId);
-    if (started) wakeReader();
-  };
-
-  return {
-    viewer,
-
-    offer(state) {
-      const entry = entries.get(state.userId);
-      if (entry === undefined || ended !== undefined || !isNewer(state, entry.known)) return;
-      entry.known = knownOf(state);
-      if (entry.seen !== undefined) {
-        entry.seen.latest = state;
-        // Before the snapshot, only the latest state is kept: start() projects it.
-        if (started) show(state.userId, entry, entry.seen);
-        return;
-      }
-      if (entry.pending !== undefined && started) metrics.coalesced();
-      entry.pending = state;
-      due.add(state.userId);
-      if (started) wakeReader();
-    },
-
-    offerSettings(settings) {
-      const entry = entries.get(settings.userId);
-      const seen = entry?.seen;
-      if (entry === undefined || seen === undefined || ended !== undefined) return;
-      if (settings.version <= seen.settings.version) return;
-      seen.settings = settings;
-      seen.settingsHeard = true;
-      if (started) show(settings.userId, entry, seen);
-    },
-
-    offerRelation(change) {
-      const entry = entries.get(change.ownerId);
-      const seen = entry?.seen;
-      if (entry === undefined || seen === undefined || ended !== undefined) return;
-      seen.facts =
-        change.kind === "contact"
-          ? { ...seen.facts, isContact: change.present }
-          : { ...seen.facts, blocked: change.present };
-      seen.factsHeard = true;
-      if (started) show(change.ownerId, entry, seen);
-    },
-
-    start(found, visibility = new Map()) {
-      if (started || ended !== undefined) return;
-      started = true;
-      const foundById = new Map(found.map((profile) => [profile.userId, profile]));
-      due.clear();
-      for (const [userId, entry] of entries) {
-        const profile = foundById.get(userId);
-        const read: ProfileState =
-          profile === undefined
-            ? { kind: "missing", userId, version: 0 }
-            : { kind: "profile", userId, version: profile.version, profile };
-        const seen = entry.seen;
-        if (seen !== undefined) {
-          // What the feed told since `open` is newer than what the snapshot read.
-          if (seen.latest === undefined || !isNewer(seen.latest, knownOf(read))) {
-            seen.latest = read;
-            entry.known = knownOf(read);
-          }
-          const owner = visibility.get(userId);
-          if (!seen.settingsHeard && owner !== undefined) seen.settings = owner.settings;
-          if (!seen.factsHeard && owner !== undefined) seen.facts = owner.facts;
-          show(userId, entry, seen);
-          entry.pendingIsSnapshot = true;
-          continue;
-        }
-        // A change seen while the snapshot was read may be newer than what the read returned.
-        if (entry.pending === undefined || !isNewer(entry.pending, knownOf(read))) {
-          entry.pending = read;
-          entry.known = knownOf(read);
-        }
-        entry.pendingIsSnapshot = true;
-        due.add(userId);
-      }
-      wakeReader();
-    },
-
-    async next(signal) {
-      for (;;) {
-        if (ended !== undefined) throw ended;
-        signal.throwIfAborted();
-        const userId = started ? first(due) : undefined;
-        const entry = userId === undefined ? undefined : entries.get(userId);
-        if (userId !== undefined && entry?.pending !== undefined) {
-          due.delete(userId);
-          const update = { state: entry.pending, snapshot: entry.pendingIsSnapshot };
-          entry.pending = undefined;
-          entry.pendingIsSnapshot = false;
-          metrics.delivered();
-          return update;
-        }
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          signal.addEventListener("abort", stop, { once: true });
-          wake = () => {
-            signal.removeEventListener("abort", stop);
-            resolve();
-          };
-        });
-      }
-    },
-
-    end(reason) {
-      if (ended !== undefined) return;
-      ended = reason;
-      due.clear();
-      for (const entry of entries.values()) entry.pending = undefined;
-      release();
-      wakeReader();
-    },
-
-    close() {
-      if (ended === undefined) ended = new WatchClosed();
-      release();
-      wakeReader();
-    },
-  };
-}
-
-function newViewerSide(userId: UserId): ViewerSide {
-  return {
-    latest: undefined,
-    settings: defaultPrivacySettings(userId),
-    facts: NO_RELATION,
-    settingsHeard: false,
-    factsHeard: false,
-    lastShown: undefined,
-    lastVersion: 0,
-  };
-}
-
-/** What a message shows, to tell whether the next one would show anything new. */
-function shownBy(state: ViewState): string {
-  return state.kind === "profile" ? state.profile.etag : state.kind;
-}
-
-/**
- * The message `viewer` gets for `latest`, or undefined when it would show what the last one did.
- * A whole profile keeps its version when that still grows the stream's; otherwise (a withheld
- * view, or a view changed by the settings or the relation) the version is the stream's last + 1,
- * which says nothing of changes the viewer cannot see.
- */
-function projected(latest: ProfileState, viewer: Viewer, seen: ViewerSide): ViewState | undefined {
-  const state: ViewState =
-    latest.kind === "profile"
-      ? { ...latest, profile: viewFor(latest.profile, viewer, seen.settings, seen.facts) }
-      : latest;
-  if (shownBy(state) === seen.lastShown) return undefined;
-  if (state.kind === "missing") return state;
-  const whole = state.kind === "deleted" || !isWithheld(state.profile);
-  if (whole && state.version > seen.lastVersion) {
-    const unchanged =
-      latest.kind === "profile" && state.kind === "profile" && state.profile === latest.profile;
-    return unchanged ? latest : state;
-  }
-  return { ...state, version: seen.lastVersion + 1 };
-}
-
-/** Versions of one user only grow; a deletion may carry the version of the last profile. */
-function isNewer(state: ViewState, known: Known | undefined): boolean {
-  if (known === undefined) return true;
-  if (state.kind === "deleted") {
-    return state.version > known.version || (state.version === known.version && !known.deleted);
-  }
-  return state.version > known.version;
-}
-
-function knownOf(state: ViewState): Known {
-  return { version: state.version, deleted: state.kind === "deleted" };
-}
-
-function first<T>(items: Set<T>): T | undefined {
-  for (const item of items) return item;
-  return undefined;
 }
