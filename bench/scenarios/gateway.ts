@@ -40,7 +40,9 @@ const settings = {
 /** Calls prepared beforehand (caller and participants), sent in turn. */
 const PREPARED_CALLS = 20_000;
 const BATCH_PATH = "/realchat.profile.v1.ProfileApi/BatchGetProfiles";
-const root = path.join(import.meta.dirname, "..");
+
+import { root } from "../harness/processes.js";
+
 const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
 
 interface Row {
