@@ -315,6 +315,8 @@ describe("one user, one quota, whichever door", () => {
           user: { perSecond: 1, burst: 10 },
           service: { perSecond: 0, burst: 1 },
           updateCost: 5,
+          searchCost: 40,
+          handleLookupCost: 8,
         },
       },
       { internal: {} },

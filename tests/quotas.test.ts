@@ -25,6 +25,8 @@ describe("quota configuration", () => {
       user: { perSecond: 2000, burst: 20_000 },
       service: { perSecond: 0, burst: 500_000 },
       updateCost: 100,
+      searchCost: 40,
+      handleLookupCost: 8,
     });
     expect(config.healthWatchMaxStreams).toBe(1000);
   });
@@ -42,6 +44,8 @@ describe("quota configuration", () => {
       user: { perSecond: 0, burst: 7 },
       service: { perSecond: 3, burst: 9 },
       updateCost: 2,
+      searchCost: 40,
+      handleLookupCost: 8,
     });
     expect(config.healthWatchMaxStreams).toBe(5);
 
@@ -112,6 +116,8 @@ const quotas: QuotaConfig = {
   user: { perSecond: 1, burst: 50 },
   service: { perSecond: 1, burst: 200 },
   updateCost: 10,
+  searchCost: 40,
+  handleLookupCost: 8,
 };
 
 const ids = (count: number) => Array.from({ length: count }, () => randomUUID());

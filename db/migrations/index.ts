@@ -5,6 +5,7 @@ import * as visibleDisplayNames from "./20261201T0000_visible_display_names.js";
 import * as socialGraph from "./20261210T0000_social_graph.js";
 import * as outboxTraceparent from "./20261220T0000_outbox_traceparent.js";
 import * as privacySettings from "./20261220T0100_privacy_settings.js";
+import * as handlesAndSearch from "./20261230T0000_handles_and_search.js";
 
 /**
  * Every migration, by name. The names are the file names without extension, as Kysely's
@@ -19,4 +20,5 @@ export const migrations: Readonly<Record<string, Migration>> = {
   "20261210T0000_social_graph": socialGraph,
   "20261220T0000_outbox_traceparent": outboxTraceparent,
   "20261220T0100_privacy_settings": privacySettings,
+  "20261230T0000_handles_and_search": handlesAndSearch,
 };

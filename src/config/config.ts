@@ -54,6 +54,10 @@ export interface QuotaConfig {
   readonly service: QuotaLimits;
   /** What one UpdateProfile costs, in profiles read. */
   readonly updateCost: number;
+  /** What one SearchProfiles costs (a directory is what scrapers want most). */
+  readonly searchCost: number;
+  /** What one ResolveHandle or CheckHandle costs (each probes the handle directory). */
+  readonly handleLookupCost: number;
 }
 
 /** The read cache of profiles (docs/cache.md). */

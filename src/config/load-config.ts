@@ -113,6 +113,8 @@ const environment = z.object({
   QUOTA_SERVICE_PROFILES_PER_SECOND: integer(0, 10_000_000).default(0),
   QUOTA_SERVICE_PROFILES_BURST: integer(1, 100_000_000).default(500_000),
   QUOTA_UPDATE_COST: integer(1, 1_000_000).default(100),
+  QUOTA_SEARCH_COST: integer(1, 1_000_000).default(100),
+  QUOTA_HANDLE_LOOKUP_COST: integer(1, 1_000_000).default(20),
   HEALTH_WATCH_MAX_STREAMS: integer(1, 1_000_000).default(1000),
   // RFC 7518 section 3.2: an HS256 key must have at least 256 bits.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -206,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         burst: e.QUOTA_SERVICE_PROFILES_BURST,
       },
       updateCost: e.QUOTA_UPDATE_COST,
+      searchCost: e.QUOTA_SEARCH_COST,
+      handleLookupCost: e.QUOTA_HANDLE_LOOKUP_COST,
     },
     healthWatchMaxStreams: e.HEALTH_WATCH_MAX_STREAMS,
     connections: {

@@ -1,4 +1,5 @@
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { type Dialect, Kysely, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
@@ -8,6 +9,12 @@ import { type DataDirLock, lockDataDir } from "./lock.js";
 import { attachStatementRunner, withNamedStatements } from "./named-statements.js";
 import type { Database } from "./schema.js";
 import { typeParsers } from "./timestamptz.js";
+
+/**
+ * The PostgreSQL extensions the migrations use, built into PGlite: every PGlite this service opens
+ * (tests' in memory too) is created with them. On PostgreSQL they come with its contrib package.
+ */
+export const PGLITE_OPTIONS = { extensions: { pg_trgm } } as const satisfies PGliteOptions;
 
 /** How long to wait for a pooled PostgreSQL connection before the call fails as UNAVAILABLE. */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -87,7 +94,7 @@ export async function openDatabase(
   const lock = await lockDataDir(config.dataDir);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(config.dataDir);
+    pglite = await PGlite.create(config.dataDir, PGLITE_OPTIONS);
   } catch (error) {
     await lock.release();
     throw error;

@@ -1,5 +1,6 @@
 import type { BlocksTable } from "./tables/blocks.js";
 import type { ContactsTable } from "./tables/contacts.js";
+import type { HandlesTable, ProfileSearchTermsTable } from "./tables/handles.js";
 import type { OutboxTable } from "./tables/outbox.js";
 import type { PrivacySettingsTable } from "./tables/privacy-settings.js";
 import type { DeletedProfilesTable, ProfilesTable } from "./tables/profiles.js";
@@ -12,4 +13,6 @@ export interface Database {
   blocks: BlocksTable;
   deleted_profiles: DeletedProfilesTable;
   privacy_settings: PrivacySettingsTable;
+  handles: HandlesTable;
+  profile_search_terms: ProfileSearchTermsTable;
 }

@@ -6,6 +6,8 @@ export interface Profile {
   readonly displayName: string;
   readonly avatarUrl: string;
   readonly bio: string;
+  /** The canonical handle (handle.ts), "" when none. */
+  readonly handle: string;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** Grows by one with every effective change. */

@@ -121,6 +121,7 @@ export interface WithheldProfile {
   readonly avatarUrl: string;
   /** "" when hidden. */
   readonly bio: string;
+  readonly handle: string;
   readonly createdAt: Date;
   readonly etag: string;
   /** Never empty. */
@@ -167,6 +168,7 @@ export function withhold(profile: Profile, hidden: readonly HideableField[]): Pr
     displayName: profile.displayName,
     avatarUrl: hides("avatar_url") ? "" : profile.avatarUrl,
     bio: hides("bio") ? "" : profile.bio,
+    handle: profile.handle,
     createdAt: profile.createdAt,
   };
   const view: WithheldProfile = {
@@ -185,7 +187,10 @@ export function withhold(profile: Profile, hidden: readonly HideableField[]): Pr
  * so it never matches in UpdateProfile.
  */
 function viewTagOf(
-  shown: Pick<WithheldProfile, "userId" | "displayName" | "avatarUrl" | "bio" | "createdAt">,
+  shown: Pick<
+    WithheldProfile,
+    "userId" | "displayName" | "avatarUrl" | "bio" | "handle" | "createdAt"
+  >,
   hidden: readonly HideableField[],
 ): string {
   const shows = [
@@ -193,6 +198,7 @@ function viewTagOf(
     shown.displayName,
     shown.avatarUrl,
     shown.bio,
+    shown.handle,
     String(shown.createdAt.getTime()),
     hidden.join(","),
   ].join("\0");

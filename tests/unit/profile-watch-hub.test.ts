@@ -104,6 +104,7 @@ function profileAt(userId: UserId, version: number, displayName = `v${version}`)
     displayName,
     avatarUrl: "",
     bio: "",
+    handle: "",
     createdAt: at,
     updatedAt: at,
     version,

@@ -17,6 +17,8 @@ const quotas: QuotaConfig = {
   user: { perSecond: 10, burst: 20 },
   service: { perSecond: 100, burst: 200 },
   updateCost: 5,
+  searchCost: 40,
+  handleLookupCost: 8,
 };
 
 /** Clients for `token` behind the gate and the quotas; `throttled` lists every refusal reported. */

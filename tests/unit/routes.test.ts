@@ -196,6 +196,8 @@ describe("the quota interceptor in the real wiring", () => {
         user: { perSecond: 10, burst: 20 },
         service: { perSecond: 0, burst: 1 },
         updateCost: 5,
+        searchCost: 40,
+        handleLookupCost: 8,
       },
     });
   });

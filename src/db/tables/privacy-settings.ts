@@ -1,4 +1,4 @@
-import type { ColumnType, Selectable } from "kysely";
+import type { ColumnType, Generated, Selectable } from "kysely";
 
 /**
  * The `privacy_settings` table: a user's audiences, once they changed them (no row: everyone sees
@@ -9,6 +9,8 @@ export interface PrivacySettingsTable {
   /** 'everyone', 'contacts' or 'nobody'. */
   avatar_audience: string;
   bio_audience: string;
+  /** Who finds the user in search: 'everyone' (default), 'contacts' or 'nobody'. */
+  discoverable_by: Generated<string>;
   /** 2 when the row is inserted, +1 with every effective change. */
   version: number;
   updated_at: ColumnType<Date, never, Date>;

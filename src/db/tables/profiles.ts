@@ -10,6 +10,10 @@ export interface ProfilesTable {
   display_name: Generated<string>;
   avatar_url: Generated<string>;
   bio: Generated<string>;
+  /** Canonical handle, NULL when none; written with `handles` (db/tables/handles.ts). */
+  handle: Generated<string | null>;
+  /** The display name folded for search (profile/search-text.ts); written with it. */
+  search_name: Generated<string>;
   /** Starts at 1 and grows by one with every effective change; the etag is derived from it. */
   version: Generated<number>;
   /** Set once by the database clock. */
@@ -18,7 +22,8 @@ export interface ProfilesTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
-export type ProfileRow = Selectable<ProfilesTable>;
+/** A profiles row as reads return it: `search_name` serves search only. */
+export type ProfileRow = Omit<Selectable<ProfilesTable>, "search_name">;
 
 /** A profiles row as JSON: timestamps are ISO strings. */
 export interface ProfileSnapshot {
@@ -26,6 +31,8 @@ export interface ProfileSnapshot {
   display_name: string;
   avatar_url: string;
   bio: string;
+  /** Absent from snapshots written before handles existed. */
+  handle?: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -45,6 +52,7 @@ export function profileFromRow(row: ProfileRow): Profile {
     displayName: row.display_name,
     avatarUrl: row.avatar_url,
     bio: row.bio,
+    handle: row.handle ?? "",
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,

@@ -46,6 +46,7 @@ export function profileEventFromOutboxRow(row: OutboxRow, encoding: EventEncodin
     profile: toProfileMessage(
       profileFromRow({
         ...row.profile,
+        handle: row.profile.handle ?? null,
         created_at: new Date(row.profile.created_at),
         updated_at: new Date(row.profile.updated_at),
       }),

@@ -17,7 +17,9 @@ import type { ProfileService } from "../service.js";
 import { type Audience, type PrivacySettings, type ProfileView, viewerOf } from "../visibility.js";
 import { batchGetProfilesAnswer } from "./batch-answer.js";
 import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "./entity-tag.js";
+import { createHandleHandlers } from "./handle-handlers.js";
 import { toProfileMessage } from "./message.js";
+import { createSearchHandlers } from "./search-handlers.js";
 import { answersInBinary } from "./stored-encoding.js";
 
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
@@ -106,6 +108,9 @@ export function createProfileApiHandlers(
         watch.close();
       }
     },
+
+    ...createHandleHandlers(service),
+    ...createSearchHandlers(service),
   };
 }
 
@@ -161,5 +166,7 @@ function toPrivacySettingsMessage(settings: PrivacySettings): PrivacySettingsMes
     avatarAudience: audienceMessages[settings.avatarAudience],
     bioAudience: audienceMessages[settings.bioAudience],
     etag: etagOf(settings.version),
+    // TODO(issue 21, search): the stored discoverable_by.
+    discoverableBy: AudienceMessage.EVERYONE,
   };
 }

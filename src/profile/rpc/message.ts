@@ -29,6 +29,7 @@ export function toProfileMessage(profile: ProfileView): ProfileMessage {
     updatedAt: withheld ? undefined : timestampOf(profile.updatedAt),
     etag: profile.etag,
     hiddenFields: withheld ? [...profile.hiddenFields] : [],
+    handle: profile.handle,
   };
 }
 
@@ -56,6 +57,7 @@ export function profileFromMessage(message: ProfileMessage, version: number): Pr
     displayName: message.displayName,
     avatarUrl: message.avatarUrl,
     bio: message.bio,
+    handle: message.handle,
     createdAt: timestampDate(message.createdAt ?? EPOCH),
     updatedAt: timestampDate(message.updatedAt ?? EPOCH),
     version,

@@ -16,6 +16,7 @@ export const profileColumns = [
   "display_name",
   "avatar_url",
   "bio",
+  "handle",
   "version",
   "created_at",
   "updated_at",

@@ -48,6 +48,7 @@ export function createInMemoryProfileStore(
       displayName,
       avatarUrl: "",
       bio: "",
+      handle: "",
       createdAt: at,
       updatedAt: at,
       version: 1,

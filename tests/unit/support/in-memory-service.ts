@@ -15,7 +15,7 @@ import { ProfileApi } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import { SocialGraphApi } from "../../../gen/realchat/profile/v1/social_graph_api_pb.js";
 import { type App, compose } from "../../../src/compose.js";
 import { migrateToLatest } from "../../../src/db/migrate.js";
-import { type DatabaseHandle, pgliteDatabase } from "../../../src/db/open.js";
+import { type DatabaseHandle, PGLITE_OPTIONS, pgliteDatabase } from "../../../src/db/open.js";
 import { testTokenVerifier, tokenFor } from "../../support/auth.js";
 import { bearer, type TestToken } from "../../support/clients.js";
 import { silentLogger } from "../../support/databases.js";
@@ -75,12 +75,13 @@ async function startPglite(): Promise<PGlite> {
   const cache = path.join(tmpdir(), `realchat-profile-pglite-initdb-${await pgliteVersion()}.tgz`);
   const cached = await readFile(cache).catch(() => undefined);
   if (cached !== undefined) {
-    const loaded = await PGlite.create(IN_MEMORY, { loadDataDir: new Blob([cached]) }).catch(
-      () => undefined,
-    );
+    const loaded = await PGlite.create(IN_MEMORY, {
+      ...PGLITE_OPTIONS,
+      loadDataDir: new Blob([cached]),
+    }).catch(() => undefined);
     if (loaded !== undefined) return loaded;
   }
-  const pglite = await PGlite.create(IN_MEMORY);
+  const pglite = await PGlite.create(IN_MEMORY, PGLITE_OPTIONS);
   const draft = `${cache}.${process.pid}.${crypto.randomUUID()}`;
   try {
     await writeFile(draft, await (await pglite.dumpDataDir("gzip")).bytes());

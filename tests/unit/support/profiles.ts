@@ -11,6 +11,7 @@ export function profileAt(userId: UserId, version: number): Profile {
     displayName: `name ${version}`,
     avatarUrl: "",
     bio: "",
+    handle: "",
     createdAt: new Date(Date.UTC(2026, 0, 1)),
     updatedAt: at,
     version,

@@ -12,10 +12,10 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file realchat/profile/v1/profile_api.proto.
  */
 export const file_realchat_profile_v1_profile_api: GenFile = /*@__PURE__*/
-  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxIp0BCg9Qcml2YWN5U2V0dGluZ3MSDwoHdXNlcl9pZBgBIAEoCRI2Cg9hdmF0YXJfYXVkaWVuY2UYAiABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlEjMKDGJpb19hdWRpZW5jZRgDIAEoDjIdLnJlYWxjaGF0LnByb2ZpbGUudjEuQXVkaWVuY2USDAoEZXRhZxgEIAEoCSIsChlHZXRQcml2YWN5U2V0dGluZ3NSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAki2QEKHFVwZGF0ZVByaXZhY3lTZXR0aW5nc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRI7Cg9hdmF0YXJfYXVkaWVuY2UYAiABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlSACIAQESOAoMYmlvX2F1ZGllbmNlGAMgASgOMh0ucmVhbGNoYXQucHJvZmlsZS52MS5BdWRpZW5jZUgBiAEBEgwKBGV0YWcYBCABKAlCEgoQX2F2YXRhcl9hdWRpZW5jZUIPCg1fYmlvX2F1ZGllbmNlItYBCgdQcm9maWxlEg8KB3VzZXJfaWQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhIKCmF2YXRhcl91cmwYAyABKAkSCwoDYmlvGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYByABKAkSFQoNaGlkZGVuX2ZpZWxkcxgIIAMoCSI8ChFHZXRQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhYKDnZpZXdlcl91c2VyX2lkGAIgASgJIqMBChRVcGRhdGVQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhkKDGRpc3BsYXlfbmFtZRgCIAEoCUgAiAEBEhcKCmF2YXRhcl91cmwYAyABKAlIAYgBARIQCgNiaW8YBCABKAlIAogBARIMCgRldGFnGAUgASgJQg8KDV9kaXNwbGF5X25hbWVCDQoLX2F2YXRhcl91cmxCBgoEX2JpbyJDChdCYXRjaEdldFByb2ZpbGVzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCRIWCg52aWV3ZXJfdXNlcl9pZBgCIAEoCSJkChhCYXRjaEdldFByb2ZpbGVzUmVzcG9uc2USLgoIcHJvZmlsZXMYASADKAsyHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSGAoQbWlzc2luZ191c2VyX2lkcxgCIAMoCSInChREZWxldGVQcm9maWxlUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjkKFURlbGV0ZVByb2ZpbGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIEg8KB3ZlcnNpb24YAiABKAMiQAoUV2F0Y2hQcm9maWxlc1JlcXVlc3QSEAoIdXNlcl9pZHMYASADKAkSFgoOdmlld2VyX3VzZXJfaWQYAiABKAkiqQIKFVdhdGNoUHJvZmlsZXNSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMSEAoIc25hcHNob3QYAyABKAgSLwoHcHJvZmlsZRgEIAEoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZUgAEkUKB21pc3NpbmcYBSABKAsyMi5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXNwb25zZS5NaXNzaW5nSAASRQoHZGVsZXRlZBgGIAEoCzIyLnJlYWxjaGF0LnByb2ZpbGUudjEuV2F0Y2hQcm9maWxlc1Jlc3BvbnNlLkRlbGV0ZWRIABoJCgdNaXNzaW5nGgkKB0RlbGV0ZWRCBwoFc3RhdGUqZwoIQXVkaWVuY2USGAoUQVVESUVOQ0VfVU5TUEVDSUZJRUQQABIVChFBVURJRU5DRV9FVkVSWU9ORRABEhUKEUFVRElFTkNFX0NPTlRBQ1RTEAISEwoPQVVESUVOQ0VfTk9CT0RZEAMy9AUKClByb2ZpbGVBcGkSVwoKR2V0UHJvZmlsZRImLnJlYWxjaGF0LnByb2ZpbGUudjEuR2V0UHJvZmlsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUiA5ACARJYCg1VcGRhdGVQcm9maWxlEikucmVhbGNoYXQucHJvZmlsZS52MS5VcGRhdGVQcm9maWxlUmVxdWVzdBocLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRJ0ChBCYXRjaEdldFByb2ZpbGVzEiwucmVhbGNoYXQucHJvZmlsZS52MS5CYXRjaEdldFByb2ZpbGVzUmVxdWVzdBotLnJlYWxjaGF0LnByb2ZpbGUudjEuQmF0Y2hHZXRQcm9maWxlc1Jlc3BvbnNlIgOQAgESawoNRGVsZXRlUHJvZmlsZRIpLnJlYWxjaGF0LnByb2ZpbGUudjEuRGVsZXRlUHJvZmlsZVJlcXVlc3QaKi5yZWFsY2hhdC5wcm9maWxlLnYxLkRlbGV0ZVByb2ZpbGVSZXNwb25zZSIDkAICEm0KDVdhdGNoUHJvZmlsZXMSKS5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXF1ZXN0GioucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVzcG9uc2UiA5ACATABEm8KEkdldFByaXZhY3lTZXR0aW5ncxIuLnJlYWxjaGF0LnByb2ZpbGUudjEuR2V0UHJpdmFjeVNldHRpbmdzUmVxdWVzdBokLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJpdmFjeVNldHRpbmdzIgOQAgEScAoVVXBkYXRlUHJpdmFjeVNldHRpbmdzEjEucmVhbGNoYXQucHJvZmlsZS52MS5VcGRhdGVQcml2YWN5U2V0dGluZ3NSZXF1ZXN0GiQucmVhbGNoYXQucHJvZmlsZS52MS5Qcml2YWN5U2V0dGluZ3NiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiVyZWFsY2hhdC9wcm9maWxlL3YxL3Byb2ZpbGVfYXBpLnByb3RvEhNyZWFsY2hhdC5wcm9maWxlLnYxItUBCg9Qcml2YWN5U2V0dGluZ3MSDwoHdXNlcl9pZBgBIAEoCRI2Cg9hdmF0YXJfYXVkaWVuY2UYAiABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlEjMKDGJpb19hdWRpZW5jZRgDIAEoDjIdLnJlYWxjaGF0LnByb2ZpbGUudjEuQXVkaWVuY2USDAoEZXRhZxgEIAEoCRI2Cg9kaXNjb3ZlcmFibGVfYnkYBSABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlIiwKGUdldFByaXZhY3lTZXR0aW5nc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSKqAgocVXBkYXRlUHJpdmFjeVNldHRpbmdzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEjsKD2F2YXRhcl9hdWRpZW5jZRgCIAEoDjIdLnJlYWxjaGF0LnByb2ZpbGUudjEuQXVkaWVuY2VIAIgBARI4CgxiaW9fYXVkaWVuY2UYAyABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlSAGIAQESDAoEZXRhZxgEIAEoCRI7Cg9kaXNjb3ZlcmFibGVfYnkYBSABKA4yHS5yZWFsY2hhdC5wcm9maWxlLnYxLkF1ZGllbmNlSAKIAQFCEgoQX2F2YXRhcl9hdWRpZW5jZUIPCg1fYmlvX2F1ZGllbmNlQhIKEF9kaXNjb3ZlcmFibGVfYnki5gEKB1Byb2ZpbGUSDwoHdXNlcl9pZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEgoKYXZhdGFyX3VybBgDIAEoCRILCgNiaW8YBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgHIAEoCRIVCg1oaWRkZW5fZmllbGRzGAggAygJEg4KBmhhbmRsZRgJIAEoCSJBChBTZXRIYW5kbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGaGFuZGxlGAIgASgJEgwKBGV0YWcYAyABKAkiJAoSQ2hlY2tIYW5kbGVSZXF1ZXN0Eg4KBmhhbmRsZRgBIAEoCSJ2ChNDaGVja0hhbmRsZVJlc3BvbnNlEhEKCWF2YWlsYWJsZRgBIAEoCBI8CgZyZWFzb24YAiABKA4yLC5yZWFsY2hhdC5wcm9maWxlLnYxLkhhbmRsZVVuYXZhaWxhYmxlUmVhc29uEg4KBmhhbmRsZRgDIAEoCSI+ChRSZXNvbHZlSGFuZGxlUmVxdWVzdBIOCgZoYW5kbGUYASABKAkSFgoOdmlld2VyX3VzZXJfaWQYAiABKAkiZQoVU2VhcmNoUHJvZmlsZXNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJEhYKDnZpZXdlcl91c2VyX2lkGAQgASgJImEKFlNlYXJjaFByb2ZpbGVzUmVzcG9uc2USLgoIcHJvZmlsZXMYASADKAsyHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjwKEUdldFByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSFgoOdmlld2VyX3VzZXJfaWQYAiABKAkiowEKFFVwZGF0ZVByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSGQoMZGlzcGxheV9uYW1lGAIgASgJSACIAQESFwoKYXZhdGFyX3VybBgDIAEoCUgBiAEBEhAKA2JpbxgEIAEoCUgCiAEBEgwKBGV0YWcYBSABKAlCDwoNX2Rpc3BsYXlfbmFtZUINCgtfYXZhdGFyX3VybEIGCgRfYmlvIkMKF0JhdGNoR2V0UHJvZmlsZXNSZXF1ZXN0EhAKCHVzZXJfaWRzGAEgAygJEhYKDnZpZXdlcl91c2VyX2lkGAIgASgJImQKGEJhdGNoR2V0UHJvZmlsZXNSZXNwb25zZRIuCghwcm9maWxlcxgBIAMoCzIcLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZRIYChBtaXNzaW5nX3VzZXJfaWRzGAIgAygJIicKFERlbGV0ZVByb2ZpbGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiOQoVRGVsZXRlUHJvZmlsZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgSDwoHdmVyc2lvbhgCIAEoAyJAChRXYXRjaFByb2ZpbGVzUmVxdWVzdBIQCgh1c2VyX2lkcxgBIAMoCRIWCg52aWV3ZXJfdXNlcl9pZBgCIAEoCSKpAgoVV2F0Y2hQcm9maWxlc1Jlc3BvbnNlEg8KB3VzZXJfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAxIQCghzbmFwc2hvdBgDIAEoCBIvCgdwcm9maWxlGAQgASgLMhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlSAASRQoHbWlzc2luZxgFIAEoCzIyLnJlYWxjaGF0LnByb2ZpbGUudjEuV2F0Y2hQcm9maWxlc1Jlc3BvbnNlLk1pc3NpbmdIABJFCgdkZWxldGVkGAYgASgLMjIucmVhbGNoYXQucHJvZmlsZS52MS5XYXRjaFByb2ZpbGVzUmVzcG9uc2UuRGVsZXRlZEgAGgkKB01pc3NpbmcaCQoHRGVsZXRlZEIHCgVzdGF0ZSpnCghBdWRpZW5jZRIYChRBVURJRU5DRV9VTlNQRUNJRklFRBAAEhUKEUFVRElFTkNFX0VWRVJZT05FEAESFQoRQVVESUVOQ0VfQ09OVEFDVFMQAhITCg9BVURJRU5DRV9OT0JPRFkQAyqQAQoXSGFuZGxlVW5hdmFpbGFibGVSZWFzb24SKQolSEFORExFX1VOQVZBSUxBQkxFX1JFQVNPTl9VTlNQRUNJRklFRBAAEiUKIUhBTkRMRV9VTkFWQUlMQUJMRV9SRUFTT05fSU5WQUxJRBABEiMKH0hBTkRMRV9VTkFWQUlMQUJMRV9SRUFTT05fVEFLRU4QAjL8CAoKUHJvZmlsZUFwaRJXCgpHZXRQcm9maWxlEiYucmVhbGNoYXQucHJvZmlsZS52MS5HZXRQcm9maWxlUmVxdWVzdBocLnJlYWxjaGF0LnByb2ZpbGUudjEuUHJvZmlsZSIDkAIBElgKDVVwZGF0ZVByb2ZpbGUSKS5yZWFsY2hhdC5wcm9maWxlLnYxLlVwZGF0ZVByb2ZpbGVSZXF1ZXN0GhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlEnQKEEJhdGNoR2V0UHJvZmlsZXMSLC5yZWFsY2hhdC5wcm9maWxlLnYxLkJhdGNoR2V0UHJvZmlsZXNSZXF1ZXN0Gi0ucmVhbGNoYXQucHJvZmlsZS52MS5CYXRjaEdldFByb2ZpbGVzUmVzcG9uc2UiA5ACARJrCg1EZWxldGVQcm9maWxlEikucmVhbGNoYXQucHJvZmlsZS52MS5EZWxldGVQcm9maWxlUmVxdWVzdBoqLnJlYWxjaGF0LnByb2ZpbGUudjEuRGVsZXRlUHJvZmlsZVJlc3BvbnNlIgOQAgISbQoNV2F0Y2hQcm9maWxlcxIpLnJlYWxjaGF0LnByb2ZpbGUudjEuV2F0Y2hQcm9maWxlc1JlcXVlc3QaKi5yZWFsY2hhdC5wcm9maWxlLnYxLldhdGNoUHJvZmlsZXNSZXNwb25zZSIDkAIBMAESbwoSR2V0UHJpdmFjeVNldHRpbmdzEi4ucmVhbGNoYXQucHJvZmlsZS52MS5HZXRQcml2YWN5U2V0dGluZ3NSZXF1ZXN0GiQucmVhbGNoYXQucHJvZmlsZS52MS5Qcml2YWN5U2V0dGluZ3MiA5ACARJwChVVcGRhdGVQcml2YWN5U2V0dGluZ3MSMS5yZWFsY2hhdC5wcm9maWxlLnYxLlVwZGF0ZVByaXZhY3lTZXR0aW5nc1JlcXVlc3QaJC5yZWFsY2hhdC5wcm9maWxlLnYxLlByaXZhY3lTZXR0aW5ncxJQCglTZXRIYW5kbGUSJS5yZWFsY2hhdC5wcm9maWxlLnYxLlNldEhhbmRsZVJlcXVlc3QaHC5yZWFsY2hhdC5wcm9maWxlLnYxLlByb2ZpbGUSZQoLQ2hlY2tIYW5kbGUSJy5yZWFsY2hhdC5wcm9maWxlLnYxLkNoZWNrSGFuZGxlUmVxdWVzdBooLnJlYWxjaGF0LnByb2ZpbGUudjEuQ2hlY2tIYW5kbGVSZXNwb25zZSIDkAIBEl0KDVJlc29sdmVIYW5kbGUSKS5yZWFsY2hhdC5wcm9maWxlLnYxLlJlc29sdmVIYW5kbGVSZXF1ZXN0GhwucmVhbGNoYXQucHJvZmlsZS52MS5Qcm9maWxlIgOQAgESbgoOU2VhcmNoUHJvZmlsZXMSKi5yZWFsY2hhdC5wcm9maWxlLnYxLlNlYXJjaFByb2ZpbGVzUmVxdWVzdBorLnJlYWxjaGF0LnByb2ZpbGUudjEuU2VhcmNoUHJvZmlsZXNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
- * Who may see a user's avatar and bio.
+ * Who may see a user's avatar and bio, and who may find them in SearchProfiles.
  *
  * @generated from message realchat.profile.v1.PrivacySettings
  */
@@ -44,6 +44,14 @@ export type PrivacySettings = Message<"realchat.profile.v1.PrivacySettings"> & {
    * @generated from field: string etag = 4;
    */
   etag: string;
+
+  /**
+   * Who finds the user in SearchProfiles (AUDIENCE_EVERYONE by default). It governs search only:
+   * GetProfile and ResolveHandle answer whoever asks.
+   *
+   * @generated from field: realchat.profile.v1.Audience discoverable_by = 5;
+   */
+  discoverableBy: Audience;
 };
 
 /**
@@ -104,6 +112,11 @@ export type UpdatePrivacySettingsRequest = Message<"realchat.profile.v1.UpdatePr
    * @generated from field: string etag = 4;
    */
   etag: string;
+
+  /**
+   * @generated from field: optional realchat.profile.v1.Audience discoverable_by = 5;
+   */
+  discoverableBy?: Audience | undefined;
 };
 
 /**
@@ -116,7 +129,7 @@ export const UpdatePrivacySettingsRequestSchema: GenMessage<UpdatePrivacySetting
 /**
  * What one user shows to others.
  *
- * Who sees what: `user_id`, `display_name` and `created_at` are shown to every viewer. `avatar_url`
+ * Who sees what: `user_id`, `display_name`, `handle` and `created_at` are shown to every viewer. `avatar_url`
  * and `bio` each have an audience (PrivacySettings): EVERYONE, CONTACTS (the users in the owner's
  * contact list) or NOBODY. The owner always sees everything. A viewer the owner blocks is outside
  * every audience, and sees exactly what an owner who chose NOBODY for both shows, so a block is
@@ -195,6 +208,21 @@ export type Profile = Message<"realchat.profile.v1.Profile"> & {
    * @generated from field: repeated string hidden_fields = 8;
    */
   hiddenFields: string[];
+
+  /**
+   * The user's unique handle, the name people type and share ("ada" for @ada); "" when none.
+   * Set only through SetHandle. Rules, applied to what a client sends:
+   * - a leading "@" is dropped; the rest is Unicode NFKC-normalized, then lower-cased, and that
+   *   canonical form is what is stored and compared ("＠Ａｄａ" is "ada");
+   * - then 3 to 32 characters of [a-z0-9_], starting with a letter; anything else, look-alike
+   *   letters from other scripts included, is INVALID_ARGUMENT;
+   * - some handles are reserved (admin, support, help, realchat, system, root, ...; the server's
+   *   HANDLE_RESERVED setting) and cannot be claimed;
+   * - a released handle is held for 14 days, in which only its last holder may claim it again.
+   *
+   * @generated from field: string handle = 9;
+   */
+  handle: string;
 };
 
 /**
@@ -203,6 +231,199 @@ export type Profile = Message<"realchat.profile.v1.Profile"> & {
  */
 export const ProfileSchema: GenMessage<Profile> = /*@__PURE__*/
   messageDesc(file_realchat_profile_v1_profile_api, 3);
+
+/**
+ * Request for SetHandle.
+ *
+ * @generated from message realchat.profile.v1.SetHandleRequest
+ */
+export type SetHandleRequest = Message<"realchat.profile.v1.SetHandleRequest"> & {
+  /**
+   * The user's id (UUID, any case).
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The handle to claim (rules at Profile.handle), or "" to release the current one.
+   *
+   * @generated from field: string handle = 2;
+   */
+  handle: string;
+
+  /**
+   * If set, the change applies only when the stored profile has this etag; otherwise ABORTED.
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.SetHandleRequest.
+ * Use `create(SetHandleRequestSchema)` to create a new message.
+ */
+export const SetHandleRequestSchema: GenMessage<SetHandleRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 4);
+
+/**
+ * Request for CheckHandle.
+ *
+ * @generated from message realchat.profile.v1.CheckHandleRequest
+ */
+export type CheckHandleRequest = Message<"realchat.profile.v1.CheckHandleRequest"> & {
+  /**
+   * The handle to check, as a user would type it (rules at Profile.handle).
+   *
+   * @generated from field: string handle = 1;
+   */
+  handle: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.CheckHandleRequest.
+ * Use `create(CheckHandleRequestSchema)` to create a new message.
+ */
+export const CheckHandleRequestSchema: GenMessage<CheckHandleRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 5);
+
+/**
+ * Response for CheckHandle.
+ *
+ * @generated from message realchat.profile.v1.CheckHandleResponse
+ */
+export type CheckHandleResponse = Message<"realchat.profile.v1.CheckHandleResponse"> & {
+  /**
+   * Whether SetHandle with this handle would not be refused as invalid or taken (the caller's own
+   * handle, and one the caller released and may claim again, are available to them).
+   *
+   * @generated from field: bool available = 1;
+   */
+  available: boolean;
+
+  /**
+   * Why not, when not available.
+   *
+   * @generated from field: realchat.profile.v1.HandleUnavailableReason reason = 2;
+   */
+  reason: HandleUnavailableReason;
+
+  /**
+   * The canonical form of the handle asked about; "" when it cannot be canonicalized.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.CheckHandleResponse.
+ * Use `create(CheckHandleResponseSchema)` to create a new message.
+ */
+export const CheckHandleResponseSchema: GenMessage<CheckHandleResponse> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 6);
+
+/**
+ * Request for ResolveHandle.
+ *
+ * @generated from message realchat.profile.v1.ResolveHandleRequest
+ */
+export type ResolveHandleRequest = Message<"realchat.profile.v1.ResolveHandleRequest"> & {
+  /**
+   * The handle, as a user would type it ("@Ada" finds "ada").
+   *
+   * @generated from field: string handle = 1;
+   */
+  handle: string;
+
+  /**
+   * As GetProfileRequest.viewer_user_id.
+   *
+   * @generated from field: string viewer_user_id = 2;
+   */
+  viewerUserId: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.ResolveHandleRequest.
+ * Use `create(ResolveHandleRequestSchema)` to create a new message.
+ */
+export const ResolveHandleRequestSchema: GenMessage<ResolveHandleRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 7);
+
+/**
+ * Request for SearchProfiles.
+ *
+ * @generated from message realchat.profile.v1.SearchProfilesRequest
+ */
+export type SearchProfilesRequest = Message<"realchat.profile.v1.SearchProfilesRequest"> & {
+  /**
+   * What the user typed: 1 to 100 characters with at least one letter or digit; a leading "@"
+   * looks for handles only.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * At most this many profiles per page: 0 means 20, more than 50 means 50; negative is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * The previous page's next_page_token, with the same query and viewer (INVALID_ARGUMENT
+   * otherwise); "" for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * As GetProfileRequest.viewer_user_id.
+   *
+   * @generated from field: string viewer_user_id = 4;
+   */
+  viewerUserId: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.SearchProfilesRequest.
+ * Use `create(SearchProfilesRequestSchema)` to create a new message.
+ */
+export const SearchProfilesRequestSchema: GenMessage<SearchProfilesRequest> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 8);
+
+/**
+ * Response for SearchProfiles.
+ *
+ * @generated from message realchat.profile.v1.SearchProfilesResponse
+ */
+export type SearchProfilesResponse = Message<"realchat.profile.v1.SearchProfilesResponse"> & {
+  /**
+   * The profiles of this page, in rank order, as the viewer sees them.
+   *
+   * @generated from field: repeated realchat.profile.v1.Profile profiles = 1;
+   */
+  profiles: Profile[];
+
+  /**
+   * The token of the next page; "" on the last page, and after 200 results in all.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message realchat.profile.v1.SearchProfilesResponse.
+ * Use `create(SearchProfilesResponseSchema)` to create a new message.
+ */
+export const SearchProfilesResponseSchema: GenMessage<SearchProfilesResponse> = /*@__PURE__*/
+  messageDesc(file_realchat_profile_v1_profile_api, 9);
 
 /**
  * Request for GetProfile.
@@ -232,7 +453,7 @@ export type GetProfileRequest = Message<"realchat.profile.v1.GetProfileRequest">
  * Use `create(GetProfileRequestSchema)` to create a new message.
  */
 export const GetProfileRequestSchema: GenMessage<GetProfileRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 4);
+  messageDesc(file_realchat_profile_v1_profile_api, 10);
 
 /**
  * Request for UpdateProfile. Only the fields that are present change.
@@ -284,7 +505,7 @@ export type UpdateProfileRequest = Message<"realchat.profile.v1.UpdateProfileReq
  * Use `create(UpdateProfileRequestSchema)` to create a new message.
  */
 export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 5);
+  messageDesc(file_realchat_profile_v1_profile_api, 11);
 
 /**
  * Request for BatchGetProfiles.
@@ -312,7 +533,7 @@ export type BatchGetProfilesRequest = Message<"realchat.profile.v1.BatchGetProfi
  * Use `create(BatchGetProfilesRequestSchema)` to create a new message.
  */
 export const BatchGetProfilesRequestSchema: GenMessage<BatchGetProfilesRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 6);
+  messageDesc(file_realchat_profile_v1_profile_api, 12);
 
 /**
  * Response for BatchGetProfiles.
@@ -340,7 +561,7 @@ export type BatchGetProfilesResponse = Message<"realchat.profile.v1.BatchGetProf
  * Use `create(BatchGetProfilesResponseSchema)` to create a new message.
  */
 export const BatchGetProfilesResponseSchema: GenMessage<BatchGetProfilesResponse> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 7);
+  messageDesc(file_realchat_profile_v1_profile_api, 13);
 
 /**
  * Request for DeleteProfile.
@@ -361,7 +582,7 @@ export type DeleteProfileRequest = Message<"realchat.profile.v1.DeleteProfileReq
  * Use `create(DeleteProfileRequestSchema)` to create a new message.
  */
 export const DeleteProfileRequestSchema: GenMessage<DeleteProfileRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 8);
+  messageDesc(file_realchat_profile_v1_profile_api, 14);
 
 /**
  * Response for DeleteProfile.
@@ -389,7 +610,7 @@ export type DeleteProfileResponse = Message<"realchat.profile.v1.DeleteProfileRe
  * Use `create(DeleteProfileResponseSchema)` to create a new message.
  */
 export const DeleteProfileResponseSchema: GenMessage<DeleteProfileResponse> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 9);
+  messageDesc(file_realchat_profile_v1_profile_api, 15);
 
 /**
  * Request for WatchProfiles.
@@ -417,7 +638,7 @@ export type WatchProfilesRequest = Message<"realchat.profile.v1.WatchProfilesReq
  * Use `create(WatchProfilesRequestSchema)` to create a new message.
  */
 export const WatchProfilesRequestSchema: GenMessage<WatchProfilesRequest> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 10);
+  messageDesc(file_realchat_profile_v1_profile_api, 16);
 
 /**
  * One message of a WatchProfiles stream: the state of one user's profile.
@@ -487,7 +708,7 @@ export type WatchProfilesResponse = Message<"realchat.profile.v1.WatchProfilesRe
  * Use `create(WatchProfilesResponseSchema)` to create a new message.
  */
 export const WatchProfilesResponseSchema: GenMessage<WatchProfilesResponse> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 11);
+  messageDesc(file_realchat_profile_v1_profile_api, 17);
 
 /**
  * There is no profile for this user (in a snapshot only; a later creation is sent as `profile`).
@@ -502,7 +723,7 @@ export type WatchProfilesResponse_Missing = Message<"realchat.profile.v1.WatchPr
  * Use `create(WatchProfilesResponse_MissingSchema)` to create a new message.
  */
 export const WatchProfilesResponse_MissingSchema: GenMessage<WatchProfilesResponse_Missing> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 11, 0);
+  messageDesc(file_realchat_profile_v1_profile_api, 17, 0);
 
 /**
  * The profile was deleted.
@@ -517,7 +738,7 @@ export type WatchProfilesResponse_Deleted = Message<"realchat.profile.v1.WatchPr
  * Use `create(WatchProfilesResponse_DeletedSchema)` to create a new message.
  */
 export const WatchProfilesResponse_DeletedSchema: GenMessage<WatchProfilesResponse_Deleted> = /*@__PURE__*/
-  messageDesc(file_realchat_profile_v1_profile_api, 11, 1);
+  messageDesc(file_realchat_profile_v1_profile_api, 17, 1);
 
 /**
  * Who may see a field of a profile.
@@ -559,6 +780,40 @@ export enum Audience {
  */
 export const AudienceSchema: GenEnum<Audience> = /*@__PURE__*/
   enumDesc(file_realchat_profile_v1_profile_api, 0);
+
+/**
+ * Why a handle cannot be claimed.
+ *
+ * @generated from enum realchat.profile.v1.HandleUnavailableReason
+ */
+export enum HandleUnavailableReason {
+  /**
+   * The handle is available.
+   *
+   * @generated from enum value: HANDLE_UNAVAILABLE_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * It breaks the rules at Profile.handle.
+   *
+   * @generated from enum value: HANDLE_UNAVAILABLE_REASON_INVALID = 1;
+   */
+  INVALID = 1,
+
+  /**
+   * Someone holds it, it is held after a release, or it is reserved.
+   *
+   * @generated from enum value: HANDLE_UNAVAILABLE_REASON_TAKEN = 2;
+   */
+  TAKEN = 2,
+}
+
+/**
+ * Describes the enum realchat.profile.v1.HandleUnavailableReason.
+ */
+export const HandleUnavailableReasonSchema: GenEnum<HandleUnavailableReason> = /*@__PURE__*/
+  enumDesc(file_realchat_profile_v1_profile_api, 1);
 
 /**
  * ProfileApi stores and serves what RealChat users show each other.
@@ -693,6 +948,75 @@ export const ProfileApi: GenService<{
     methodKind: "unary";
     input: typeof UpdatePrivacySettingsRequestSchema;
     output: typeof PrivacySettingsSchema;
+  },
+  /**
+   * Claims, changes or releases the user's handle (Profile.handle) and returns the whole profile.
+   *
+   * - `handle` is canonicalized first (rules at Profile.handle); `""` releases the current one.
+   * - A handle held by anyone else, reserved, or released by another user less than 14 days ago
+   *   is ALREADY_EXISTS, one answer for all three. Exactly one of many concurrent claims of one
+   *   handle wins; the database enforces it.
+   * - Claiming is limited to once per 24 hours per user (a new handle, or one's own released
+   *   one): sooner is FAILED_PRECONDITION with google.rpc.RetryInfo saying when. Releasing is
+   *   always allowed.
+   * - Claiming the handle the user holds already changes nothing and publishes nothing.
+   * - With `etag` set, the change happens only if it equals the stored etag; otherwise ABORTED.
+   * - The user must have a profile: NOT_FOUND otherwise.
+   * - Who may: as UpdateProfile, checked before anything else.
+   * - Every effective change publishes ProfileUpdated with "handle" in `changed_fields`.
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.SetHandle
+   */
+  setHandle: {
+    methodKind: "unary";
+    input: typeof SetHandleRequestSchema;
+    output: typeof ProfileSchema;
+  },
+  /**
+   * Says whether a handle could be claimed now, without claiming it. A handle that is held,
+   * held after a release, or reserved gets the same answer (HANDLE_UNAVAILABLE_REASON_TAKEN) in
+   * the same time, so that the answer tells nothing of why. Any authenticated caller; costs quota.
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.CheckHandle
+   */
+  checkHandle: {
+    methodKind: "unary";
+    input: typeof CheckHandleRequestSchema;
+    output: typeof CheckHandleResponseSchema;
+  },
+  /**
+   * Returns the profile that holds a handle, as the viewer sees it (rules at Profile), or
+   * NOT_FOUND. A handle held by a user who blocks the viewer, or whom the viewer blocks, is
+   * NOT_FOUND too: the same answer as for a handle nobody holds. `discoverable_by` does not apply:
+   * a handle is what its owner shares. Any authenticated caller; costs quota.
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.ResolveHandle
+   */
+  resolveHandle: {
+    methodKind: "unary";
+    input: typeof ResolveHandleRequestSchema;
+    output: typeof ProfileSchema;
+  },
+  /**
+   * Finds people by handle and name, for a people screen's search as you type.
+   *
+   * - Matches: the handle, or a prefix of it; every word of the query a prefix of a word of the
+   *   display name (case and accents fold: "jose" finds "José"); then fuzzy matches (trigram
+   *   similarity of the name or handle) for queries of three characters or more.
+   * - Order, stable across pages: 1. the exact handle; 2. the viewer's own contacts (any match);
+   *   3. handle prefix; 4. name prefix; 5. fuzzy. Ties: see docs/search.md.
+   * - Only profiles whose owner's `discoverable_by` admits the viewer; never a user who blocks the
+   *   viewer or whom the viewer blocks; never a deleted profile.
+   * - Each result is the profile as the viewer sees it (rules at Profile).
+   * - Any authenticated caller; costs quota per call. A query yields at most 200 results in all:
+   *   no page token reaches further, so that a token cannot walk the directory.
+   *
+   * @generated from rpc realchat.profile.v1.ProfileApi.SearchProfiles
+   */
+  searchProfiles: {
+    methodKind: "unary";
+    input: typeof SearchProfilesRequestSchema;
+    output: typeof SearchProfilesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_realchat_profile_v1_profile_api, 0);

@@ -48,7 +48,8 @@ export type ProfileCreated = Message<"realchat.profile.v1.ProfileCreated"> & {
   profile?: Profile | undefined;
 
   /**
-   * Names of the fields set (for a new profile: display_name, avatar_url, bio).
+   * Names of the fields set (for a new profile: display_name, avatar_url, bio, and handle when
+   * its registration claimed one).
    *
    * @generated from field: repeated string changed_fields = 4;
    */
@@ -98,7 +99,7 @@ export type ProfileUpdated = Message<"realchat.profile.v1.ProfileUpdated"> & {
   profile?: Profile | undefined;
 
   /**
-   * Names of the fields whose value changed: display_name, avatar_url, bio.
+   * Names of the fields whose value changed: display_name, avatar_url, bio, handle.
    *
    * @generated from field: repeated string changed_fields = 4;
    */
