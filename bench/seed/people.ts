@@ -312,7 +312,7 @@ async function checkSeed(client: pg.Client, profiles: number): Promise<void> {
 export const viewerIds = Array.from({ length: VIEWERS }, (_, i) => seededId(i + 1));
 
 if (import.meta.main) {
-  const profiles = Number(process.argv[2] ?? process.env.BENCH_PROFILES ?? 1_000_000);
+  const profiles = Number(process.argv[2] ?? process.env.BENCH_PEOPLE_PROFILES ?? 1_000_000);
   const url = peopleDatabaseUrl(
     process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     profiles,

@@ -1,0 +1,13 @@
+// The search SQL bench:people hands pgbench: the service's own statement (src/profile/sql/) and the
+// parameters the service runs it with for one query, so that pgbench runs the very same SQL.
+
+/** The search statement ($1..$n) and how the service fills its parameters for one query. */
+export interface SearchSql {
+  readonly statement: string;
+  parameters(query: string, viewer: string, pageSize: number): string[];
+}
+
+/** Undefined until SearchProfiles' SQL is on this branch (issue 21, branch `search`). */
+export function searchSql(): SearchSql | undefined {
+  return undefined;
+}
