@@ -147,30 +147,46 @@ export async function handleUsers(
 /** Quotes a value for SQL text: a string literal. */
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
+/** A parameter as pg sends it: text, an array in PostgreSQL's array syntax, or NULL. */
+export type SqlValue = string | number | null | readonly string[];
+const asText = (value: Exclude<SqlValue, null>) =>
+  typeof value === "object"
+    ? `{${value.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`
+    : String(value);
+
 /**
  * A pgbench script that runs `statement` (SQL with $1..$n, as the service prepares it) with one
  * of `parameterSets` picked at random per transaction: pgbench has no string variables, so a
  * first statement selects the set's values into :p1..:pn (`\gset`), and the service's SQL then
- * runs as it is, with :pk where it has $k, which pgbench -M prepared sends as $k again.
+ * runs as it is, with :pk where it has $k, which pgbench -M prepared sends as a parameter again.
+ * `\gset` stores NULL as "", so a parameter that is NULL in some set is `NULLIF(:pk, '')` (none of
+ * its other values may be ""): still a parameter, folded alike in a custom plan.
  */
 export function pgbenchScript(
   statement: string,
-  parameterSets: readonly (readonly string[])[],
+  parameterSets: readonly (readonly SqlValue[])[],
 ): string {
   const width = parameterSets[0]?.length ?? 0;
   if (parameterSets.some((set) => set.length !== width))
     throw new Error("every parameter set must have as many values as the statement parameters");
-  if (parameterSets.some((set) => set.some((value) => /:[A-Za-z0-9_]/.test(value))))
+  const texts = parameterSets.map((set) => set.map((v) => (v === null ? null : asText(v))));
+  if (texts.some((set) => set.some((value) => value !== null && /:[A-Za-z0-9_]/.test(value))))
     throw new Error("pgbench would read ':name' inside a value as a variable");
+  const nullable = Array.from({ length: width }, (_, k) => texts.some((set) => set[k] === null));
+  if (texts.some((set) => set.some((value, k) => nullable[k] && value === "")))
+    throw new Error(
+      "a parameter that may be NULL has an empty value: pgbench cannot tell them apart",
+    );
   const columns = Array.from(
     { length: width },
-    (_, k) =>
-      `(ARRAY[${parameterSets.map((set) => literal(set[k] ?? "")).join(", ")}])[:i] AS p${k + 1}`,
+    (_, k) => `(ARRAY[${texts.map((set) => literal(set[k] ?? "")).join(", ")}])[:i] AS p${k + 1}`,
   );
   const sqlText = statement
     .trim()
     .replace(/;$/, "")
-    .replace(/\$(\d+)/g, ":p$1");
+    .replace(/\$(\d+)/g, (_, k: string) =>
+      nullable[Number(k) - 1] ? `NULLIF(:p${k}, '')` : `:p${k}`,
+    );
   return [
     `\\set i random(1, ${parameterSets.length})`,
     `SELECT ${columns.join(", ")} \\gset`,

@@ -14,6 +14,7 @@ import {
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { startNatsServer } from "../../tests/support/nats.js";
 import { adminToken, bearer } from "../harness/auth.js";
+import { sql } from "../harness/database.js";
 import { connect, grpcMessage, runLoad, summarize, unaryCall } from "../harness/load.js";
 import { pgbench } from "../harness/pgbench.js";
 import { build, type RunningService, startService, waitFor } from "../harness/processes.js";
@@ -25,7 +26,15 @@ import {
   peopleQueries,
   pgbenchScript,
   type QueryKind,
+  type SqlValue,
 } from "./people-queries.js";
+import {
+  type PeopleRow,
+  type PeopleTarget,
+  peopleBenchTable,
+  peopleRows,
+  peopleTargets,
+} from "./people-report.js";
 import { searchSql } from "./people-sql.js";
 
 export interface PeopleBenchOptions {
@@ -44,25 +53,6 @@ export interface PeopleBenchOptions {
   readonly users: number;
 }
 
-/** One measured row: a round of one RPC or of pgbench. */
-export interface PeopleRow {
-  readonly scenario: string;
-  readonly driver: string;
-  readonly round: number;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-}
-
-export interface PeopleTarget {
-  readonly measure: string;
-  readonly value: number;
-  readonly target: string;
-  readonly met: boolean;
-  readonly from: string;
-}
-
 export interface PeopleBenchResult {
   readonly rows: readonly PeopleRow[];
   readonly targets: readonly PeopleTarget[];
@@ -77,12 +67,6 @@ export interface PeopleBenchResult {
 const api = "/realchat.profile.v1.ProfileApi";
 const PAGE_SIZE = 20;
 const UNIMPLEMENTED = "12";
-export const peopleRows = {
-  search: "SearchProfiles (query mix, first page of 20)",
-  searchSql: "SearchProfiles SQL (same queries and parameters)",
-  resolve: "ResolveHandle",
-  get: "GetProfile (the same users)",
-} as const;
 
 export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBenchResult> {
   const url = peopleDatabaseUrl(options.databaseUrl, options.profiles);
@@ -171,6 +155,10 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
       });
       record(rows, { scenario, driver: "node http2", round, ...summarize(result) });
     };
+    const parameterSets = queries.map((q) => sqlText?.parameters(q.query, q.viewer, PAGE_SIZE));
+    if (sqlText !== undefined && searchAnswers !== undefined) {
+      errors.push(...(await sameAnswers(url, sqlText.statement, parameterSets, searchAnswers)));
+    }
     const sqlRow = async (round: number) => {
       if (sqlText === undefined) return;
       const result = await pgbench({
@@ -179,7 +167,7 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
         durationS: options.durationS,
         script: pgbenchScript(
           sqlText.statement,
-          queries.map((q) => sqlText.parameters(q.query, q.viewer, PAGE_SIZE)),
+          parameterSets.flatMap((set) => (set === undefined ? [] : [set])),
         ),
       });
       record(rows, {
@@ -248,6 +236,32 @@ async function callEach(
   return answers;
 }
 
+/**
+ * pgbench measures the service's SQL only if it runs with the service's parameters: the first 50
+ * queries' SQL answers (up to a page) must name the profiles the RPC answered, in its order.
+ */
+async function sameAnswers(
+  url: URL,
+  statement: string,
+  parameterSets: readonly (readonly SqlValue[] | undefined)[],
+  answers: readonly Awaited<ReturnType<typeof unaryCall>>[],
+): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const [i, parameters] of parameterSets.slice(0, 50).entries()) {
+    const answer = answers[i];
+    if (parameters === undefined || answer?.status !== "0") continue;
+    const { rows } = await sql(url, statement, [...parameters]);
+    const bySql = rows.slice(0, PAGE_SIZE).map((row) => String(row.user_id));
+    const byRpc = fromBinary(SearchProfilesResponseSchema, answer.message).profiles.map(
+      (profile) => profile.userId,
+    );
+    if (bySql.join() !== byRpc.join()) wrong.push(`query ${i + 1}: SQL ${bySql} but RPC ${byRpc}`);
+  }
+  return wrong.length === 0
+    ? []
+    : [`the search SQL with the bench's parameters answers otherwise than the RPC: ${wrong[0]}`];
+}
+
 /** How many profiles the first page held, per kind of query. */
 function mixSummary(
   queries: readonly PeopleQuery[],
@@ -268,85 +282,6 @@ function mixSummary(
       { queries: t.queries, meanResults: Math.round((10 * t.results) / t.queries) / 10 },
     ]),
   );
-}
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-};
-const round2 = (value: number) => Math.round(value * 100) / 100;
-
-/** Issue 21's targets, each the median over the rounds of what its rounds measured. */
-export function peopleTargets(rows: readonly PeopleRow[]): PeopleTarget[] {
-  const of = (scenario: string) => rows.filter((row) => row.scenario === scenario);
-  const ratio = (a: string, b: string) =>
-    round2(median(of(a).map((row, i) => row.rps / (of(b)[i]?.rps ?? Number.NaN))));
-  const rounds = (scenario: string) =>
-    of(scenario)
-      .map((row) => row.rps)
-      .join(", ");
-  const targets: PeopleTarget[] = [];
-  if (of(peopleRows.search).length > 0) {
-    const p99 = round2(median(of(peopleRows.search).map((row) => row.p99)));
-    targets.push({
-      measure: "SearchProfiles p99 at 16 streams (ms)",
-      value: p99,
-      target: "<= 25",
-      met: p99 <= 25,
-      from: `rounds' p99: ${of(peopleRows.search)
-        .map((row) => row.p99)
-        .join(", ")}`,
-    });
-  }
-  if (of(peopleRows.search).length > 0 && of(peopleRows.searchSql).length > 0) {
-    const value = ratio(peopleRows.search, peopleRows.searchSql);
-    targets.push({
-      measure: "SearchProfiles / pgbench of its SQL",
-      value,
-      target: ">= 0.5",
-      met: value >= 0.5,
-      from: `${rounds(peopleRows.search)} / ${rounds(peopleRows.searchSql)} req/s`,
-    });
-  }
-  if (of(peopleRows.resolve).length > 0) {
-    const value = ratio(peopleRows.resolve, peopleRows.get);
-    targets.push({
-      measure: "ResolveHandle / GetProfile",
-      value,
-      target: ">= 0.8",
-      met: value >= 0.8,
-      from: `${rounds(peopleRows.resolve)} / ${rounds(peopleRows.get)} req/s`,
-    });
-  }
-  return targets;
-}
-
-/** The rows, the targets with PASS or MISS, what was not measured, the mix's result counts. */
-export function peopleBenchTable(result: PeopleBenchResult): string {
-  const lines = [
-    "| scenario | driver | round | req/s | p50 ms | p99 ms | errors |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    ...result.rows.map(
-      (r) =>
-        `| ${r.scenario} | ${r.driver} | ${r.round} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`,
-    ),
-    "",
-    "| issue | measure | value | target | met | from |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...result.targets.map(
-      (t) =>
-        `| 21 | ${t.measure} | ${t.value} | ${t.target} | ${t.met ? "PASS" : "MISS"} | ${t.from} |`,
-    ),
-    ...result.notMeasured.map((what) => `not measured: ${what}`),
-    ...Object.entries(result.mix).map(
-      ([kind, m]) =>
-        `query mix, ${kind}: ${m.queries} queries, ${m.meanResults} results on the first page on average`,
-    ),
-  ];
-  return lines.join("\n");
 }
 
 /**

@@ -20,7 +20,8 @@ import { measureFixedRate, measureReads, measureUpdates } from "./cache-rows.js"
 import { measureDatabaseLimit } from "./database-limit.js";
 import { benchGraph, graphBenchTable } from "./graph.js";
 import { measureCacheMemory } from "./memory.js";
-import { benchPeople, peopleBenchTable, peopleOptions } from "./people.js";
+import { benchPeople, peopleOptions } from "./people.js";
+import { peopleBenchTable } from "./people-report.js";
 import { report } from "./report.js";
 import { type Bench, rows } from "./rows.js";
 import { requireObviousAnswersLikeService } from "./same-answers.js";
