@@ -1,6 +1,7 @@
 // bench:people's report: the rows, issue 21's targets (each the median over the rounds) with PASS
 // or MISS, what was not measured, and how many results the query mix found.
 import type { PeopleBenchResult } from "./people.js";
+import { kindTable } from "./people-kinds.js";
 
 export const peopleRows = {
   search: "SearchProfiles (query mix, first page of 20)",
@@ -103,6 +104,7 @@ export function peopleBenchTable(result: PeopleBenchResult): string {
       ([kind, m]) =>
         `query mix, ${kind}: ${m.queries} queries, ${m.meanResults} results on the first page on average`,
     ),
+    ...(result.kinds === undefined ? [] : ["", kindTable(result.kinds)]),
   ];
   return lines.join("\n");
 }

@@ -20,6 +20,7 @@ import { pgbench } from "../harness/pgbench.js";
 import { build, type RunningService, startService, waitFor } from "../harness/processes.js";
 import { machine, resultsFile, writeResults } from "../harness/results.js";
 import { ensurePeopleSeed, peopleDatabaseUrl, viewerIds } from "../seed/people.js";
+import { type KindLatencies, latencyByKind } from "./people-kinds.js";
 import {
   handleUsers,
   type PeopleQuery,
@@ -51,6 +52,8 @@ export interface PeopleBenchOptions {
   /** How many queries the mix holds, and how many users ResolveHandle and GetProfile read. */
   readonly queries: number;
   readonly users: number;
+  /** How many queries of each kind are also timed one at a time (people-kinds.ts). */
+  readonly eachKind: number;
 }
 
 export interface PeopleBenchResult {
@@ -62,6 +65,8 @@ export interface PeopleBenchResult {
   readonly errors: readonly string[];
   /** Results per query kind on the first page, from the check before the rows. */
   readonly mix: Readonly<Record<string, { queries: number; meanResults: number }>>;
+  /** Latency by kind of query, one at a time; undefined when SearchProfiles was not measured. */
+  readonly kinds?: KindLatencies;
 }
 
 const api = "/realchat.profile.v1.ProfileApi";
@@ -159,6 +164,20 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
     if (sqlText !== undefined && searchAnswers !== undefined) {
       errors.push(...(await sameAnswers(url, sqlText.statement, parameterSets, searchAnswers)));
     }
+    const kinds =
+      searchAnswers === undefined
+        ? undefined
+        : await latencyByKind({
+            origin,
+            path: `${api}/SearchProfiles`,
+            headers,
+            url,
+            queries,
+            bodies: bodies.search,
+            statement: sqlText?.statement,
+            parameterSets,
+            each: options.eachKind,
+          });
     const sqlRow = async (round: number) => {
       if (sqlText === undefined) return;
       const result = await pgbench({
@@ -197,7 +216,7 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
     for (const row of rows) {
       if (row.errors > 0) errors.push(`${row.scenario}, round ${row.round}: ${row.errors} failed`);
     }
-    return { rows, targets: peopleTargets(rows), notMeasured, errors, mix };
+    return { rows, targets: peopleTargets(rows), notMeasured, errors, mix, kinds };
   } finally {
     await service?.stop();
     await broker.dispose();
@@ -300,6 +319,7 @@ export function peopleOptions(env: NodeJS.ProcessEnv, smoke: boolean): PeopleBen
     logLevel: env.BENCH_LOG_LEVEL ?? "info",
     queries: smoke ? 200 : 1000,
     users: smoke ? 200 : 1000,
+    eachKind: smoke ? 3 : 15,
   };
 }
 
