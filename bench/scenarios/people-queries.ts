@@ -2,6 +2,7 @@
 // into a people screen's search, made from the seeded database itself so that they find someone,
 // and the users whose handles it resolves. Deterministic for one seed: the same run asks the same.
 import { seededId, sql } from "../harness/database.js";
+import { viewerIds } from "../seed/people.js";
 
 /** The kinds of query in the mix, and their shares of it (percent). */
 export const queryKinds = {
@@ -50,10 +51,18 @@ async function sampledProfiles(url: URL, profiles: number, count: number) {
   const ids = Array.from({ length: count }, (_, k) => seededId(1 + (((k + 1) * 7919) % profiles)));
   const { rows } = await sql(
     url,
-    "SELECT user_id, display_name, handle FROM profiles WHERE user_id = ANY ($1::uuid[]) ORDER BY user_id",
-    [ids],
+    `SELECT user_id, display_name, handle,
+            EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = p.user_id AND b.blocked_user_id = ANY ($2::uuid[])
+                    OR b.blocked_user_id = p.user_id AND b.user_id = ANY ($2::uuid[])) AS blocks_a_viewer
+     FROM profiles p WHERE user_id = ANY ($1::uuid[]) ORDER BY user_id`,
+    [ids, viewerIds],
   );
-  return rows as { user_id: string; display_name: string; handle: string | null }[];
+  return rows as {
+    user_id: string;
+    display_name: string;
+    handle: string | null;
+    blocks_a_viewer: boolean;
+  }[];
 }
 
 const isLatin = (text: string) => /^\p{Script=Latin}/u.test(text);
@@ -132,7 +141,10 @@ export async function peopleQueries(
   });
 }
 
-/** `count` users with handles, spread over the table. */
+/**
+ * `count` users with handles, spread over the table, none blocked by a viewer or blocking one:
+ * ResolveHandle answers NOT_FOUND for those, GetProfile a withheld view.
+ */
 export async function handleUsers(
   url: URL,
   profiles: number,
@@ -140,7 +152,9 @@ export async function handleUsers(
 ): Promise<HandleUser[]> {
   const sample = await sampledProfiles(url, profiles, Math.ceil(count / 0.7));
   return sample
-    .flatMap((p) => (p.handle === null ? [] : [{ userId: p.user_id, handle: p.handle }]))
+    .flatMap((p) =>
+      p.handle === null || p.blocks_a_viewer ? [] : [{ userId: p.user_id, handle: p.handle }],
+    )
     .slice(0, count);
 }
 
