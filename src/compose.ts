@@ -26,6 +26,7 @@ import { cachedProfileWeight } from "./profile/rpc/stored-encoding.js";
 import { createProfileService, type ProfileService } from "./profile/service.js";
 import { createPrivacyStore } from "./profile/sql/privacy.js";
 import { createProfileStore } from "./profile/sql/repository.js";
+import { createSearchStore } from "./profile/sql/search.js";
 import type { PrivacyStore } from "./profile/store.js";
 import { createRequestHandler, type HandlerDependencies } from "./transport/handler.js";
 import { createRoutes, type Routes } from "./transport/routes.js";
@@ -131,6 +132,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       cache === undefined ? announcingStore : cachedProfileStore(announcingStore, cache),
       { allowHttpAvatarUrls: config.allowHttpAvatarUrls },
       privacyStoreOf(config, database, profileFeed),
+      createSearchStore(db),
     );
     const socialGraph = createSocialGraphService({
       store: announcingSocialGraphStore(createSocialGraphStore(db), profileFeed.source),

@@ -73,3 +73,8 @@ export class PrivacyEtagMismatch extends Error {
     super(`etag does not match the stored privacy settings of user ${userId}`);
   }
 }
+
+/** A SearchProfiles whose query, page size or page token breaks the search's rules. */
+export class InvalidSearchRequest extends FieldRulesBroken {
+  override readonly name = "InvalidSearchRequest";
+}

@@ -10,6 +10,7 @@ import { mayChangeProfile } from "./permissions.js";
 import { createPrivacySettingsService, DEFAULT_PRIVACY_SETTINGS } from "./privacy-settings.js";
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./rules.js";
+import { createProfileSearch, type SearchStore } from "./search.js";
 import type { OwnerVisibility, PrivacyStore, ProfileStore } from "./store.js";
 import {
   malformedUserId,
@@ -64,6 +65,7 @@ export function createProfileService(
   store: ProfileStore,
   rules: FieldRuleOptions,
   privacy: PrivacyStore,
+  searchStore: SearchStore,
 ) {
   const privacySettings = createPrivacySettingsService(privacy);
   /** Each owner's settings and relation to a user viewer, in one store call. */
@@ -109,6 +111,19 @@ export function createProfileService(
     return { profiles, missingUserIds };
   };
 
+  /** The profiles of `userIds` as `viewer` sees them, the settings and relations in one store call. */
+  const viewBatchOf = async (
+    userIds: readonly UserId[],
+    viewer: Viewer,
+    signal?: AbortSignal,
+  ): Promise<ViewBatch> => {
+    const [{ profiles, missingUserIds }, known] = await Promise.all([
+      batchOf(userIds, signal),
+      visibilityOf(userIds, viewer, signal),
+    ]);
+    return { views: viewsOf(profiles, viewer, known), missingUserIds };
+  };
+
   return {
     visibilityOf,
 
@@ -138,15 +153,13 @@ export function createProfileService(
       viewer: Viewer,
       signal?: AbortSignal,
     ): Promise<ViewBatch> {
-      const userIds = uniqueUserIds(rawUserIds, "user_ids");
-      const [{ profiles, missingUserIds }, known] = await Promise.all([
-        batchOf(userIds, signal),
-        visibilityOf(userIds, viewer, signal),
-      ]);
-      return { views: viewsOf(profiles, viewer, known), missingUserIds };
+      return viewBatchOf(uniqueUserIds(rawUserIds, "user_ids"), viewer, signal);
     },
 
     ...privacySettings,
+
+    /** SearchProfiles (docs/search.md): what it finds, as `viewer` sees it. */
+    ...createProfileSearch(searchStore, viewBatchOf),
 
     async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);

@@ -16,6 +16,7 @@ import {
   EtagMismatch,
   InvalidPrivacyChange,
   InvalidProfileChange,
+  InvalidSearchRequest,
   InvalidUserId,
   NotProfileOwner,
   NotSettingsOwner,
@@ -82,6 +83,7 @@ const answers: readonly Answer[] = [
   answer(EtagMismatch, Code.Aborted),
   answer(NotProfileOwner, Code.PermissionDenied),
   answer(AdminScopeRequired, Code.PermissionDenied),
+  answer(InvalidSearchRequest, Code.InvalidArgument, badRequest),
 
   answer(InvalidGraphRequest, Code.InvalidArgument, badRequest),
   answer(NotGraphOwner, Code.PermissionDenied),

@@ -63,6 +63,7 @@ const settingsColumns = [
   "user_id",
   "avatar_audience",
   "bio_audience",
+  "discoverable_by",
   "version",
 ] as const satisfies ReadonlyArray<keyof PrivacySettingsRow>;
 
@@ -78,6 +79,7 @@ function settingsFromRow(row: SettingsRow): PrivacySettings {
     userId: row.user_id as UserId,
     avatarAudience: audienceOf(row.avatar_audience),
     bioAudience: audienceOf(row.bio_audience),
+    discoverableBy: audienceOf(row.discoverable_by),
     version: row.version,
   };
 }
@@ -85,7 +87,7 @@ function settingsFromRow(row: SettingsRow): PrivacySettings {
 /**
  * The settings of a user with a profile, the defaults when they have no row.
  *
- * `SELECT p.user_id, s.avatar_audience, s.bio_audience, s.version FROM profiles p
+ * `SELECT p.user_id, s.avatar_audience, s.bio_audience, s.discoverable_by, s.version FROM profiles p
  *  LEFT JOIN privacy_settings s USING (user_id) WHERE p.user_id = $1`
  */
 export async function findPrivacySettings(
@@ -96,7 +98,7 @@ export async function findPrivacySettings(
   const row = await db
     .selectFrom("profiles as p")
     .leftJoin("privacy_settings as s", "s.user_id", "p.user_id")
-    .select(["p.user_id", "s.avatar_audience", "s.bio_audience", "s.version"])
+    .select(["p.user_id", "s.avatar_audience", "s.bio_audience", "s.discoverable_by", "s.version"])
     .where("p.user_id", "=", userId)
     .executeTakeFirst({ signal });
   if (row === undefined) return undefined;
@@ -105,6 +107,7 @@ export async function findPrivacySettings(
     user_id: row.user_id,
     avatar_audience: row.avatar_audience ?? "everyone",
     bio_audience: row.bio_audience ?? "everyone",
+    discoverable_by: row.discoverable_by ?? "everyone",
     version: row.version,
   });
 }
@@ -120,7 +123,7 @@ export async function findPrivacySettings(
  * ON CONFLICT (user_id) DO UPDATE SET bio_audience = $3, version = privacy_settings.version + 1,
  *   updated_at = now()
  * WHERE privacy_settings.bio_audience IS DISTINCT FROM $4 [AND privacy_settings.version = $5]
- * RETURNING user_id, avatar_audience, bio_audience, version
+ * RETURNING user_id, avatar_audience, bio_audience, discoverable_by, version
  * ```
  */
 export async function applyPrivacyChange(
@@ -128,9 +131,14 @@ export async function applyPrivacyChange(
   change: PrivacyChange,
   signal?: AbortSignal,
 ): Promise<PrivacySettings | undefined> {
-  const values: { avatar_audience?: Audience; bio_audience?: Audience } = {};
+  const values: {
+    avatar_audience?: Audience;
+    bio_audience?: Audience;
+    discoverable_by?: Audience;
+  } = {};
   if (change.avatarAudience !== undefined) values.avatar_audience = change.avatarAudience;
   if (change.bioAudience !== undefined) values.bio_audience = change.bioAudience;
+  if (change.discoverableBy !== undefined) values.discoverable_by = change.discoverableBy;
   const entries = Object.entries(values);
   if (entries.length === 0) return undefined;
   const expected = change.expectedVersion;
@@ -194,6 +202,7 @@ interface VisibilityRow {
   viewer: string | null;
   avatar_audience: string | null;
   bio_audience: string | null;
+  discoverable_by: string | null;
   version: number | null;
   is_contact: boolean;
   blocked: boolean;
@@ -210,7 +219,8 @@ interface VisibilityRow {
  * (PrivacyStoreOptions).
  *
  * ```sql
- * SELECT o.id, o.viewer, s.avatar_audience, s.bio_audience, s.version, c.found, b.found
+ * SELECT o.id, o.viewer, s.avatar_audience, s.bio_audience, s.discoverable_by, s.version, c.found,
+ *   b.found
  * FROM unnest($1::uuid[], $2::uuid[]) AS o(id, viewer)
  * LEFT JOIN LATERAL (SELECT … FROM privacy_settings WHERE user_id = o.id LIMIT 1) s ON true
  * LEFT JOIN LATERAL (SELECT 1 FROM contacts WHERE user_id = o.id AND contact_user_id = o.viewer
@@ -236,10 +246,11 @@ export async function findVisibilityRows(
 }
 
 const VISIBILITY_SQL = `
-  SELECT o.id::text AS id, o.viewer::text AS viewer, s.avatar_audience, s.bio_audience, s.version,
+  SELECT o.id::text AS id, o.viewer::text AS viewer, s.avatar_audience, s.bio_audience,
+    s.discoverable_by, s.version,
     c.found IS NOT NULL AS is_contact, b.found IS NOT NULL AS blocked
   FROM unnest($1::uuid[], $2::uuid[]) AS o(id, viewer)
-  LEFT JOIN LATERAL (SELECT avatar_audience, bio_audience, version FROM privacy_settings
+  LEFT JOIN LATERAL (SELECT avatar_audience, bio_audience, discoverable_by, version FROM privacy_settings
     WHERE user_id = o.id LIMIT 1) s ON true
   LEFT JOIN LATERAL (SELECT 1 AS found FROM contacts
     WHERE ($3::boolean OR 'contacts' IN (s.avatar_audience, s.bio_audience))
@@ -260,6 +271,7 @@ function visibilityFromRow(row: VisibilityRow): OwnerVisibility {
             user_id: row.id,
             avatar_audience: row.avatar_audience ?? "everyone",
             bio_audience: row.bio_audience ?? "everyone",
+            discoverable_by: row.discoverable_by ?? "everyone",
             version: row.version,
           }),
     facts:
