@@ -97,6 +97,12 @@ export const accessRules: ReadonlyMap<string, Access> = new Map<string, Access>(
     "deleting a profile erases the account's trace (contacts, blocks, the id for good): an " +
       "operation of RealChat's Auth and support tools, not of the user",
   ),
+  forMethod(
+    ProfileApi.method.searchProfiles,
+    "signed-in",
+    "finding people to chat with is for every user; each owner's discoverable_by decides who " +
+      "finds them, and each result shows what GetProfile would",
+  ),
   forMethod(ProfileApi.method.getPrivacySettings, "owner", privacy),
   forMethod(ProfileApi.method.updatePrivacySettings, "owner", privacy),
   forMethod(SocialGraphApi.method.addContact, "owner", addressBook),

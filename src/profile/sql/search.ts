@@ -11,32 +11,55 @@ import type { UserId } from "../user-id.js";
 /**
  * Whether `viewer` ($1) may find the profile `p`: no block either way, and the owner's
  * discoverable_by admits them (no settings row: everyone). A NULL viewer is found by EVERYONE
- * profiles only. Each test is one primary-key or index probe.
+ * profiles only. Each test is one primary-key or index probe per candidate. One CASE, so that the
+ * planner cannot turn the probes into anti-joins, which would read a group's whole range before
+ * its LIMIT instead of stopping there.
  */
 const admits = (p: string) => `
-      NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ${p}.user_id AND b.blocked_user_id = $1::uuid)
-      AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = $1::uuid AND b.blocked_user_id = ${p}.user_id)
-      AND CASE coalesce(
-          (SELECT s.discoverable_by FROM privacy_settings s WHERE s.user_id = ${p}.user_id), 'everyone')
-        WHEN 'everyone' THEN true
-        WHEN 'contacts' THEN ${p}.user_id = $1::uuid OR EXISTS (SELECT 1 FROM contacts o
-          WHERE o.user_id = ${p}.user_id AND o.contact_user_id = $1::uuid)
-        ELSE ${p}.user_id = $1::uuid
+      CASE
+        WHEN EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = ${p}.user_id AND b.blocked_user_id = $1::uuid)
+          OR EXISTS (SELECT 1 FROM blocks b WHERE b.user_id = $1::uuid AND b.blocked_user_id = ${p}.user_id)
+          THEN false
+        ELSE CASE coalesce(
+            (SELECT s.discoverable_by FROM privacy_settings s WHERE s.user_id = ${p}.user_id), 'everyone')
+          WHEN 'everyone' THEN true
+          WHEN 'contacts' THEN ${p}.user_id = $1::uuid OR EXISTS (SELECT 1 FROM contacts o
+            WHERE o.user_id = ${p}.user_id AND o.contact_user_id = $1::uuid)
+          ELSE ${p}.user_id = $1::uuid
+        END
       END`;
 
-/** Every query word ($6) is a prefix of some word of `p`'s folded name. */
-const namePrefixes = (p: string) => `(cardinality($6::text[]) > 0 AND NOT EXISTS (
-        SELECT 1 FROM unnest($6::text[]) AS q(word)
-        WHERE strpos(' ' || ${p}.search_name, ' ' || q.word) = 0))`;
+/**
+ * Every query word ($4) is a prefix of some word of `p`'s folded name. A CASE, like `admits`, so
+ * that it stays a filter evaluated in place rather than an anti-join.
+ */
+const namePrefixes = (p: string) => `(cardinality($4::text[]) > 0 AND CASE
+        WHEN EXISTS (SELECT 1 FROM unnest($4::text[]) AS q(word)
+          WHERE strpos(' ' || ${p}.search_name, ' ' || q.word) = 0) THEN false
+        ELSE true
+      END)`;
 
-const NEED = "($9::int + $10::int)";
+const NEED = "($8::int + $9::int)";
 
 /**
- * The search, ten parameters (searchParameters builds them):
- * $1 viewer uuid or NULL; $2 exact handle or NULL; $3 handle prefix or NULL; $4 the longest query
- * word or NULL, $5 the same with its last code point incremented (its range's end); $6 every query
- * word, text[] ('{}' for none); $7 the folded query for fuzzy name matches or NULL; $8 the handle
- * prefix for fuzzy handle matches or NULL; $9 offset; $10 limit. Returns `user_id` (text) and
+ * How far the terms of each word of a query of several words are counted, to walk the range of
+ * the rarest: "marai garcia" walks the few "marai…" names, not every Garcia.
+ */
+const TERMS_COUNTED = 2000;
+
+/**
+ * The most fuzzy candidates ranked by similarity, so that a typo of a common name costs what a
+ * rare one does. Beyond it the candidates are a sample in table order: a query with that many
+ * similar names has many close ones among them.
+ */
+const FUZZY_CANDIDATES = 1000;
+
+/**
+ * The search, nine parameters (searchParameters builds them):
+ * $1 viewer uuid or NULL; $2 exact handle or NULL; $3 handle prefix or NULL; $4 the folded query
+ * words, text[] ('{}' for none); $5 the end of each word's range, text[] (the word with its last
+ * code point incremented); $6 the folded query for fuzzy name matches or NULL; $7 the handle
+ * prefix for fuzzy handle matches or NULL; $8 offset; $9 limit. Returns `user_id` (text) and
  * `rank` (1 to 5), in rank order.
  *
  * Each group takes its own best `need` = offset + limit in its own order, which within its rank is
@@ -45,7 +68,15 @@ const NEED = "($9::int + $10::int)";
  * `need`: its filter is evaluated once, and the trigram scan is skipped otherwise.
  */
 export const SEARCH_PROFILES_SQL = `
-  WITH exact AS (
+  WITH walked AS MATERIALIZED (
+    SELECT q.word, q.word_end
+    FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS q(word, word_end, position)
+    ORDER BY CASE WHEN cardinality($4::text[]) = 1 THEN 0 ELSE (
+        SELECT count(*) FROM (SELECT 1 FROM profile_search_terms t
+          WHERE t.term >= q.word AND t.term < q.word_end LIMIT ${TERMS_COUNTED}) AS counted)
+      END, length(q.word) DESC, q.position
+    LIMIT 1
+  ), exact AS (
     SELECT p.user_id, 1 AS rank, 0::real AS key_number, ''::text COLLATE "C" AS key_text
     FROM profiles p
     WHERE p.handle = $2::text AND ${admits("p")}
@@ -57,7 +88,7 @@ export const SEARCH_PROFILES_SQL = `
         WHEN p.handle = $2::text THEN 0::real
         WHEN starts_with(p.handle, $3::text) THEN 1::real
         WHEN ${namePrefixes("p")} THEN 2::real
-        WHEN p.search_name % $7::text OR p.handle % $8::text THEN 3::real
+        WHEN p.search_name % $6::text OR p.handle % $7::text THEN 3::real
       END AS kind) m
     WHERE c.user_id = $1::uuid AND m.kind IS NOT NULL AND ${admits("p")}
     ORDER BY m.kind, p.search_name COLLATE "C", p.user_id
@@ -72,11 +103,15 @@ export const SEARCH_PROFILES_SQL = `
     SELECT t.user_id, 4, 0::real, t.term
     FROM profile_search_terms t
     JOIN profiles p ON p.user_id = t.user_id
-    WHERE t.term >= $4::text AND t.term < $5::text
-      AND NOT EXISTS (SELECT 1 FROM profile_search_terms e
-        WHERE e.user_id = t.user_id AND e.term >= $4::text AND e.term < t.term)
-      AND ${namePrefixes("p")}
-      AND ${admits("p")}
+    WHERE t.term >= (SELECT w.word FROM walked w) AND t.term < (SELECT w.word_end FROM walked w)
+      AND CASE
+        WHEN NOT ${namePrefixes("p")} THEN false
+        -- Once per user: at their first word in the range.
+        WHEN EXISTS (SELECT 1 FROM profile_search_terms e
+          WHERE e.user_id = t.user_id AND e.term >= (SELECT w.word FROM walked w) AND e.term < t.term)
+          THEN false
+        ELSE ${admits("p")}
+      END
     ORDER BY t.term, t.user_id
     LIMIT ${NEED}
   ), found AS (
@@ -85,14 +120,23 @@ export const SEARCH_PROFILES_SQL = `
     UNION ALL SELECT * FROM handle_prefix
     UNION ALL SELECT * FROM name_prefix
   ), fuzzy AS (
-    SELECT p.user_id, 5,
-      -greatest(similarity(p.search_name, $7::text), similarity(p.handle, $8::text))::real,
-      ''::text COLLATE "C"
-    FROM profiles p
-    WHERE (SELECT count(DISTINCT f.user_id) FROM found f) < ${NEED}
-      AND (p.search_name % $7::text OR p.handle % $8::text)
-      AND ${admits("p")}
-    ORDER BY 3, p.user_id
+    SELECT c.user_id, 5, c.key_number, ''::text COLLATE "C"
+    FROM (
+      SELECT m.user_id,
+        -greatest(similarity(m.search_name, $6::text), similarity(m.handle, $7::text))::real
+          AS key_number
+      FROM (
+        SELECT p.user_id, p.search_name, p.handle
+        FROM profiles p
+        WHERE (SELECT count(DISTINCT f.user_id) FROM found f) < ${NEED}
+          AND (p.search_name % $6::text OR p.handle % $7::text)
+        LIMIT ${FUZZY_CANDIDATES}
+      ) m
+      ORDER BY 2, 1
+      OFFSET 0
+    ) c
+    JOIN profiles p ON p.user_id = c.user_id
+    WHERE ${admits("p")}
     LIMIT ${NEED}
   )
   SELECT user_id::text AS user_id, rank
@@ -102,32 +146,21 @@ export const SEARCH_PROFILES_SQL = `
     ORDER BY user_id, rank, key_number, key_text
   ) AS best
   ORDER BY rank, key_number, key_text, user_id
-  OFFSET $9::int LIMIT $10::int`;
+  OFFSET $8::int LIMIT $9::int`;
 
 /** The parameters of SEARCH_PROFILES_SQL for one plan, in order. */
 export function searchParameters(plan: SearchPlan): unknown[] {
-  const longest = longestWord(plan.nameWords);
   return [
     plan.viewerId ?? null,
     plan.exactHandle ?? null,
     plan.handlePrefix ?? null,
-    longest ?? null,
-    longest === undefined ? null : rangeEndOf(longest),
     [...plan.nameWords],
+    plan.nameWords.map(rangeEndOf),
     plan.fuzzyName ?? null,
     plan.fuzzyHandle ?? null,
     plan.offset,
     plan.limit,
   ];
-}
-
-/** The word whose prefix range is walked: the longest (the first of equals), the narrowest range. */
-function longestWord(words: readonly string[]): string | undefined {
-  let longest: string | undefined;
-  for (const word of words) {
-    if (longest === undefined || [...word].length > [...longest].length) longest = word;
-  }
-  return longest;
 }
 
 /**
