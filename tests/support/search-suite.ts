@@ -193,6 +193,25 @@ export function searchSuite(fixture: SearchFixture): void {
       expect(narrower.slice(0, 8)).toEqual(whole.filter((id) => endsInA.includes(id)));
     });
 
+    it("counts a name with several matching words once, at its first", async () => {
+      const word = freshWord();
+      const me = await viewer();
+      const letters = "abcdefghij";
+      const twins = await seed(
+        fixture.db(),
+        [...letters].map((letter) => ({ name: `Duo ${word}${letter}${letter} ${word}${letter}` })),
+      );
+
+      const first = await me.profiles.searchProfiles({ query: word, pageSize: 5 });
+      expect(idsOf(first)).toEqual(twins.slice(0, 5));
+      const second = await me.profiles.searchProfiles({
+        query: word,
+        pageSize: 5,
+        pageToken: first.nextPageToken,
+      });
+      expect(idsOf(second)).toEqual(twins.slice(5, 10));
+    });
+
     it("refuses bad queries, page sizes and page tokens with INVALID_ARGUMENT", async () => {
       const me = await viewer();
       const other = await viewer();
