@@ -19,8 +19,8 @@ describe.each(["gRPC over h2c", "Connect JSON over HTTP/1.1"])("over %s", (proto
   };
   searchSuite({
     db: () => fixture.database.db,
-    provision: (userId, displayName) =>
-      fixture.server.service.profiles.provisionProfile(userId, [displayName]),
+    provision: (userId, displayName, username) =>
+      fixture.server.service.profiles.provisionProfile(userId, [displayName], username),
     profiles: (token) => createClient(ProfileApi, transport(token)),
     graph: (token) => createClient(SocialGraphApi, transport(token)),
   });

@@ -21,8 +21,8 @@ import { adminToken, tokenFor } from "./auth.js";
 /** The clients of one caller, and the database underneath (for seeding handles). */
 export interface SearchFixture {
   db(): Kysely<Database>;
-  /** What a registration does: ProfileService.provisionProfile. */
-  provision(userId: string, displayName: string): Promise<boolean>;
+  /** What a registration does: ProfileService.provisionProfile (a username becomes the handle). */
+  provision(userId: string, displayName: string, username?: string): Promise<boolean>;
   profiles(token: string): Client<typeof ProfileApi>;
   graph(token: string): Client<typeof SocialGraphApi>;
 }
@@ -92,8 +92,9 @@ export function searchSuite(fixture: SearchFixture): void {
       for (const [index, userId] of ids.entries()) {
         await admin().updateProfile({ userId, displayName: names[index] ?? "" });
       }
-      const provisioned = randomUUID();
+      const [provisioned, registered] = [randomUUID(), randomUUID()];
       expect(await fixture.provision(provisioned, `Zoë Ærø ${word}`)).toBe(true);
+      expect(await fixture.provision(registered, `Ines Ñúñez ${word}`, `${word}_ines`)).toBe(true);
       const me = await viewer();
       // The prefix match comes first; the others share the rare word, so follow as fuzzy ones.
       const first = async (query: string) => idsOf(await search(me.profiles, query))[0];
@@ -103,6 +104,8 @@ export function searchSuite(fixture: SearchFixture): void {
       expect(await first(`o'brien ${word}`)).toBe(ids[1]);
       expect(await first(`anna ${word.slice(0, 4)}`)).toBe(ids[2]);
       expect(await first(`zoe aero ${word}`)).toBe(provisioned);
+      expect(await first(`nunez ${word}`)).toBe(registered);
+      expect(await first(`@${word}_ines`)).toBe(registered);
 
       // A rename replaces the words the name is found by.
       await admin().updateProfile({ userId: ids[2], displayName: `Hanna ${word}` });

@@ -13,7 +13,8 @@ afterAll(() => service.stop());
 
 searchSuite({
   db: () => service.app.database.db,
-  provision: (userId, displayName) => service.app.profiles.provisionProfile(userId, [displayName]),
+  provision: (userId, displayName, username) =>
+    service.app.profiles.provisionProfile(userId, [displayName], username),
   profiles: (token) => service.clients(token).profiles,
   graph: (token) => service.clients(token).socialGraph,
 });
