@@ -231,8 +231,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
 /**
  * The read cache, fed by the profile feed; none when PROFILE_CACHE_ENABLED=false. On PostgreSQL
- * without NATS_URL the feed is never live (other instances may write unseen), so the cache never
- * serves.
+ * without NATS_URL the feed is never live (other instances may write unseen): it never serves.
  */
 function startProfileCache(
   config: Config,

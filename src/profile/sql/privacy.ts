@@ -94,16 +94,22 @@ const settingsColumns = [
   "version",
 ] as const satisfies ReadonlyArray<keyof PrivacySettingsRow>;
 
-type SettingsRow = Pick<PrivacySettingsRow, (typeof settingsColumns)[number]>;
+/** The settings columns of a row, NULL where a LEFT JOIN found no row (the defaults then). */
+type SettingsRow = {
+  [Column in Exclude<(typeof settingsColumns)[number], "user_id">]:
+    | PrivacySettingsRow[Column]
+    | null;
+};
 
 /** An audience as stored; the CHECK constraint admits no other value. */
-function audienceOf(stored: string): Audience {
+function audienceOf(stored: string | null): Audience {
   return stored === "contacts" || stored === "nobody" ? stored : "everyone";
 }
 
-function settingsFromRow(row: SettingsRow): PrivacySettings {
+function settingsFromRow(userId: UserId, row: SettingsRow): PrivacySettings {
+  if (row.version === null) return defaultPrivacySettings(userId);
   return {
-    userId: row.user_id as UserId,
+    userId,
     avatarAudience: audienceOf(row.avatar_audience),
     bioAudience: audienceOf(row.bio_audience),
     discoverableBy: audienceOf(row.discoverable_by),
@@ -128,15 +134,7 @@ export async function findPrivacySettings(
     .select(["p.user_id", "s.avatar_audience", "s.bio_audience", "s.discoverable_by", "s.version"])
     .where("p.user_id", "=", userId)
     .executeTakeFirst({ signal });
-  if (row === undefined) return undefined;
-  if (row.version === null) return defaultPrivacySettings(userId);
-  return settingsFromRow({
-    user_id: row.user_id,
-    avatar_audience: row.avatar_audience ?? "everyone",
-    bio_audience: row.bio_audience ?? "everyone",
-    discoverable_by: row.discoverable_by ?? "everyone",
-    version: row.version,
-  });
+  return row === undefined ? undefined : settingsFromRow(userId, row);
 }
 
 /**
@@ -158,11 +156,8 @@ export async function applyPrivacyChange(
   change: PrivacyChange,
   signal?: AbortSignal,
 ): Promise<PrivacySettings | undefined> {
-  const values: {
-    avatar_audience?: Audience;
-    bio_audience?: Audience;
-    discoverable_by?: Audience;
-  } = {};
+  const values: Partial<Record<"avatar_audience" | "bio_audience" | "discoverable_by", Audience>> =
+    {};
   if (change.avatarAudience !== undefined) values.avatar_audience = change.avatarAudience;
   if (change.bioAudience !== undefined) values.bio_audience = change.bioAudience;
   if (change.discoverableBy !== undefined) values.discoverable_by = change.discoverableBy;
@@ -194,7 +189,7 @@ export async function applyPrivacyChange(
       .where(differs);
     if (expected !== undefined) update = update.where("version", "=", expected);
     const row = await update.returning(settingsColumns).executeTakeFirst({ signal });
-    return row === undefined ? undefined : settingsFromRow(row);
+    return row === undefined ? undefined : settingsFromRow(change.userId, row);
   }
   const row = await db
     .insertInto("privacy_settings")
@@ -221,7 +216,7 @@ export async function applyPrivacyChange(
     )
     .returning(settingsColumns)
     .executeTakeFirst({ signal });
-  return row === undefined ? undefined : settingsFromRow(row);
+  return row === undefined ? undefined : settingsFromRow(change.userId, row);
 }
 
 interface VisibilityRow {
@@ -289,18 +284,8 @@ const VISIBILITY_SQL = `
   WHERE s.version IS NOT NULL OR c.found IS NOT NULL OR b.found IS NOT NULL`;
 
 function visibilityFromRow(row: VisibilityRow): OwnerVisibility {
-  const userId = row.id as UserId;
   return {
-    settings:
-      row.version === null
-        ? defaultPrivacySettings(userId)
-        : settingsFromRow({
-            user_id: row.id,
-            avatar_audience: row.avatar_audience ?? "everyone",
-            bio_audience: row.bio_audience ?? "everyone",
-            discoverable_by: row.discoverable_by ?? "everyone",
-            version: row.version,
-          }),
+    settings: settingsFromRow(row.id as UserId, row),
     facts:
       row.is_contact || row.blocked
         ? { isContact: row.is_contact, blocked: row.blocked }
