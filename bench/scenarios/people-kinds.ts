@@ -10,7 +10,7 @@ export interface KindLatency {
   readonly kind: QueryKind;
   readonly queries: number;
   readonly rpc: { readonly p50: number; readonly max: number };
-  /** The SQL alone; undefined without the search SQL. */
+  /** The SQL alone; undefined when no query of the kind runs any. */
   readonly sql?: { readonly p50: number; readonly max: number };
 }
 
@@ -28,7 +28,7 @@ export async function latencyByKind(options: {
   readonly url: URL;
   readonly queries: readonly PeopleQuery[];
   readonly bodies: readonly Buffer[];
-  readonly statement?: string;
+  readonly statement: string;
   readonly parameterSets: readonly (readonly SqlValue[] | undefined)[];
   readonly each: number;
 }): Promise<KindLatencies> {
@@ -55,7 +55,7 @@ export async function latencyByKind(options: {
         rpc.push(ms);
         timed.push({ query: options.queries[i]?.query ?? "", kind, ms: Math.round(ms * 10) / 10 });
         const values = options.parameterSets[i];
-        if (options.statement !== undefined && values !== undefined) {
+        if (values !== undefined) {
           const before = performance.now();
           await client.query({
             name: "people-search",

@@ -1,5 +1,8 @@
 // The search SQL bench:people hands pgbench: the service's own statement (src/profile/sql/) and the
 // parameters the service runs it with for one query, so that pgbench runs the very same SQL.
+import { planOf } from "../../src/profile/search.js";
+import { SEARCH_PROFILES_SQL, searchParameters } from "../../src/profile/sql/search.js";
+import type { UserId } from "../../src/profile/user-id.js";
 import type { SqlValue } from "./people-queries.js";
 
 /** The search statement ($1..$n) and how the service fills its parameters for one query. */
@@ -9,7 +12,14 @@ export interface SearchSql {
   parameters(query: string, viewer: string, pageSize: number): readonly SqlValue[] | undefined;
 }
 
-/** Undefined until SearchProfiles' SQL is on this branch (issue 21, branch `search`). */
-export function searchSql(): SearchSql | undefined {
-  return undefined;
-}
+/**
+ * SearchProfiles' statement, and its parameters for a first page as the service plans it: a user
+ * viewer's query, and one result more than the page holds (whether there is a next page).
+ */
+export const searchSql: SearchSql = {
+  statement: SEARCH_PROFILES_SQL,
+  parameters: (query, viewer, pageSize) => {
+    const plan = planOf(query, { kind: "user", userId: viewer as UserId }, 0, pageSize + 1);
+    return plan === undefined ? undefined : (searchParameters(plan) as SqlValue[]);
+  },
+};
