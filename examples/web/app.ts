@@ -17,6 +17,7 @@ const ui = {
   getToken: element<HTMLButtonElement>("get-token"),
   token: element<HTMLTextAreaElement>("token"),
   connectionStatus: element("connection-status"),
+  connection: element<HTMLDetailsElement>("connection"),
   transport: element<HTMLSelectElement>("transport"),
   watchIds: element<HTMLTextAreaElement>("watch-ids"),
   show: element<HTMLButtonElement>("show"),
@@ -47,6 +48,8 @@ ui.getToken.addEventListener("click", async () => {
   }
   ui.token.value = body.token;
   say(ui.connectionStatus, `token for ${myUserId()}`);
+  // Signed in: the screen is about people now; the settings fold away.
+  ui.connection.open = false;
   await signIn();
 });
 ui.token.addEventListener("change", () => void signIn());
