@@ -3,7 +3,7 @@
 // and handles, contacts and blocks, your handle, who finds you, and cards kept live. Screenshots
 // of the key steps are kept in test-artifacts/people-screen/ (git-ignored).
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ExampleServer, startExampleServer } from "../examples/web/server.js";
 import { Audience } from "../gen/realchat/profile/v1/profile_api_pb.js";
 import { tokenFor } from "./support/auth.js";
@@ -77,9 +77,16 @@ async function person(
   return { id, name };
 }
 
+/** The pages a test opened: closed after it, so that a failed test leaves no stream open. */
+const openPages: Page[] = [];
+afterEach(async () => {
+  await Promise.all(openPages.splice(0).map((page) => page.close()));
+});
+
 /** The example page signed in as `user` with a token it fetched itself, its watch live. */
 async function openPeople(user: Person, transport = "connect"): Promise<Page> {
   const page = await browser.context.newPage();
+  openPages.push(page);
   await page.setViewportSize({ width: 1200, height: 900 });
   const query = new URLSearchParams({ api: server.baseUrl, transport, user: user.id });
   await page.goto(`${example.origin}/?${query}`);
@@ -194,7 +201,6 @@ describe("searching as you type", () => {
     await typeSearch(viewer, "josefina_");
     expect((await results(viewer))[0]?.userId).toBe(josefina.id);
     await screenshot(viewer, "2-search-by-handle");
-    await viewer.close();
   });
 });
 
@@ -240,7 +246,6 @@ describe("contacts and blocks", () => {
     expect(await results(page)).toEqual([
       expect.objectContaining({ userId: bruno.id, relation: "" }),
     ]);
-    await page.close();
   });
 
   it("leaves a blocked user unable to find the blocker", async () => {
@@ -262,7 +267,6 @@ describe("contacts and blocks", () => {
       expect((await results(blockedPage)).map((result) => result.userId)).not.toContain(blocker.id);
     }
     await screenshot(blockedPage, "5-blocker-not-found");
-    await Promise.all([blockerPage.close(), blockedPage.close()]);
   });
 });
 
@@ -303,7 +307,6 @@ describe("your handle", () => {
     expect(retryAt - Date.now()).toBeGreaterThan(23 * 3600_000);
     expect(retryAt - Date.now()).toBeLessThanOrEqual(24 * 3600_000 + 60_000);
     await screenshot(page, "7-handle-cooldown");
-    await page.close();
   });
 });
 
@@ -337,7 +340,6 @@ describe("who finds you", () => {
     });
     await typeSearch(theirs, "hedy");
     expect((await results(theirs)).map((result) => result.userId)).toContain(me.id);
-    await Promise.all([mine.close(), theirs.close()]);
   });
 });
 
@@ -371,7 +373,6 @@ describe("live cards", () => {
     });
     await waitForText(page, `#results .person[data-user-id="${frank.id}"] .handle`, "@francis");
     await screenshot(page, "10-live-rename");
-    await page.close();
   });
 
   it("opens the watch again when it ends with UNAVAILABLE, and stays live", async () => {
@@ -394,6 +395,5 @@ describe("live cards", () => {
       "Katherine G. Johnson",
       30_000,
     );
-    await page.close();
   }, 120_000);
 });

@@ -206,6 +206,7 @@ async function search(pageToken = ""): Promise<void> {
     results = [];
     shown = { query: "", nextPageToken: "" };
     delete ui.results.dataset.query;
+    ui.results.setAttribute("aria-busy", "false");
     ui.more.hidden = true;
     say(ui.searchStatus, query === "" ? "" : "Type a letter or a digit.");
     render();
@@ -259,10 +260,12 @@ const watchOnScreen = debounced(300, () => {
   };
 });
 
-ui.search.addEventListener(
-  "input",
-  debounced(200, () => void search()),
-);
+const searchSoon = debounced(200, () => void search());
+ui.search.addEventListener("input", () => {
+  // What is shown no longer answers what the box holds: busy until the new answer is in.
+  ui.results.setAttribute("aria-busy", "true");
+  searchSoon();
+});
 ui.more.addEventListener("click", () => void search(shown.nextPageToken));
 
 /**
