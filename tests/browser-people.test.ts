@@ -114,7 +114,10 @@ function waitForText(page: Page, selector: string, text: string | RegExp, timeou
 async function typeSearch(page: Page, text: string): Promise<void> {
   await page.fill("#search", "");
   await page.locator("#search").pressSequentially(text, { delay: 60 });
-  await page.waitForSelector(`#results[data-query="${text}"][aria-busy="false"]`);
+  // Attached, not visible: an empty list has no height.
+  await page.waitForSelector(`#results[data-query="${text}"][aria-busy="false"]`, {
+    state: "attached",
+  });
 }
 
 /** What the results show, in order, once every picture has loaded or given way to initials. */
