@@ -2,7 +2,7 @@
 // in headless Chromium, against a real service on PostgreSQL and NATS: search as you type, avatars
 // and handles, contacts and blocks, your handle, who finds you, and cards kept live. Screenshots
 // of the key steps are kept in test-artifacts/people-screen/ (git-ignored).
-import type { Page } from "playwright-core";
+import type { Page, Route } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ExampleServer, startExampleServer } from "../examples/web/server.js";
 import { Audience } from "../gen/realchat/profile/v1/profile_api_pb.js";
@@ -204,6 +204,30 @@ describe("searching as you type", () => {
     await typeSearch(viewer, "josefina_");
     expect((await results(viewer))[0]?.userId).toBe(josefina.id);
     await screenshot(viewer, "2-search-by-handle");
+  });
+  it("shows only the last query's answer: the search still in flight is cancelled", async () => {
+    const marie = await person("Marie Curie");
+    await person("Mario Molina");
+    const page = await openPeople(await person("Viewer Four"));
+    // The first search is held on its way to the service, so that it is still in flight when the
+    // next key makes the page search again.
+    const held: Route[] = [];
+    await page.route("**/realchat.profile.v1.ProfileApi/SearchProfiles**", (route) =>
+      held.length === 0 ? void held.push(route) : route.continue(),
+    );
+    const aborted = page.waitForEvent("requestfailed", {
+      predicate: (request) => request.url().includes("/SearchProfiles"),
+      timeout: 10_000,
+    });
+    await page.locator("#search").pressSequentially("mar", { delay: 60 });
+    await until(() => held.length === 1, 10_000);
+
+    await page.locator("#search").pressSequentially("ie", { delay: 60 });
+    await page.waitForSelector('#results[data-query="marie"][aria-busy="false"]');
+    expect((await aborted).failure()?.errorText).toBe("net::ERR_ABORTED");
+    await held[0]?.continue().catch(() => {});
+    expect((await results(page))[0]?.userId).toBe(marie.id);
+    expect(await page.getAttribute("#results", "data-query")).toBe("marie");
   });
 });
 
