@@ -1,7 +1,7 @@
 // The example web client: a chat client's people screen against the service, in the browser.
 // Built by examples/web/server.ts with esbuild; see docs/transport.md "Example web client".
-// session.ts: connection and clients; me.ts and handle.ts: the "me" panel; people.ts and
-// person.ts: search, contacts and blocks; live.ts: WatchProfiles kept open.
+// session.ts: connection and clients; me.ts and handle.ts: the "me" panel; people.ts,
+// relations.ts and person.ts: search, contacts and blocks; live.ts: WatchProfiles kept open.
 import type {
   Profile,
   WatchProfilesResponse,

@@ -5,6 +5,7 @@ import type {
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { keepWatching } from "./live.js";
 import { fillPerson, personCard } from "./person.js";
+import { listRelations } from "./relations.js";
 import {
   cancelled,
   debounced,
@@ -40,32 +41,42 @@ let searching = new AbortController();
 /** Called with each live view of the signed-in user's own profile. */
 let onMine: (profile: Profile | undefined) => void = () => {};
 
-/** A person's buttons: what can be done from where they stand now. */
+type Action = "add-contact" | "remove-contact" | "block" | "unblock";
+/** Where a person stands to you, and what can be done from there. */
+type Standing = "you" | "blocked" | "contact" | "none";
+const standings: Record<Standing, { label: string; offers: [Action, string][] }> = {
+  you: { label: "You", offers: [] },
+  blocked: { label: "Blocked", offers: [["unblock", "Unblock"]] },
+  contact: {
+    label: "Contact",
+    offers: [
+      ["remove-contact", "Remove contact"],
+      ["block", "Block"],
+    ],
+  },
+  none: {
+    label: "",
+    offers: [
+      ["add-contact", "Add contact"],
+      ["block", "Block"],
+    ],
+  },
+};
+
+function standingOf(userId: string): Standing {
+  if (userId === myUserId()) return "you";
+  if (blocked.has(userId)) return "blocked";
+  return contacts.has(userId) ? "contact" : "none";
+}
+
+/** A person's standing and buttons, as they are now. */
 function fillActions(card: HTMLElement): void {
   const userId = card.dataset.userId ?? "";
-  const relation = card.querySelector(".relation") as HTMLElement;
+  const standing = standingOf(userId);
+  card.dataset.relation = standing;
+  (card.querySelector(".relation") as HTMLElement).textContent = standings[standing].label;
   const actions = card.querySelector(".actions") as HTMLElement;
-  const state =
-    userId === myUserId()
-      ? "you"
-      : blocked.has(userId)
-        ? "blocked"
-        : contacts.has(userId)
-          ? "contact"
-          : "";
-  card.dataset.relation = state || "none";
-  relation.textContent = { you: "You", blocked: "Blocked", contact: "Contact", "": "" }[state];
-  const buttons: [action: Action, label: string][] =
-    state === "you"
-      ? []
-      : state === "blocked"
-        ? [["unblock", "Unblock"]]
-        : [
-            state === "contact"
-              ? ["remove-contact", "Remove contact"]
-              : ["add-contact", "Add contact"],
-            ["block", "Block"],
-          ];
+  const buttons = standings[standing].offers;
   actions.replaceChildren(
     ...buttons.map(([action, label]) => {
       const button = document.createElement("button");
@@ -106,8 +117,6 @@ function render(): void {
   watchOnScreen();
 }
 
-type Action = "add-contact" | "remove-contact" | "block" | "unblock";
-
 const done: Record<Action, (name: string) => string> = {
   "add-contact": (name) => `${name} is in your contacts.`,
   "remove-contact": (name) => `${name} is no longer in your contacts.`,
@@ -136,46 +145,19 @@ async function act(action: Action, otherUserId: string, button: HTMLButtonElemen
   }
 }
 
-/** Every page of a listing: `page(token)` returns its items and the next token. */
-async function allPages<T>(page: (token: string) => Promise<[T[], string]>): Promise<T[]> {
-  const all: T[] = [];
-  let token = "";
-  do {
-    const [items, next] = await page(token);
-    all.push(...items);
-    token = next;
-  } while (token !== "");
-  return all;
-}
-
-/** Loads your contacts and blocks (ListContacts, ListBlockedUsers, then the blocked profiles). */
+/** Loads your contacts and blocks, with their profiles. */
 async function loadRelations(): Promise<void> {
-  const userId = myUserId();
-  const [contactList, blockList] = await Promise.all([
-    allPages(async (pageToken) => {
-      const page = await graphApi().listContacts({ userId, pageToken, pageSize: 500 });
-      return [page.contacts, page.nextPageToken];
-    }),
-    allPages(async (pageToken) => {
-      const page = await graphApi().listBlockedUsers({ userId, pageToken, pageSize: 500 });
-      return [page.blocks, page.nextPageToken];
-    }),
-  ]);
+  const relations = await listRelations(myUserId());
   contacts.clear();
   blocked.clear();
-  for (const contact of contactList) {
-    contacts.add(contact.contactUserId);
-    profiles.set(contact.contactUserId, contact.profile);
+  for (const [userId, profile] of relations.contacts) {
+    contacts.add(userId);
+    profiles.set(userId, profile);
   }
-  const blockedIds = blockList.map((block) => block.blockedUserId);
-  for (let start = 0; start < blockedIds.length; start += 1000) {
-    const batch = await profileApi().batchGetProfiles({
-      userIds: blockedIds.slice(start, start + 1000),
-    });
-    for (const profile of batch.profiles) profiles.set(profile.userId, profile);
-    for (const missing of batch.missingUserIds) profiles.set(missing, undefined);
+  for (const [userId, profile] of relations.blocked) {
+    blocked.add(userId);
+    profiles.set(userId, profile);
   }
-  for (const id of blockedIds) blocked.add(id);
 }
 
 /** Shows the answer of a search, or of its next page (`append`). */
