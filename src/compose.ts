@@ -15,6 +15,7 @@ import { createSocialGraphStore } from "./graph/sql/repository.js";
 import { createLogger } from "./ops/logger.js";
 import { createMetrics, type Metrics } from "./ops/metrics.js";
 import { type Readiness, startReadiness } from "./ops/readiness.js";
+import { type Clock, systemClock } from "./profile/clock.js";
 import { announcingPrivacyStore, announcingProfileStore } from "./profile/live/announcing-store.js";
 import { createProfileCache, type ProfileCache } from "./profile/live/cache.js";
 import { cachedProfileStore } from "./profile/live/cached-store.js";
@@ -48,6 +49,8 @@ export interface ComposeOverrides {
    * own options); `createRequestHandler` by default.
    */
   readonly requestHandler?: (dependencies: HandlerDependencies) => RequestHandler;
+  /** What the handle use cases read the time from (a handle's cooldown and hold); the system's. */
+  readonly clock?: Clock;
 }
 
 /** The composed service: the handler to serve, its parts for a caller that looks inside, and one way to stop. */
@@ -131,6 +134,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       cache === undefined ? announcingStore : cachedProfileStore(announcingStore, cache),
       { allowHttpAvatarUrls: config.allowHttpAvatarUrls },
       privacyStoreOf(config, database, profileFeed),
+      { rules: config.handles, clock: overrides.clock ?? systemClock },
     );
     const socialGraph = createSocialGraphService({
       store: announcingSocialGraphStore(createSocialGraphStore(db), profileFeed.source),

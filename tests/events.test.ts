@@ -90,12 +90,15 @@ describe("provisioning from UserRegistered", () => {
     expect(created?.subject).toBe(`profile.created.${userId}`);
     expect(created?.type).toBe("realchat.profile.v1.ProfileCreated");
     expect(created?.event.version).toBe(1n);
+    // The username is a free handle: the registration claims it (docs/handles.md).
     expect((created?.event as ProfileCreated | undefined)?.changedFields).toEqual([
       "display_name",
       "avatar_url",
       "bio",
+      "handle",
     ]);
     expect(profileOf(created)?.displayName).toBe("Ada");
+    expect(profileOf(created)?.handle).toBe("ada");
   });
 
   it("provisions a profile from a binary protobuf UserRegistered, named after its username", async () => {

@@ -8,7 +8,8 @@ import { type Kysely, sql } from "kysely";
 //   (NULL: in use). Its primary key makes a handle unique across users, whether in use or held
 //   after a release; `profiles.handle` is the copy reads use, written in the same transaction,
 //   and unique too. The times are the service's clock (a port, so tests need not sleep), except
-//   an account deletion's, which releases the handle at the database's `now()`.
+//   an account deletion's, which releases the handle at the database's `now()`. `by_registration`
+//   marks a claim made by provisioning (the username), which starts no claim cooldown.
 // - `profiles.search_name` is the display name folded for search (lower case, accents off, one
 //   space between words), written by the service with the name. A trigger keeps
 //   `profile_search_terms` (one row per word) in step with it, so that a word prefix is one index
@@ -27,6 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       user_id uuid NOT NULL,
       claimed_at timestamptz NOT NULL,
       released_at timestamptz,
+      by_registration boolean NOT NULL DEFAULT false,
       CONSTRAINT handles_released_after_claim CHECK (released_at IS NULL OR released_at >= claimed_at)
     )
   `.execute(db);

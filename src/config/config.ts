@@ -1,3 +1,5 @@
+import type { HandleConfig } from "./handle-config.js";
+
 /** Where profiles are stored: a PostgreSQL server, or embedded PGlite in a local directory. */
 export type DatabaseConfig =
   | {
@@ -157,6 +159,8 @@ export interface Config {
   readonly profileCache: ProfileCacheConfig;
   /** Bounds on WatchProfiles streams (docs/transport.md "Live profiles"). */
   readonly watch: WatchConfig;
+  /** The handle rules' settings (docs/handles.md). */
+  readonly handles: HandleConfig;
 }
 
 /** Bounds on WatchProfiles streams. */

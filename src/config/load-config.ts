@@ -6,6 +6,7 @@ import {
   exampleWebOrigins,
   type LogLevel,
 } from "./config.js";
+import { handleConfigOf, handleEnvironment } from "./handle-config.js";
 
 /** A configuration variable that is missing or malformed; the message names it. */
 export class ConfigError extends Error {
@@ -138,6 +139,7 @@ const environment = z.object({
   WATCH_MAX_IDS: integer(1, 1000).default(1000),
   WATCH_MAX_PER_CALLER: integer(1, 1_000_000).default(16),
   WATCH_MAX_STREAMS: integer(1, 1_000_000).default(10_000),
+  ...handleEnvironment,
 });
 
 /**
@@ -248,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxWatchesPerCaller: e.WATCH_MAX_PER_CALLER,
       maxWatchers: e.WATCH_MAX_STREAMS,
     },
+    handles: handleConfigOf(e),
   });
 }
 

@@ -73,3 +73,46 @@ export class PrivacyEtagMismatch extends Error {
     super(`etag does not match the stored privacy settings of user ${userId}`);
   }
 }
+
+/** A SetHandle whose handle (or user_id) breaks the handle rules. */
+export class InvalidHandleChange extends FieldRulesBroken {
+  override readonly name = "InvalidHandleChange";
+}
+
+/** A CheckHandle or ResolveHandle whose handle cannot be canonicalized. */
+export class InvalidHandle extends FieldRulesBroken {
+  override readonly name = "InvalidHandle";
+}
+
+/**
+ * The handle asked for is someone else's, held after another user released it, or reserved: one
+ * error for the three, so that the answer tells nothing of which.
+ */
+export class HandleTaken extends Error {
+  override readonly name = "HandleTaken";
+  constructor(readonly handle: string) {
+    super(`the handle ${handle} is not available`);
+  }
+}
+
+/** A claim sooner than the cooldown after the user's last one; nothing was changed. */
+export class HandleClaimTooSoon extends Error {
+  override readonly name = "HandleClaimTooSoon";
+  constructor(
+    readonly userId: UserId,
+    /** How long until a claim is allowed again. */
+    readonly retryAfterMs: number,
+  ) {
+    super(
+      "a handle may be claimed once per cooldown; retry after the delay in google.rpc.RetryInfo",
+    );
+  }
+}
+
+/** No profile holds the handle, or one does whom the viewer blocks or who blocks the viewer. */
+export class HandleNotFound extends Error {
+  override readonly name = "HandleNotFound";
+  constructor(readonly handle: string) {
+    super(`no profile has the handle ${handle}`);
+  }
+}

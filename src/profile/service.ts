@@ -1,4 +1,5 @@
 import { type Caller, PROFILE_ADMIN_SCOPE } from "../auth/caller.js";
+import { type Clock, systemClock } from "./clock.js";
 import {
   AdminScopeRequired,
   EtagMismatch,
@@ -6,6 +7,8 @@ import {
   NotProfileOwner,
   ProfileNotFound,
 } from "./errors.js";
+import { DEFAULT_HANDLE_RULES, type HandleRules } from "./handle.js";
+import { createHandleService } from "./handle-service.js";
 import { mayChangeProfile } from "./permissions.js";
 import { createPrivacySettingsService, DEFAULT_PRIVACY_SETTINGS } from "./privacy-settings.js";
 import { type Profile, versionOfEtag } from "./profile.js";
@@ -64,6 +67,10 @@ export function createProfileService(
   store: ProfileStore,
   rules: FieldRuleOptions,
   privacy: PrivacyStore,
+  handles: { readonly rules: HandleRules; readonly clock: Clock } = {
+    rules: DEFAULT_HANDLE_RULES,
+    clock: systemClock,
+  },
 ) {
   const privacySettings = createPrivacySettingsService(privacy);
   /** Each owner's settings and relation to a user viewer, in one store call. */
@@ -109,8 +116,17 @@ export function createProfileService(
     return { profiles, missingUserIds };
   };
 
+  const { registrationHandle, ...handleUseCases } = createHandleService({
+    store,
+    privacy,
+    ...handles,
+    visibilityOf,
+    viewsOf,
+  });
+
   return {
     visibilityOf,
+    ...handleUseCases,
 
     async batchGetProfiles(rawUserIds: readonly string[], signal?: AbortSignal) {
       return batchOf(uniqueUserIds(rawUserIds, "user_ids"), signal);
@@ -158,9 +174,15 @@ export function createProfileService(
     /**
      * Creates the default profile of a newly registered user, unless one exists already (a
      * repeated event, or an UpdateProfile that came first). The display name is the first
-     * candidate the rules accept, normalized, else "". Returns whether a profile was created.
+     * candidate the rules accept, normalized, else "". The username becomes the handle, in the
+     * same transaction, when it is a valid handle, not reserved and free; else there is none.
+     * Returns whether a profile was created.
      */
-    async provisionProfile(rawUserId: string, nameCandidates: readonly string[]): Promise<boolean> {
+    async provisionProfile(
+      rawUserId: string,
+      nameCandidates: readonly string[],
+      username?: string,
+    ): Promise<boolean> {
       const userId = requireUserId(rawUserId);
       let displayName = "";
       for (const name of nameCandidates) {
@@ -170,7 +192,7 @@ export function createProfileService(
           break;
         }
       }
-      return store.createIfMissing(userId, displayName);
+      return store.createIfMissing(userId, displayName, registrationHandle(username));
     },
 
     /**

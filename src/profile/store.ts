@@ -1,3 +1,4 @@
+import type { HandleRecord } from "./handle.js";
 import type { Profile } from "./profile.js";
 import type { ProfileFields } from "./rules.js";
 import type { UserId } from "./user-id.js";
@@ -38,14 +39,63 @@ export interface ProfileStore {
    * Creates a profile with this display name unless one exists or the account was deleted;
    * returns whether it did.
    */
-  createIfMissing(userId: UserId, displayName: string): Promise<boolean>;
+  createIfMissing(
+    userId: UserId,
+    displayName: string,
+    handle?: RegistrationHandle,
+  ): Promise<boolean>;
   /**
    * Deletes the account's profile, with every contact and block on either side, in one
    * transaction, and leaves a tombstone so that the profile is never created again. Returns the
    * final version (the one ProfileDeleted announces), or `undefined` when there was no profile.
    */
   delete(userId: UserId, signal?: AbortSignal): Promise<number | undefined>;
+  /**
+   * Claims, changes or releases (`handle` "") a user's handle in one transaction (HandleChange);
+   * what came of it, the new profile when it changed.
+   */
+  setHandle(change: HandleChange, signal?: AbortSignal): Promise<HandleChangeOutcome>;
+  /** The record of a canonical handle, in use or held after a release; undefined if never claimed. */
+  findHandle(handle: string, signal?: AbortSignal): Promise<HandleRecord | undefined>;
+  /** The profile holding a canonical handle now, or undefined; may come from the read cache. */
+  findByHandle(handle: string, signal?: AbortSignal): Promise<Profile | undefined>;
 }
+
+/** A registration's claim of its username as the handle, made with the profile if it is free. */
+export interface RegistrationHandle {
+  /** Canonical, valid and not reserved. */
+  readonly handle: string;
+  readonly now: Date;
+  /** A handle released by someone else is free once released this long ago. */
+  readonly releaseHoldMs: number;
+}
+
+/**
+ * A handle change for the store to make in one transaction, on the locked profile row: the etag,
+ * then (claims only) the cooldown since the user's last claim that was not a registration's, then
+ * the claim, which succeeds when nobody ever held the handle, or it was released by this user or
+ * at least `releaseHoldMs` ago; the previous handle is released at `now`.
+ */
+export interface HandleChange {
+  readonly userId: UserId;
+  /** Canonical and not reserved, or "" to release the current one. */
+  readonly handle: string;
+  readonly expectedVersion?: number;
+  readonly now: Date;
+  readonly claimCooldownMs: number;
+  readonly releaseHoldMs: number;
+}
+
+/** What a HandleChange came to; nothing was written unless "changed". */
+export type HandleChangeOutcome =
+  | { readonly kind: "changed"; readonly profile: Profile }
+  /** The profile holds this handle already (or none, for a release). */
+  | { readonly kind: "unchanged"; readonly profile: Profile }
+  | { readonly kind: "no-profile" }
+  | { readonly kind: "stale-version" }
+  | { readonly kind: "taken" }
+  /** The user's last claim was at `lastClaimAt`. */
+  | { readonly kind: "too-soon"; readonly lastClaimAt: Date };
 
 /** A change of a user's audiences for the store to apply; absent ones stay. */
 export interface PrivacyChange {
@@ -84,4 +134,6 @@ export interface PrivacyStore {
     viewerId: UserId | undefined,
     signal?: AbortSignal,
   ): Promise<ReadonlyMap<UserId, OwnerVisibility>>;
+  /** Whether either user blocks the other (ResolveHandle's answer for both is NOT_FOUND). */
+  blockedEitherWay(userId: UserId, otherUserId: UserId, signal?: AbortSignal): Promise<boolean>;
 }

@@ -1,5 +1,10 @@
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema, QuotaFailureSchema } from "../../gen/google/rpc/error_details_pb.js";
+import {
+  BadRequestSchema,
+  QuotaFailureSchema,
+  RetryInfoSchema,
+} from "../../gen/google/rpc/error_details_pb.js";
 import { InvalidToken, SigningKeysUnavailable, TokenExpired } from "../auth/errors.js";
 import { classifyDatabaseError } from "../db/database-errors.js";
 import type { FieldRulesBroken } from "../field-violations.js";
@@ -14,6 +19,11 @@ import {
 import {
   AdminScopeRequired,
   EtagMismatch,
+  HandleClaimTooSoon,
+  HandleNotFound,
+  HandleTaken,
+  InvalidHandle,
+  InvalidHandleChange,
   InvalidPrivacyChange,
   InvalidProfileChange,
   InvalidUserId,
@@ -69,6 +79,11 @@ const quotaFailure = (error: Error & { readonly subject: string }): Details => [
   },
 ];
 
+/** When to try again, as a `google.rpc.RetryInfo`. */
+const retryInfo = (error: { readonly retryAfterMs: number }): Details => [
+  { desc: RetryInfoSchema, value: { retryDelay: durationFromMs(Math.ceil(error.retryAfterMs)) } },
+];
+
 /** Each domain error and what a client is told of it. */
 const answers: readonly Answer[] = [
   answer(InvalidUserId, Code.InvalidArgument, badRequest),
@@ -82,6 +97,12 @@ const answers: readonly Answer[] = [
   answer(EtagMismatch, Code.Aborted),
   answer(NotProfileOwner, Code.PermissionDenied),
   answer(AdminScopeRequired, Code.PermissionDenied),
+  answer(InvalidHandleChange, Code.InvalidArgument, badRequest),
+  answer(InvalidHandle, Code.InvalidArgument, badRequest),
+  answer(HandleTaken, Code.AlreadyExists),
+  // The user's own cooldown: RetryInfo says when a claim is allowed again.
+  answer(HandleClaimTooSoon, Code.FailedPrecondition, retryInfo),
+  answer(HandleNotFound, Code.NotFound),
 
   answer(InvalidGraphRequest, Code.InvalidArgument, badRequest),
   answer(NotGraphOwner, Code.PermissionDenied),

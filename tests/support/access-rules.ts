@@ -97,6 +97,21 @@ export const accessRules: ReadonlyMap<string, Access> = new Map<string, Access>(
     "deleting a profile erases the account's trace (contacts, blocks, the id for good): an " +
       "operation of RealChat's Auth and support tools, not of the user",
   ),
+  forMethod(
+    ProfileApi.method.setHandle,
+    "owner",
+    "only the user picks their handle; services with profile:admin act for them",
+  ),
+  forMethod(
+    ProfileApi.method.checkHandle,
+    "signed-in",
+    "anyone about to pick a handle asks whether it is free; the answer never says who holds it",
+  ),
+  forMethod(
+    ProfileApi.method.resolveHandle,
+    "signed-in",
+    "a handle is what its owner shares to be found; the profile is shown as GetProfile shows it",
+  ),
   forMethod(ProfileApi.method.getPrivacySettings, "owner", privacy),
   forMethod(ProfileApi.method.updatePrivacySettings, "owner", privacy),
   forMethod(SocialGraphApi.method.addContact, "owner", addressBook),

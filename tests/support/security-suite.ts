@@ -12,6 +12,7 @@ import { Code, ConnectError, type MethodImplSpec, type Transport } from "@connec
 import { beforeAll, describe, expect, it } from "vitest";
 import { ServerReflection as ServerReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { ProfileApi } from "../../gen/realchat/profile/v1/profile_api_pb.js";
 import { signHs256Token } from "../../src/auth/token-signer.js";
 import type { ProfileService } from "../../src/profile/service.js";
 import { registeredMethods } from "../../src/transport/registered-methods.js";
@@ -46,7 +47,17 @@ function requestOverride<I extends DescMessage>(
 }
 
 /** The only requests the generic builder cannot make: keyed by {@link methodKey}. */
+/** The handle the probed user registers with: theirs alone, being made of their id. */
+const probeHandle = (ids: ProbeIds) => `probe_${ids.userId.replaceAll("-", "").slice(0, 20)}`;
+
 const requestOverrides: ReadonlyMap<string, (ids: ProbeIds) => Message> = new Map([
+  // The user's own handle (no change); the handle a stranger finds or checks.
+  requestOverride(ProfileApi.method.setHandle, (ids) => ({
+    userId: ids.userId,
+    handle: probeHandle(ids),
+  })),
+  requestOverride(ProfileApi.method.checkHandle, (ids) => ({ handle: probeHandle(ids) })),
+  requestOverride(ProfileApi.method.resolveHandle, (ids) => ({ handle: probeHandle(ids) })),
   // A reflection request must choose what it asks (a oneof); listing the services is the least.
   requestOverride(ServerReflectionV1.method.serverReflectionInfo, () => ({
     messageRequest: { case: "listServices" as const, value: "" },
@@ -164,7 +175,7 @@ export function describeAccessRules(target: SecurityTarget): void {
   const ids: ProbeIds = { userId: crypto.randomUUID(), otherUserId: crypto.randomUUID() };
   let as: Record<"anonymous" | "forged" | "stranger" | "self", Transport>;
   beforeAll(async () => {
-    await target.profiles.provisionProfile(ids.userId, ["Victim"]);
+    await target.profiles.provisionProfile(ids.userId, ["Victim"], probeHandle(ids));
     await target.profiles.provisionProfile(ids.otherUserId, ["Other"]);
     as = {
       anonymous: target.transport(null),

@@ -51,6 +51,8 @@ export interface TestServerOptions extends ServerOptions {
   /** The read cache's settings; the deployment's defaults unless given. */
   readonly profileCache?: Partial<ProfileCacheConfig>;
   readonly requestHandler?: ComposeOverrides["requestHandler"];
+  /** The handle use cases' clock; the system's unless given. */
+  readonly clock?: ComposeOverrides["clock"];
   /**
    * The trusted internal door, on a free port of 127.0.0.1 too, when given; its trusted peers are
    * the deployment's defaults (loopback among them) unless given.
@@ -88,6 +90,7 @@ export async function startTestServer(
     logger: options.logger ?? silentLogger,
     readinessIntervalMs: 250,
     requestHandler: options.requestHandler,
+    clock: options.clock,
   });
   const listening = await listen(service, configured);
   const { port } = listening.address;

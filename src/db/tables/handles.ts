@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import type { Generated, Selectable } from "kysely";
 
 /**
  * The `handles` table: every handle ever claimed, in use (`released_at` NULL) or held after its
@@ -13,6 +13,8 @@ export interface HandlesTable {
   claimed_at: Date;
   /** When its holder let it go (or their account was deleted); NULL while in use. */
   released_at: Date | null;
+  /** Claimed by provisioning (the registration's username): starts no claim cooldown. */
+  by_registration: Generated<boolean>;
 }
 
 export type HandleRow = Selectable<HandlesTable>;

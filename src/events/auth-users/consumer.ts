@@ -54,7 +54,11 @@ export function startAuthUserConsumer(options: {
     }
     const decoded = decodeUserRegistered(message.data, contentType);
     if (!decoded.ok) return decoded;
-    const created = await profiles.provisionProfile(decoded.userId, decoded.nameCandidates);
+    const created = await profiles.provisionProfile(
+      decoded.userId,
+      decoded.nameCandidates,
+      decoded.username,
+    );
     return { outcome: created ? "provisioned" : "already_present" };
   };
 

@@ -11,7 +11,13 @@ import {
 
 /** What provisioning needs from a registration event, or why the message can never be used. */
 export type DecodedRegistration =
-  | { readonly ok: true; readonly userId: string; readonly nameCandidates: string[] }
+  | {
+      readonly ok: true;
+      readonly userId: string;
+      readonly nameCandidates: string[];
+      /** The username, which becomes the handle when it is a free, valid one. */
+      readonly username: string | undefined;
+    }
   | { readonly ok: false; readonly reason: string };
 
 const protobufTypes = new Set(["application/protobuf", "application/x-protobuf"]);
@@ -32,7 +38,8 @@ export function decodeUserRegistered(
   const nameCandidates = [event.displayName, event.username].filter(
     (name): name is string => name !== undefined && name !== "",
   );
-  return { ok: true, userId: event.userId, nameCandidates };
+  const username = event.username === "" ? undefined : event.username;
+  return { ok: true, userId: event.userId, nameCandidates, username };
 }
 
 /** What account deletion needs from a UserDeleted event, or why the message can never be used. */

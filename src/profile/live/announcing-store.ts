@@ -17,12 +17,17 @@ export function announcingProfileStore(
       if (profile !== undefined) feed.changed(profile);
       return profile;
     },
-    async createIfMissing(userId, displayName) {
-      const created = await store.createIfMissing(userId, displayName);
+    async createIfMissing(userId, displayName, handle) {
+      const created = await store.createIfMissing(userId, displayName, handle);
       // Registrations are rare: one more read to announce the new profile costs nothing.
       const profile = created ? await store.findLatest(userId) : undefined;
       if (profile !== undefined) feed.changed(profile);
       return created;
+    },
+    async setHandle(change, signal) {
+      const outcome = await store.setHandle(change, signal);
+      if (outcome.kind === "changed") feed.changed(outcome.profile);
+      return outcome;
     },
     async delete(userId, signal) {
       const version = await store.delete(userId, signal);

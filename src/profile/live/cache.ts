@@ -3,6 +3,7 @@ import type { Profile } from "../profile.js";
 import type { UserId } from "../user-id.js";
 import { keepViewsOf } from "../visibility.js";
 import type { ProfileFeedListener } from "./feed.js";
+import { createHandleIndex } from "./handle-index.js";
 
 export interface ProfileCacheOptions {
   /** The byte budget: least recently used entries are evicted beyond it. */
@@ -57,6 +58,7 @@ export function createProfileCache(options: ProfileCacheOptions) {
   let clearing = false;
   const lastRemoved = new Map<UserId, number>();
   const counts = { hits: 0, misses: 0, evictions: 0 };
+  const handles = createHandleIndex();
 
   const remember = (userId: UserId, version: number) => {
     removals += 1;
@@ -77,6 +79,7 @@ export function createProfileCache(options: ProfileCacheOptions) {
     ...(options.clock === undefined ? {} : { perf: options.clock, ttlResolution: 0 }),
     dispose(profile, userId, reason) {
       if (reason === "set" || clearing) return;
+      handles.removed(profile);
       if (reason === "evict") counts.evictions += 1;
       remember(userId, profile.version);
     },
@@ -93,6 +96,7 @@ export function createProfileCache(options: ProfileCacheOptions) {
     if (profile.version < floor) return;
     if (profile.version === floor && entries.has(profile.userId)) return;
     keepViewsOf(profile);
+    handles.stored(entries.peek(profile.userId, { allowStale: true }), profile);
     entries.set(profile.userId, profile);
   };
 
@@ -104,7 +108,16 @@ export function createProfileCache(options: ProfileCacheOptions) {
     } finally {
       clearing = false;
     }
+    handles.clear();
     lastRemoved.clear();
+  };
+
+  const get = (userId: UserId): Profile | undefined => {
+    if (!serving) return undefined;
+    const profile = entries.get(userId);
+    if (profile === undefined) counts.misses += 1;
+    else counts.hits += 1;
+    return profile;
   };
 
   const listener: ProfileFeedListener = {
@@ -133,12 +146,20 @@ export function createProfileCache(options: ProfileCacheOptions) {
     serving: () => serving,
 
     /** The cached profile of `userId`; undefined on a miss or while not serving. */
-    get(userId: UserId): Profile | undefined {
-      if (!serving) return undefined;
-      const profile = entries.get(userId);
-      if (profile === undefined) counts.misses += 1;
-      else counts.hits += 1;
-      return profile;
+    get,
+
+    /**
+     * The cached profile holding `handle` (canonical); undefined on a miss or while not serving.
+     * Counted as a hit or miss of its profile.
+     */
+    getByHandle(handle: string): Profile | undefined {
+      const userId = serving ? handles.userOf(handle) : undefined;
+      if (userId === undefined) {
+        if (serving) counts.misses += 1;
+        return undefined;
+      }
+      const profile = get(userId);
+      return profile?.handle === handle ? profile : undefined;
     },
 
     /** Taken before a database read whose rows will `fill` the cache; undefined: do not fill. */

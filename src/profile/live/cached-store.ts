@@ -18,6 +18,14 @@ export function cachedProfileStore(store: ProfileStore, cache: ProfileCache): Pr
       if (profile !== undefined) cache.fill([profile], ticket);
       return profile;
     },
+    async findByHandle(handle, signal) {
+      const cached = cache.getByHandle(handle);
+      if (cached !== undefined) return cached;
+      const ticket = cache.ticket();
+      const profile = await store.findByHandle(handle, signal);
+      if (profile !== undefined) cache.fill([profile], ticket);
+      return profile;
+    },
     async findMany(userIds, signal) {
       if (!cache.serving()) return store.findMany(userIds, signal);
       const found: Profile[] = [];

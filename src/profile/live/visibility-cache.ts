@@ -215,17 +215,31 @@ export function createVisibilityCache(options: VisibilityCacheOptions) {
  * results reach the cache through the feed.
  */
 export function cachedPrivacyStore(store: PrivacyStore, cache: VisibilityCache): PrivacyStore {
+  const visibility: PrivacyStore["visibility"] = async (ownerIds, viewerId, signal) => {
+    if (!cache.serving()) return store.visibility(ownerIds, viewerId, signal);
+    const { found, missing } = cache.lookUp(ownerIds, viewerId);
+    if (missing.length === 0) return found;
+    const ticket = cache.ticket();
+    const read = await store.visibility(missing, viewerId, signal);
+    cache.fill(ticket, missing, viewerId, read);
+    for (const [ownerId, visibility] of read) found.set(ownerId, visibility);
+    return found;
+  };
   return {
     ...store,
-    async visibility(ownerIds, viewerId, signal) {
-      if (!cache.serving()) return store.visibility(ownerIds, viewerId, signal);
-      const { found, missing } = cache.lookUp(ownerIds, viewerId);
-      if (missing.length === 0) return found;
-      const ticket = cache.ticket();
-      const read = await store.visibility(missing, viewerId, signal);
-      cache.fill(ticket, missing, viewerId, read);
-      for (const [ownerId, visibility] of read) found.set(ownerId, visibility);
-      return found;
+    visibility,
+    // The cached pairs' facts are complete (the store behind a cache reads both facts of a pair):
+    // each direction is one pair, (viewer, owner) and (owner, viewer).
+    async blockedEitherWay(userId, otherUserId, signal) {
+      if (!cache.serving()) return store.blockedEitherWay(userId, otherUserId, signal);
+      const [one, other] = await Promise.all([
+        visibility([userId], otherUserId, signal),
+        visibility([otherUserId], userId, signal),
+      ]);
+      return (
+        (one.get(userId)?.facts.blocked ?? false) ||
+        (other.get(otherUserId)?.facts.blocked ?? false)
+      );
     },
   };
 }

@@ -1,13 +1,48 @@
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import type { ProfileApi } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  CheckHandleResponseSchema,
+  HandleUnavailableReason,
+  type ProfileApi,
+} from "../../../gen/realchat/profile/v1/profile_api_pb.js";
+import { callerOf } from "../../auth/caller-context.js";
 import type { ProfileService } from "../service.js";
+import { viewerOf } from "../visibility.js";
+import { toProfileMessage } from "./message.js";
 
-// TODO(issue 21, handles): SetHandle, CheckHandle and ResolveHandle; not built yet.
-
-/** The handle RPCs of ProfileApi. */
+/** The handle RPCs of ProfileApi: SetHandle, CheckHandle and ResolveHandle. */
 export function createHandleHandlers(
-  _service: ProfileService,
+  service: ProfileService,
 ): Pick<ServiceImpl<typeof ProfileApi>, "setHandle" | "checkHandle" | "resolveHandle"> {
-  const unbuilt = () => Promise.reject(new ConnectError("not built yet", Code.Unimplemented));
-  return { setHandle: unbuilt, checkHandle: unbuilt, resolveHandle: unbuilt };
+  return {
+    async setHandle(request, context) {
+      const profile = await service.setHandle({
+        caller: callerOf(context),
+        userId: request.userId,
+        handle: request.handle,
+        // proto3 has no absent string: "" means the caller sent no etag.
+        etag: request.etag === "" ? undefined : request.etag,
+        signal: context.signal,
+      });
+      return toProfileMessage(profile);
+    },
+
+    async checkHandle(request, context) {
+      const answer = await service.checkHandle(callerOf(context), request.handle, context.signal);
+      return create(CheckHandleResponseSchema, {
+        available: answer.available,
+        reason: answer.available
+          ? HandleUnavailableReason.UNSPECIFIED
+          : answer.reason === "taken"
+            ? HandleUnavailableReason.TAKEN
+            : HandleUnavailableReason.INVALID,
+        handle: answer.handle,
+      });
+    },
+
+    async resolveHandle(request, context) {
+      const viewer = viewerOf(callerOf(context), request.viewerUserId);
+      return toProfileMessage(await service.resolveHandle(request.handle, viewer, context.signal));
+    },
+  };
 }

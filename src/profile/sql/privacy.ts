@@ -52,7 +52,34 @@ export function createPrivacyStore(
       }
       return found;
     },
+    blockedEitherWay: (userId, otherUserId, signal) =>
+      blockedEitherWay(db, userId, otherUserId, signal),
   };
+}
+
+/**
+ * Whether either user blocks the other: two primary-key probes.
+ *
+ * `SELECT EXISTS (SELECT 1 FROM blocks WHERE (user_id, blocked_user_id) IN (($1, $2), ($2, $1)))`
+ */
+export async function blockedEitherWay(
+  db: Kysely<Database>,
+  userId: UserId,
+  otherUserId: UserId,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom("blocks")
+    .select("user_id")
+    .where((eb) =>
+      eb.or([
+        eb.and([eb("user_id", "=", userId), eb("blocked_user_id", "=", otherUserId)]),
+        eb.and([eb("user_id", "=", otherUserId), eb("blocked_user_id", "=", userId)]),
+      ]),
+    )
+    .limit(1)
+    .executeTakeFirst({ signal });
+  return row !== undefined;
 }
 
 /** One owner for one viewer (none: a stranger to all), as one key of a coalesced lookup. */

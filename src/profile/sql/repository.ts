@@ -7,6 +7,12 @@ import type { ProfileFields } from "../rules.js";
 import type { ProfileChange, ProfileStore } from "../store.js";
 import type { UserId } from "../user-id.js";
 import { coalescedLookups } from "./coalesced-lookups.js";
+import {
+  changeHandle,
+  findHandleRecord,
+  findProfileByHandle,
+  insertProfileWithHandle,
+} from "./handles.js";
 import { profileColumns } from "./reads.js";
 
 // All SQL for the profiles table, and the ProfileStore the profile service uses on top of it.
@@ -41,9 +47,17 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
       const row = await tracedWrite(db, (writer) => applyProfileChange(writer, change, signal));
       return row === undefined ? undefined : profileFromRow(row);
     },
-    createIfMissing: (userId, displayName) =>
-      tracedWrite(db, (writer) => insertProfileIfMissing(writer, userId, displayName)),
+    createIfMissing: (userId, displayName, handle) =>
+      handle === undefined
+        ? tracedWrite(db, (writer) => insertProfileIfMissing(writer, userId, displayName))
+        : insertProfileWithHandle(db, userId, displayName, handle),
     delete: (userId, signal) => deleteProfile(db, userId, signal),
+    setHandle: (change, signal) => changeHandle(db, change, signal),
+    findHandle: (handle, signal) => findHandleRecord(db, handle, signal),
+    async findByHandle(handle, signal) {
+      const row = await findProfileByHandle(db, handle, signal);
+      return row === undefined ? undefined : profileFromRow(row);
+    },
   };
 }
 

@@ -76,5 +76,9 @@ export function createInMemoryPrivacyStore(
       }
       return found;
     },
+    async blockedEitherWay(userId, otherUserId, signal) {
+      signal?.throwIfAborted();
+      return blocks.has(`${userId} ${otherUserId}`) || blocks.has(`${otherUserId} ${userId}`);
+    },
   };
 }

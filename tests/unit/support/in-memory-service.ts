@@ -13,7 +13,7 @@ import { z } from "zod";
 import { Health } from "../../../gen/health/v1/health_pb.js";
 import { ProfileApi } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import { SocialGraphApi } from "../../../gen/realchat/profile/v1/social_graph_api_pb.js";
-import { type App, compose } from "../../../src/compose.js";
+import { type App, type ComposeOverrides, compose } from "../../../src/compose.js";
 import { migrateToLatest } from "../../../src/db/migrate.js";
 import { type DatabaseHandle, PGLITE_OPTIONS, pgliteDatabase } from "../../../src/db/open.js";
 import { testTokenVerifier, tokenFor } from "../../support/auth.js";
@@ -110,11 +110,13 @@ async function pgliteVersion(): Promise<string> {
  */
 export async function startInMemoryService(
   config: Partial<TestServerConfig> = {},
+  overrides: Pick<ComposeOverrides, "clock"> = {},
 ): Promise<InMemoryService> {
   const app = await compose(testServiceConfig(config), {
     database: await inMemoryDatabase(),
     verifyToken: testTokenVerifier,
     logger: silentLogger,
+    ...overrides,
   });
   const transport = (token: TestToken) =>
     createRouterTransport(app.routes, {

@@ -957,8 +957,8 @@ export const ProfileApi: GenService<{
    *   is ALREADY_EXISTS, one answer for all three. Exactly one of many concurrent claims of one
    *   handle wins; the database enforces it.
    * - Claiming is limited to once per 24 hours per user (a new handle, or one's own released
-   *   one): sooner is FAILED_PRECONDITION with google.rpc.RetryInfo saying when. Releasing is
-   *   always allowed.
+   *   one; the handle a registration claimed from the username does not count): sooner is
+   *   FAILED_PRECONDITION with google.rpc.RetryInfo saying when. Releasing is always allowed.
    * - Claiming the handle the user holds already changes nothing and publishes nothing.
    * - With `etag` set, the change happens only if it equals the stored etag; otherwise ABORTED.
    * - The user must have a profile: NOT_FOUND otherwise.
