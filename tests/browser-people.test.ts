@@ -115,8 +115,9 @@ async function typeSearch(page: Page, text: string): Promise<void> {
   await page.fill("#search", "");
   await page.locator("#search").pressSequentially(text, { delay: 60 });
   // Attached, not visible: an empty list has no height.
-  await page.waitForSelector(`#results[data-query="${text}"][aria-busy="false"]`, {
-    state: "attached",
+  const answered = `#results[data-query="${text}"][aria-busy="false"]`;
+  await page.waitForSelector(answered, { state: "attached", timeout: 10_000 }).catch(async () => {
+    throw new Error(`no answer for "${text}": ${await page.textContent("#search-status")}`);
   });
 }
 
