@@ -27,6 +27,7 @@ import { cachedProfileWeight } from "./profile/rpc/stored-encoding.js";
 import { createProfileService, type ProfileService } from "./profile/service.js";
 import { createPrivacyStore } from "./profile/sql/privacy.js";
 import { createProfileStore } from "./profile/sql/repository.js";
+import { createSearchStore } from "./profile/sql/search.js";
 import type { PrivacyStore } from "./profile/store.js";
 import { createRequestHandler, type HandlerDependencies } from "./transport/handler.js";
 import { createRoutes, type Routes } from "./transport/routes.js";
@@ -134,6 +135,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       cache === undefined ? announcingStore : cachedProfileStore(announcingStore, cache),
       { allowHttpAvatarUrls: config.allowHttpAvatarUrls },
       privacyStoreOf(config, database, profileFeed),
+      createSearchStore(db),
       { rules: config.handles, clock: overrides.clock ?? systemClock },
     );
     const socialGraph = createSocialGraphService({
@@ -229,8 +231,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
 
 /**
  * The read cache, fed by the profile feed; none when PROFILE_CACHE_ENABLED=false. On PostgreSQL
- * without NATS_URL the feed is never live (other instances may write unseen), so the cache never
- * serves.
+ * without NATS_URL the feed is never live (other instances may write unseen): it never serves.
  */
 function startProfileCache(
   config: Config,

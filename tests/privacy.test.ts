@@ -655,12 +655,31 @@ describe("privacy settings", () => {
       ).code,
     ).toBe(Code.NotFound);
 
+    // discoverable_by is one more audience, with the same etag and event.
+    expect(
+      await mine.updatePrivacySettings({ userId: owner.id, discoverableBy: Audience.NOBODY }),
+    ).toMatchObject({
+      avatarAudience: Audience.NOBODY,
+      bioAudience: Audience.CONTACTS,
+      discoverableBy: Audience.NOBODY,
+      etag: "v4",
+    });
+    expect(await mine.getPrivacySettings({ userId: owner.id })).toMatchObject({
+      discoverableBy: Audience.NOBODY,
+      etag: "v4",
+    });
+
     const events = await storedEvents(broker.url, `profile.privacy.${owner.id}`);
     expect(
-      events.map(({ event }) => ("settings" in event ? [event.version, event.settings?.etag] : [])),
+      events.map(({ event }) =>
+        "settings" in event
+          ? [event.version, event.settings?.etag, event.settings?.discoverableBy]
+          : [],
+      ),
     ).toEqual([
-      [2n, "v2"],
-      [3n, "v3"],
+      [2n, "v2", Audience.EVERYONE],
+      [3n, "v3", Audience.EVERYONE],
+      [4n, "v4", Audience.NOBODY],
     ]);
   });
 });

@@ -25,8 +25,8 @@ describe("quota configuration", () => {
       user: { perSecond: 2000, burst: 20_000 },
       service: { perSecond: 0, burst: 500_000 },
       updateCost: 100,
-      searchCost: 40,
-      handleLookupCost: 8,
+      searchCost: 100,
+      handleLookupCost: 20,
     });
     expect(config.healthWatchMaxStreams).toBe(1000);
   });
@@ -44,8 +44,8 @@ describe("quota configuration", () => {
       user: { perSecond: 0, burst: 7 },
       service: { perSecond: 3, burst: 9 },
       updateCost: 2,
-      searchCost: 40,
-      handleLookupCost: 8,
+      searchCost: 100,
+      handleLookupCost: 20,
     });
     expect(config.healthWatchMaxStreams).toBe(5);
 
@@ -206,6 +206,17 @@ describe.each(["gRPC over h2c", "Connect JSON over HTTP/1.1"])("quotas over %s",
       "ResourceExhausted",
     );
     expect(await codeOf(writer.getProfile({ userId }))).toBe("OK");
+  });
+
+  it("charges SearchProfiles its configured cost, whatever the page size", async () => {
+    const searcher = await clientFor(transport, randomUUID());
+    expect(await codeOf(searcher.searchProfiles({ query: "ada", pageSize: 1 }))).toBe("OK");
+
+    // 10 left; a search costs 40.
+    expect(await codeOf(searcher.searchProfiles({ query: "ada", pageSize: 1 }))).toBe(
+      "ResourceExhausted",
+    );
+    expect(await codeOf(searcher.batchGetProfiles({ userIds: ids(10) }))).toBe("OK");
   });
 
   it("refuses a batch larger than the burst outright, with no RetryInfo", async () => {

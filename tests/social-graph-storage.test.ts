@@ -16,6 +16,7 @@ import { createSocialGraphStore } from "../src/graph/sql/repository.js";
 import { createProfileService } from "../src/profile/service.js";
 import { createPrivacyStore } from "../src/profile/sql/privacy.js";
 import { createProfileStore } from "../src/profile/sql/repository.js";
+import { createSearchStore } from "../src/profile/sql/search.js";
 import type { UserId } from "../src/profile/user-id.js";
 import { storageKinds, useTestDatabase } from "./support/databases.js";
 import { createProfiles } from "./support/social-graph.js";
@@ -49,6 +50,7 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
       createProfileStore(db()),
       { allowHttpAvatarUrls: false },
       createPrivacyStore(db()),
+      createSearchStore(db()),
     );
     const graph = createSocialGraphService({
       store: createSocialGraphStore(db().withPlugin(counter.plugin)),
@@ -67,6 +69,7 @@ describe.each(storageKinds)("social graph storage on %s", (kind) => {
         createProfileStore(db()),
         { allowHttpAvatarUrls: false },
         privacy,
+        createSearchStore(db()),
       );
       const [owner = "", quiet = "", friendly = "", wary = ""] = await createProfiles(db(), 4);
       await sql`UPDATE profiles SET bio = 'visible?', avatar_url = 'https://cdn.example/a.png'

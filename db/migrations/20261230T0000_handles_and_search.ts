@@ -43,9 +43,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         CONSTRAINT profiles_handle_valid CHECK (handle ~ ${sql.raw(HANDLE_RULE)}),
       ADD COLUMN search_name text NOT NULL DEFAULT ''
   `.execute(db);
+  // A column the service derives, not a change of the profile: no ProfileUpdated for it.
+  await sql`ALTER TABLE profiles DISABLE TRIGGER profiles_outbox_update`.execute(db);
   await sql`
     UPDATE profiles SET search_name = trim(regexp_replace(lower(display_name), '[[:space:][:punct:]]+', ' ', 'g'))
   `.execute(db);
+  await sql`ALTER TABLE profiles ENABLE TRIGGER profiles_outbox_update`.execute(db);
 
   await sql`
     CREATE TABLE profile_search_terms (

@@ -74,6 +74,11 @@ export class PrivacyEtagMismatch extends Error {
   }
 }
 
+/** A SearchProfiles whose query, page size or page token breaks the search's rules. */
+export class InvalidSearchRequest extends FieldRulesBroken {
+  override readonly name = "InvalidSearchRequest";
+}
+
 /** A SetHandle whose handle (or user_id) breaks the handle rules. */
 export class InvalidHandleChange extends FieldRulesBroken {
   override readonly name = "InvalidHandleChange";

@@ -22,6 +22,7 @@ export interface PrivacyCommand extends PrivacyQuery {
   /** Absent: unchanged. A raw value: an audience, or anything else (refused). */
   readonly avatarAudience?: Audience | "invalid";
   readonly bioAudience?: Audience | "invalid";
+  readonly discoverableBy?: Audience | "invalid";
   /** Apply only if the stored settings have this etag. */
   readonly etag?: string;
 }
@@ -39,12 +40,13 @@ export function createPrivacySettingsService(privacy: PrivacyStore) {
       return settings;
     },
 
-    /** A partial update of the audiences, with the etag rules of updateProfile. */
+    /** A partial update of the audiences (discoverable_by among them), with the etag rules of updateProfile. */
     async updatePrivacySettings(command: PrivacyCommand): Promise<PrivacySettings> {
       const userId = ownerOf(command);
       const violations = [
         ...audienceViolation("avatar_audience", command.avatarAudience),
         ...audienceViolation("bio_audience", command.bioAudience),
+        ...audienceViolation("discoverable_by", command.discoverableBy),
       ];
       if (violations.length > 0) throw new InvalidPrivacyChange(violations);
       const etag = command.etag;
@@ -52,11 +54,12 @@ export function createPrivacySettingsService(privacy: PrivacyStore) {
       if (etag !== undefined && expectedVersion === undefined) throw stalePrivacyEtag(userId);
       const avatarAudience = command.avatarAudience as Audience | undefined;
       const bioAudience = command.bioAudience as Audience | undefined;
+      const discoverableBy = command.discoverableBy as Audience | undefined;
       const changed =
-        avatarAudience === undefined && bioAudience === undefined
+        avatarAudience === undefined && bioAudience === undefined && discoverableBy === undefined
           ? undefined
           : await privacy.applySettings(
-              { userId, avatarAudience, bioAudience, expectedVersion },
+              { userId, avatarAudience, bioAudience, discoverableBy, expectedVersion },
               command.signal,
             );
       if (changed !== undefined) return changed;

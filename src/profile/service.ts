@@ -13,6 +13,7 @@ import { mayChangeProfile } from "./permissions.js";
 import { createPrivacySettingsService, DEFAULT_PRIVACY_SETTINGS } from "./privacy-settings.js";
 import { type Profile, versionOfEtag } from "./profile.js";
 import { checkProfileFields, type FieldRuleOptions, type ProfileFields } from "./rules.js";
+import { createProfileSearch, type SearchStore } from "./search.js";
 import type { OwnerVisibility, PrivacyStore, ProfileStore } from "./store.js";
 import {
   malformedUserId,
@@ -67,6 +68,7 @@ export function createProfileService(
   store: ProfileStore,
   rules: FieldRuleOptions,
   privacy: PrivacyStore,
+  searchStore: SearchStore,
   handles: { readonly rules: HandleRules; readonly clock: Clock } = {
     rules: DEFAULT_HANDLE_RULES,
     clock: systemClock,
@@ -116,6 +118,19 @@ export function createProfileService(
     return { profiles, missingUserIds };
   };
 
+  /** The profiles of `userIds` as `viewer` sees them, the settings and relations in one store call. */
+  const viewBatchOf = async (
+    userIds: readonly UserId[],
+    viewer: Viewer,
+    signal?: AbortSignal,
+  ): Promise<ViewBatch> => {
+    const [{ profiles, missingUserIds }, known] = await Promise.all([
+      batchOf(userIds, signal),
+      visibilityOf(userIds, viewer, signal),
+    ]);
+    return { views: viewsOf(profiles, viewer, known), missingUserIds };
+  };
+
   const { registrationHandle, ...handleUseCases } = createHandleService({
     store,
     privacy,
@@ -154,15 +169,13 @@ export function createProfileService(
       viewer: Viewer,
       signal?: AbortSignal,
     ): Promise<ViewBatch> {
-      const userIds = uniqueUserIds(rawUserIds, "user_ids");
-      const [{ profiles, missingUserIds }, known] = await Promise.all([
-        batchOf(userIds, signal),
-        visibilityOf(userIds, viewer, signal),
-      ]);
-      return { views: viewsOf(profiles, viewer, known), missingUserIds };
+      return viewBatchOf(uniqueUserIds(rawUserIds, "user_ids"), viewer, signal);
     },
 
     ...privacySettings,
+
+    /** SearchProfiles (docs/search.md): what it finds, as `viewer` sees it. */
+    ...createProfileSearch(searchStore, viewBatchOf),
 
     async getProfile(rawUserId: string, signal?: AbortSignal): Promise<Profile> {
       const userId = requireUserId(rawUserId);

@@ -102,6 +102,7 @@ export interface PrivacyChange {
   readonly userId: UserId;
   readonly avatarAudience?: Audience;
   readonly bioAudience?: Audience;
+  readonly discoverableBy?: Audience;
   /** Apply only if the stored settings are at this version (1: never changed). */
   readonly expectedVersion?: number;
 }

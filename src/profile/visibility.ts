@@ -19,12 +19,20 @@ export interface PrivacySettings {
   readonly userId: UserId;
   readonly avatarAudience: Audience;
   readonly bioAudience: Audience;
+  /** Who finds the owner in search (docs/search.md); no read path looks at it. */
+  readonly discoverableBy: Audience;
   readonly version: number;
 }
 
-/** The settings of a user who never chose: everyone sees everything, as before audiences. */
+/** The settings of a user who never chose: everyone sees everything and finds them. */
 export function defaultPrivacySettings(userId: UserId): PrivacySettings {
-  return { userId, avatarAudience: "everyone", bioAudience: "everyone", version: 1 };
+  return {
+    userId,
+    avatarAudience: "everyone",
+    bioAudience: "everyone",
+    discoverableBy: "everyone",
+    version: 1,
+  };
 }
 
 /**

@@ -98,6 +98,12 @@ export const accessRules: ReadonlyMap<string, Access> = new Map<string, Access>(
       "operation of RealChat's Auth and support tools, not of the user",
   ),
   forMethod(
+    ProfileApi.method.searchProfiles,
+    "signed-in",
+    "finding people to chat with is for every user; each owner's discoverable_by decides who " +
+      "finds them, and each result shows what GetProfile would",
+  ),
+  forMethod(
     ProfileApi.method.setHandle,
     "owner",
     "only the user picks their handle; services with profile:admin act for them",

@@ -36,6 +36,7 @@ const validStrings: Readonly<Record<string, string>> = {
   bio: "probing the access rules",
   nickname: "Probe",
   reason: "probing the access rules",
+  query: "Probe",
 };
 
 /** A request built by hand, for a method whose generic request would not be a valid one. */

@@ -9,6 +9,7 @@ import type { Profile } from "../../src/profile/profile.js";
 import { createProfileService } from "../../src/profile/service.js";
 import { createInMemoryPrivacyStore } from "./support/in-memory-privacy-store.js";
 import { createInMemoryProfileStore } from "./support/in-memory-profile-store.js";
+import { createInMemorySearchStore } from "./support/in-memory-search-store.js";
 import { alice, bob, profileAt } from "./support/profiles.js";
 
 /** The store stack of the service: cache in front, announcing writes to the feed behind it. */
@@ -28,6 +29,7 @@ function setUp(options: { live: boolean }) {
     store,
     { allowHttpAvatarUrls: false },
     createInMemoryPrivacyStore(),
+    createInMemorySearchStore(),
   );
   return { database, hub, cache, store, service };
 }

@@ -16,6 +16,7 @@ import { createProfileService } from "../../src/profile/service.js";
 import { parseUserId, type UserId } from "../../src/profile/user-id.js";
 import { createInMemoryPrivacyStore } from "./support/in-memory-privacy-store.js";
 import { createInMemoryProfileStore } from "./support/in-memory-profile-store.js";
+import { createInMemorySearchStore } from "./support/in-memory-search-store.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -34,10 +35,13 @@ function setUp() {
   const clock: Clock = { now: () => new Date(at) };
   const store = createInMemoryProfileStore(clock.now);
   const privacy = createInMemoryPrivacyStore();
-  const service = createProfileService(store, { allowHttpAvatarUrls: false }, privacy, {
-    rules: DEFAULT_HANDLE_RULES,
-    clock,
-  });
+  const service = createProfileService(
+    store,
+    { allowHttpAvatarUrls: false },
+    privacy,
+    createInMemorySearchStore(),
+    { rules: DEFAULT_HANDLE_RULES, clock },
+  );
   const user = async (displayName = "someone") => {
     const userId = newUserId();
     await store.createIfMissing(userId, displayName);

@@ -11,6 +11,7 @@ import {
   createInMemoryProfileStore,
   type InMemoryProfileStore,
 } from "./support/in-memory-profile-store.js";
+import { createInMemorySearchStore } from "./support/in-memory-search-store.js";
 
 const rules = { allowHttpAvatarUrls: false };
 
@@ -27,7 +28,12 @@ const adminCaller: Caller = { subject: "admin-tool", scopes: new Set([PROFILE_AD
 function setUp() {
   let seconds = 0;
   const store = createInMemoryProfileStore(() => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds++)));
-  const service = createProfileService(store, rules, createInMemoryPrivacyStore());
+  const service = createProfileService(
+    store,
+    rules,
+    createInMemoryPrivacyStore(),
+    createInMemorySearchStore(),
+  );
   /** The owner's own update of `userId`. */
   const update = (userId: string, fields: ProfileFields, etag?: string, caller?: Caller) =>
     service.updateProfile({ caller: caller ?? userCaller(userId), userId, fields, etag });

@@ -53,6 +53,8 @@ export interface GraphEventPayload {
   /** privacy_changed. */
   avatar_audience?: string;
   bio_audience?: string;
+  /** privacy_changed, since handles and search (older rows lack it: everyone). */
+  discoverable_by?: string;
 }
 
 export type OutboxRow = Selectable<OutboxTable>;

@@ -80,6 +80,7 @@ export function privacyEventFromOutboxRow(row: OutboxRow, encoding: EventEncodin
       userId: row.user_id,
       avatarAudience: audience(row.payload?.avatar_audience),
       bioAudience: audience(row.payload?.bio_audience),
+      discoverableBy: audience(row.payload?.discoverable_by),
       etag: etagOf(version),
     }),
     version: BigInt(version),
@@ -104,6 +105,7 @@ export function privacySettingsFromEvent(event: PrivacySettingsChanged): Privacy
     userId: (event.settings?.userId ?? "") as UserId,
     avatarAudience: audience(event.settings?.avatarAudience),
     bioAudience: audience(event.settings?.bioAudience),
+    discoverableBy: audience(event.settings?.discoverableBy),
     version: Number(event.version),
   };
 }

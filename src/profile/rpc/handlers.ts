@@ -57,6 +57,7 @@ export function createProfileApiHandlers(
         userId: request.userId,
         avatarAudience: audienceOf(request.avatarAudience),
         bioAudience: audienceOf(request.bioAudience),
+        discoverableBy: audienceOf(request.discoverableBy),
         // proto3 has no absent string: "" means the caller sent no etag.
         etag: request.etag === "" ? undefined : request.etag,
         signal: context.signal,
@@ -166,7 +167,6 @@ function toPrivacySettingsMessage(settings: PrivacySettings): PrivacySettingsMes
     avatarAudience: audienceMessages[settings.avatarAudience],
     bioAudience: audienceMessages[settings.bioAudience],
     etag: etagOf(settings.version),
-    // TODO(issue 21, search): the stored discoverable_by.
-    discoverableBy: AudienceMessage.EVERYONE,
+    discoverableBy: audienceMessages[settings.discoverableBy],
   };
 }

@@ -1,14 +1,31 @@
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import type { ProfileApi } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  type ProfileApi,
+  SearchProfilesResponseSchema,
+} from "../../../gen/realchat/profile/v1/profile_api_pb.js";
+import { callerOf } from "../../auth/caller-context.js";
 import type { ProfileService } from "../service.js";
-
-// TODO(issue 21, search): SearchProfiles; not built yet.
+import { viewerOf } from "../visibility.js";
+import { toProfileMessage } from "./message.js";
 
 /** The search RPC of ProfileApi. */
 export function createSearchHandlers(
-  _service: ProfileService,
+  service: ProfileService,
 ): Pick<ServiceImpl<typeof ProfileApi>, "searchProfiles"> {
   return {
-    searchProfiles: () => Promise.reject(new ConnectError("not built yet", Code.Unimplemented)),
+    async searchProfiles(request, context) {
+      const page = await service.searchProfiles({
+        viewer: viewerOf(callerOf(context), request.viewerUserId),
+        query: request.query,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+        signal: context.signal,
+      });
+      return create(SearchProfilesResponseSchema, {
+        profiles: page.views.map(toProfileMessage),
+        nextPageToken: page.nextPageToken,
+      });
+    },
   };
 }

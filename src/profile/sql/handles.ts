@@ -3,6 +3,7 @@ import type { Database } from "../../db/schema.js";
 import { type ProfileRow, profileFromRow } from "../../db/tables/profiles.js";
 import { recordTrace } from "../../db/traced-writes.js";
 import type { HandleRecord } from "../handle.js";
+import { searchNameOf } from "../search-text.js";
 import type { HandleChange, HandleChangeOutcome, RegistrationHandle } from "../store.js";
 import type { UserId } from "../user-id.js";
 import { profileColumns } from "./reads.js";
@@ -97,7 +98,7 @@ export async function changeHandle(
  * SELECT 1 FROM profiles WHERE user_id = $1;
  * INSERT INTO handles (handle, user_id, claimed_at, by_registration) VALUES ($h, $1, $now, true)
  * ON CONFLICT (handle) DO UPDATE … WHERE handles.released_at <= $now - hold RETURNING handle;
- * INSERT INTO profiles (user_id, display_name, handle) VALUES ($1, $2, $h or NULL)
+ * INSERT INTO profiles (user_id, display_name, search_name, handle) VALUES ($1, $2, $3, $h or NULL)
  * ON CONFLICT DO NOTHING
  * ```
  */
@@ -123,6 +124,7 @@ export async function insertProfileWithHandle(
         .values({
           user_id: userId,
           display_name: displayName,
+          search_name: searchNameOf(displayName),
           handle: claimed ? registration.handle : null,
         })
         .onConflict((conflict) => conflict.column("user_id").doNothing())

@@ -90,21 +90,29 @@ const settingsColumns = [
   "user_id",
   "avatar_audience",
   "bio_audience",
+  "discoverable_by",
   "version",
 ] as const satisfies ReadonlyArray<keyof PrivacySettingsRow>;
 
-type SettingsRow = Pick<PrivacySettingsRow, (typeof settingsColumns)[number]>;
+/** The settings columns of a row, NULL where a LEFT JOIN found no row (the defaults then). */
+type SettingsRow = {
+  [Column in Exclude<(typeof settingsColumns)[number], "user_id">]:
+    | PrivacySettingsRow[Column]
+    | null;
+};
 
 /** An audience as stored; the CHECK constraint admits no other value. */
-function audienceOf(stored: string): Audience {
+function audienceOf(stored: string | null): Audience {
   return stored === "contacts" || stored === "nobody" ? stored : "everyone";
 }
 
-function settingsFromRow(row: SettingsRow): PrivacySettings {
+function settingsFromRow(userId: UserId, row: SettingsRow): PrivacySettings {
+  if (row.version === null) return defaultPrivacySettings(userId);
   return {
-    userId: row.user_id as UserId,
+    userId,
     avatarAudience: audienceOf(row.avatar_audience),
     bioAudience: audienceOf(row.bio_audience),
+    discoverableBy: audienceOf(row.discoverable_by),
     version: row.version,
   };
 }
@@ -112,7 +120,7 @@ function settingsFromRow(row: SettingsRow): PrivacySettings {
 /**
  * The settings of a user with a profile, the defaults when they have no row.
  *
- * `SELECT p.user_id, s.avatar_audience, s.bio_audience, s.version FROM profiles p
+ * `SELECT p.user_id, s.avatar_audience, s.bio_audience, s.discoverable_by, s.version FROM profiles p
  *  LEFT JOIN privacy_settings s USING (user_id) WHERE p.user_id = $1`
  */
 export async function findPrivacySettings(
@@ -123,17 +131,10 @@ export async function findPrivacySettings(
   const row = await db
     .selectFrom("profiles as p")
     .leftJoin("privacy_settings as s", "s.user_id", "p.user_id")
-    .select(["p.user_id", "s.avatar_audience", "s.bio_audience", "s.version"])
+    .select(["p.user_id", "s.avatar_audience", "s.bio_audience", "s.discoverable_by", "s.version"])
     .where("p.user_id", "=", userId)
     .executeTakeFirst({ signal });
-  if (row === undefined) return undefined;
-  if (row.version === null) return defaultPrivacySettings(userId);
-  return settingsFromRow({
-    user_id: row.user_id,
-    avatar_audience: row.avatar_audience ?? "everyone",
-    bio_audience: row.bio_audience ?? "everyone",
-    version: row.version,
-  });
+  return row === undefined ? undefined : settingsFromRow(userId, row);
 }
 
 /**
@@ -147,7 +148,7 @@ export async function findPrivacySettings(
  * ON CONFLICT (user_id) DO UPDATE SET bio_audience = $3, version = privacy_settings.version + 1,
  *   updated_at = now()
  * WHERE privacy_settings.bio_audience IS DISTINCT FROM $4 [AND privacy_settings.version = $5]
- * RETURNING user_id, avatar_audience, bio_audience, version
+ * RETURNING user_id, avatar_audience, bio_audience, discoverable_by, version
  * ```
  */
 export async function applyPrivacyChange(
@@ -155,9 +156,11 @@ export async function applyPrivacyChange(
   change: PrivacyChange,
   signal?: AbortSignal,
 ): Promise<PrivacySettings | undefined> {
-  const values: { avatar_audience?: Audience; bio_audience?: Audience } = {};
+  const values: Partial<Record<"avatar_audience" | "bio_audience" | "discoverable_by", Audience>> =
+    {};
   if (change.avatarAudience !== undefined) values.avatar_audience = change.avatarAudience;
   if (change.bioAudience !== undefined) values.bio_audience = change.bioAudience;
+  if (change.discoverableBy !== undefined) values.discoverable_by = change.discoverableBy;
   const entries = Object.entries(values);
   if (entries.length === 0) return undefined;
   const expected = change.expectedVersion;
@@ -186,7 +189,7 @@ export async function applyPrivacyChange(
       .where(differs);
     if (expected !== undefined) update = update.where("version", "=", expected);
     const row = await update.returning(settingsColumns).executeTakeFirst({ signal });
-    return row === undefined ? undefined : settingsFromRow(row);
+    return row === undefined ? undefined : settingsFromRow(change.userId, row);
   }
   const row = await db
     .insertInto("privacy_settings")
@@ -213,7 +216,7 @@ export async function applyPrivacyChange(
     )
     .returning(settingsColumns)
     .executeTakeFirst({ signal });
-  return row === undefined ? undefined : settingsFromRow(row);
+  return row === undefined ? undefined : settingsFromRow(change.userId, row);
 }
 
 interface VisibilityRow {
@@ -221,6 +224,7 @@ interface VisibilityRow {
   viewer: string | null;
   avatar_audience: string | null;
   bio_audience: string | null;
+  discoverable_by: string | null;
   version: number | null;
   is_contact: boolean;
   blocked: boolean;
@@ -237,7 +241,8 @@ interface VisibilityRow {
  * (PrivacyStoreOptions).
  *
  * ```sql
- * SELECT o.id, o.viewer, s.avatar_audience, s.bio_audience, s.version, c.found, b.found
+ * SELECT o.id, o.viewer, s.avatar_audience, s.bio_audience, s.discoverable_by, s.version, c.found,
+ *   b.found
  * FROM unnest($1::uuid[], $2::uuid[]) AS o(id, viewer)
  * LEFT JOIN LATERAL (SELECT … FROM privacy_settings WHERE user_id = o.id LIMIT 1) s ON true
  * LEFT JOIN LATERAL (SELECT 1 FROM contacts WHERE user_id = o.id AND contact_user_id = o.viewer
@@ -263,10 +268,11 @@ export async function findVisibilityRows(
 }
 
 const VISIBILITY_SQL = `
-  SELECT o.id::text AS id, o.viewer::text AS viewer, s.avatar_audience, s.bio_audience, s.version,
+  SELECT o.id::text AS id, o.viewer::text AS viewer, s.avatar_audience, s.bio_audience,
+    s.discoverable_by, s.version,
     c.found IS NOT NULL AS is_contact, b.found IS NOT NULL AS blocked
   FROM unnest($1::uuid[], $2::uuid[]) AS o(id, viewer)
-  LEFT JOIN LATERAL (SELECT avatar_audience, bio_audience, version FROM privacy_settings
+  LEFT JOIN LATERAL (SELECT avatar_audience, bio_audience, discoverable_by, version FROM privacy_settings
     WHERE user_id = o.id LIMIT 1) s ON true
   LEFT JOIN LATERAL (SELECT 1 AS found FROM contacts
     WHERE ($3::boolean OR 'contacts' IN (s.avatar_audience, s.bio_audience))
@@ -278,17 +284,8 @@ const VISIBILITY_SQL = `
   WHERE s.version IS NOT NULL OR c.found IS NOT NULL OR b.found IS NOT NULL`;
 
 function visibilityFromRow(row: VisibilityRow): OwnerVisibility {
-  const userId = row.id as UserId;
   return {
-    settings:
-      row.version === null
-        ? defaultPrivacySettings(userId)
-        : settingsFromRow({
-            user_id: row.id,
-            avatar_audience: row.avatar_audience ?? "everyone",
-            bio_audience: row.bio_audience ?? "everyone",
-            version: row.version,
-          }),
+    settings: settingsFromRow(row.id as UserId, row),
     facts:
       row.is_contact || row.blocked
         ? { isContact: row.is_contact, blocked: row.blocked }

@@ -4,6 +4,7 @@ import { type ProfileRow, profileFromRow } from "../../db/tables/profiles.js";
 import { recordTrace, tracedWrite } from "../../db/traced-writes.js";
 import type { Profile } from "../profile.js";
 import type { ProfileFields } from "../rules.js";
+import { searchNameOf } from "../search-text.js";
 import type { ProfileChange, ProfileStore } from "../store.js";
 import type { UserId } from "../user-id.js";
 import { coalescedLookups } from "./coalesced-lookups.js";
@@ -64,7 +65,9 @@ export function createProfileStore(db: Kysely<Database>): ProfileStore {
 /**
  * Applies a change in one atomic statement and returns the new row, or `undefined` when nothing
  * was written: the values are already stored, or the stored version is not `expectedVersion`.
- * Without `expectedVersion` a missing profile is created with the given fields.
+ * Without `expectedVersion` a missing profile is created with the given fields. A display name is
+ * written with its folded `search_name` (search-text.ts), which the search terms' trigger follows;
+ * whether anything changed is decided by the editable columns alone.
  *
  * ```sql
  * INSERT INTO profiles (user_id, bio) VALUES ($1, $2)
@@ -85,8 +88,9 @@ export async function applyProfileChange(
     ),
     sql` OR `,
   )})`;
+  const written = withSearchName(values);
   const bump = {
-    ...values,
+    ...written,
     version: sql<number>`profiles.version + 1`,
     updated_at: sql<Date>`now()`,
   };
@@ -102,13 +106,20 @@ export async function applyProfileChange(
   }
   return db
     .insertInto("profiles")
-    .values({ user_id: change.userId, ...values })
+    .values({ user_id: change.userId, ...written })
     .onConflict((conflict) => conflict.column("user_id").doUpdateSet(bump).where(differs))
     .returning(profileColumns)
     .executeTakeFirst({ signal });
 }
 
 type EditableColumns = Partial<Pick<ProfileRow, "display_name" | "avatar_url" | "bio">>;
+
+/** The columns written: the editable ones, and the display name's folded form beside it. */
+function withSearchName(columns: EditableColumns): EditableColumns & { search_name?: string } {
+  return columns.display_name === undefined
+    ? columns
+    : { ...columns, search_name: searchNameOf(columns.display_name) };
+}
 
 function columnsOf(fields: ProfileFields): EditableColumns {
   const columns: EditableColumns = {};
@@ -121,7 +132,7 @@ function columnsOf(fields: ProfileFields): EditableColumns {
 /**
  * Creates a profile unless it exists: what a registration provisions. Returns whether it did.
  *
- * `INSERT INTO profiles (user_id, display_name) VALUES ($1, $2) ON CONFLICT DO NOTHING`
+ * `INSERT INTO profiles (user_id, display_name, search_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
  */
 export async function insertProfileIfMissing(
   db: Kysely<Database>,
@@ -130,7 +141,7 @@ export async function insertProfileIfMissing(
 ): Promise<boolean> {
   const result = await db
     .insertInto("profiles")
-    .values({ user_id: userId, display_name: displayName })
+    .values({ user_id: userId, display_name: displayName, search_name: searchNameOf(displayName) })
     .onConflict((conflict) => conflict.column("user_id").doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;

@@ -47,10 +47,12 @@ export function createInMemoryPrivacyStore(
         ...before,
         avatarAudience: change.avatarAudience ?? before.avatarAudience,
         bioAudience: change.bioAudience ?? before.bioAudience,
+        discoverableBy: change.discoverableBy ?? before.discoverableBy,
       };
       if (
         after.avatarAudience === before.avatarAudience &&
-        after.bioAudience === before.bioAudience
+        after.bioAudience === before.bioAudience &&
+        after.discoverableBy === before.discoverableBy
       ) {
         return undefined;
       }
