@@ -13,7 +13,8 @@ import { type Kysely, sql } from "kysely";
 // - `profiles.search_name` is the display name folded for search (lower case, accents off, one
 //   space between words), written by the service with the name. A trigger keeps
 //   `profile_search_terms` (one row per word) in step with it, so that a word prefix is one index
-//   range in order. Rows written before this migration get a close SQL approximation here.
+//   range in order; `search_words` holds every distinct word, with a trigram index, for fuzzy
+//   matches. Rows written before this migration get a close SQL approximation here.
 // - `privacy_settings.discoverable_by` says who finds the user in search.
 
 const HANDLE_RULE = `'^[a-z][a-z0-9_]{2,31}$'`;
@@ -54,20 +55,32 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE TABLE profile_search_terms (
       term text COLLATE "C" NOT NULL,
       user_id uuid NOT NULL REFERENCES profiles (user_id) ON DELETE CASCADE,
-      PRIMARY KEY (term, user_id)
+      -- The whole folded name beside each word, so that a walk of a word's range checks the
+      -- query's other words in the index, without a visit to the profile.
+      search_name text NOT NULL,
+      PRIMARY KEY (term, user_id) INCLUDE (search_name)
     )
   `.execute(db);
   await sql`CREATE INDEX profile_search_terms_by_user ON profile_search_terms (user_id)`.execute(
     db,
   );
+  // Every word ever in a name, for fuzzy matches: a typo is looked up among the distinct words
+  // (tens of thousands), not among the names (millions). Words are never removed: one no name
+  // holds any more matches no profile, which costs a probe.
+  await sql`CREATE TABLE search_words (word text COLLATE "C" PRIMARY KEY)`.execute(db);
   await sql`
     CREATE FUNCTION profiles_to_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'UPDATE' THEN
         DELETE FROM profile_search_terms WHERE user_id = NEW.user_id;
       END IF;
-      INSERT INTO profile_search_terms (term, user_id)
-      SELECT DISTINCT term, NEW.user_id FROM unnest(string_to_array(NEW.search_name, ' ')) AS term
+      INSERT INTO profile_search_terms (term, user_id, search_name)
+      SELECT DISTINCT term, NEW.user_id, NEW.search_name
+      FROM unnest(string_to_array(NEW.search_name, ' ')) AS term
+      WHERE term <> ''
+      ON CONFLICT DO NOTHING;
+      INSERT INTO search_words (word)
+      SELECT DISTINCT term FROM unnest(string_to_array(NEW.search_name, ' ')) AS term
       WHERE term <> ''
       ON CONFLICT DO NOTHING;
       RETURN NULL;
@@ -84,14 +97,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     EXECUTE FUNCTION profiles_to_search_terms()
   `.execute(db);
   await sql`
-    INSERT INTO profile_search_terms (term, user_id)
-    SELECT DISTINCT term, user_id FROM profiles, unnest(string_to_array(search_name, ' ')) AS term
+    INSERT INTO profile_search_terms (term, user_id, search_name)
+    SELECT DISTINCT term, user_id, search_name
+    FROM profiles, unnest(string_to_array(search_name, ' ')) AS term
     WHERE term <> ''
   `.execute(db);
-  await sql`CREATE INDEX profiles_search_name_trigrams ON profiles USING gin (search_name gin_trgm_ops)`.execute(
+  await sql`INSERT INTO search_words (word) SELECT DISTINCT term FROM profile_search_terms`.execute(
     db,
   );
-  await sql`CREATE INDEX profiles_handle_trigrams ON profiles USING gin (handle gin_trgm_ops)`.execute(
+  await sql`CREATE INDEX search_words_trigrams ON search_words USING gin (word gin_trgm_ops)`.execute(
     db,
   );
 
@@ -205,6 +219,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TRIGGER profiles_search_terms_update ON profiles`.execute(db);
   await sql`DROP TRIGGER profiles_search_terms_insert ON profiles`.execute(db);
   await sql`DROP FUNCTION profiles_to_search_terms()`.execute(db);
+  await sql`DROP TABLE search_words`.execute(db);
   await sql`DROP TABLE profile_search_terms`.execute(db);
   await sql`
     ALTER TABLE profiles DROP COLUMN search_name, DROP COLUMN handle

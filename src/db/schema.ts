@@ -1,6 +1,6 @@
 import type { BlocksTable } from "./tables/blocks.js";
 import type { ContactsTable } from "./tables/contacts.js";
-import type { HandlesTable, ProfileSearchTermsTable } from "./tables/handles.js";
+import type { HandlesTable, ProfileSearchTermsTable, SearchWordsTable } from "./tables/handles.js";
 import type { OutboxTable } from "./tables/outbox.js";
 import type { PrivacySettingsTable } from "./tables/privacy-settings.js";
 import type { DeletedProfilesTable, ProfilesTable } from "./tables/profiles.js";
@@ -15,4 +15,5 @@ export interface Database {
   privacy_settings: PrivacySettingsTable;
   handles: HandlesTable;
   profile_search_terms: ProfileSearchTermsTable;
+  search_words: SearchWordsTable;
 }

@@ -42,10 +42,12 @@ export interface SearchPlan {
   readonly handlePrefix: string | undefined;
   /** The folded query words, each to be a prefix of a word of the name (rank 4); [] for none. */
   readonly nameWords: readonly string[];
-  /** The folded query, matched by trigram similarity to the name (rank 5), when long enough. */
-  readonly fuzzyName: string | undefined;
-  /** The handle prefix, matched by trigram similarity to the handle (rank 5), when long enough. */
-  readonly fuzzyHandle: string | undefined;
+  /**
+   * The longest query word of 3 or more characters, matched by trigram similarity against the
+   * distinct words of all names (rank 5); the other words must then be prefixes of, or close to,
+   * words of the same name. Handles match exactly or by prefix only.
+   */
+  readonly fuzzyWord: string | undefined;
   /** How many results in rank order to skip, then how many at most to return. */
   readonly offset: number;
   readonly limit: number;
@@ -172,17 +174,20 @@ export function planOf(
   const handlePrefix = HANDLE_PREFIX.test(handleText) ? handleText : undefined;
   const nameWords = handlesOnly ? [] : searchWords(query);
   if (handlePrefix === undefined && nameWords.length === 0) return undefined;
-  const nameText = nameWords.join(" ");
+  // The longest word is the likeliest to hold a typo that still leaves trigrams to match.
+  const fuzzyWord = nameWords.reduce<string | undefined>(
+    (longest, word) =>
+      [...word].length >= FUZZY_MIN_LENGTH && word.length >= (longest?.length ?? 0)
+        ? word
+        : longest,
+    undefined,
+  );
   return {
     viewerId: viewer.kind === "user" ? viewer.userId : undefined,
     exactHandle: handlePrefix !== undefined && HANDLE.test(handlePrefix) ? handlePrefix : undefined,
     handlePrefix,
     nameWords,
-    fuzzyName: [...nameText].length >= FUZZY_MIN_LENGTH ? nameText : undefined,
-    fuzzyHandle:
-      handlePrefix !== undefined && handlePrefix.length >= FUZZY_MIN_LENGTH
-        ? handlePrefix
-        : undefined,
+    fuzzyWord,
     offset,
     limit,
   };

@@ -23,7 +23,7 @@ const chromiumFlags = [
 ];
 
 /** Where browser tests keep what a person may want to look at after a run (git-ignored). */
-export const browserArtifactsDir = path.resolve("test-artifacts/browser");
+export const testArtifactsDir = path.resolve("test-artifacts");
 
 export interface TestBrowser {
   readonly context: BrowserContext;
@@ -56,8 +56,12 @@ export async function launchChromium(): Promise<TestBrowser> {
   };
 }
 
-/** A path under the artifacts directory, with its directory created. */
-export async function browserArtifact(name: string): Promise<string> {
-  await mkdir(browserArtifactsDir, { recursive: true });
-  return path.join(browserArtifactsDir, name);
+/**
+ * A path for `name` under the artifacts directory (`test-artifacts/browser`, or
+ * `test-artifacts/<folder>`), with its directory created.
+ */
+export async function browserArtifact(name: string, folder = "browser"): Promise<string> {
+  const directory = path.join(testArtifactsDir, folder);
+  await mkdir(directory, { recursive: true });
+  return path.join(directory, name);
 }

@@ -44,20 +44,18 @@ describe("what a query looks for", () => {
       exactHandle: undefined,
       handlePrefix: undefined,
       nameWords: ["jose", "o", "brien"],
-      fuzzyName: "jose o brien",
-      fuzzyHandle: undefined,
+      fuzzyWord: "brien",
     });
     expect(planOf("Ada_L", viewer, 0, 21)).toMatchObject({
       exactHandle: "ada_l",
       handlePrefix: "ada_l",
       nameWords: ["ada", "l"],
-      fuzzyHandle: "ada_l",
+      fuzzyWord: "ada",
     });
     expect(planOf("ad", viewer, 0, 21)).toMatchObject({
       exactHandle: undefined,
       handlePrefix: "ad",
-      fuzzyName: undefined,
-      fuzzyHandle: undefined,
+      fuzzyWord: undefined,
     });
   });
 
@@ -66,7 +64,7 @@ describe("what a query looks for", () => {
       exactHandle: "ada",
       handlePrefix: "ada",
       nameWords: [],
-      fuzzyName: undefined,
+      fuzzyWord: undefined,
     });
     expect(planOf("@José", viewer, 0, 21)).toBeUndefined();
   });

@@ -23,4 +23,11 @@ export type HandleRow = Selectable<HandlesTable>;
 export interface ProfileSearchTermsTable {
   term: string;
   user_id: string;
+  /** The profile's whole search_name, carried in the index for the query's other words. */
+  search_name: string;
+}
+
+/** The `search_words` table: every distinct word of any name, with a trigram index (fuzzy). */
+export interface SearchWordsTable {
+  word: string;
 }

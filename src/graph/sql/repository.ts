@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { Database } from "../../db/schema.js";
 import { recordTrace } from "../../db/traced-writes.js";
+import { blockedEitherWay } from "../../profile/sql/privacy.js";
 import type { UserId } from "../../profile/user-id.js";
 import type { SocialGraphStore, SocialGraphTransaction } from "../store.js";
 import { findRelationships, listBlocks, listContacts } from "./reads.js";
@@ -36,20 +37,7 @@ export function createSocialGraphStore(db: Kysely<Database>): SocialGraphStore {
 function graphTransaction(trx: Transaction<Database>): SocialGraphTransaction {
   return {
     lockProfiles: (userIds) => lockProfiles(trx, userIds),
-    async blockedEitherWay(userId, otherUserId) {
-      const row = await trx
-        .selectFrom("blocks")
-        .select("user_id")
-        .where((eb) =>
-          eb.or([
-            eb.and([eb("user_id", "=", userId), eb("blocked_user_id", "=", otherUserId)]),
-            eb.and([eb("user_id", "=", otherUserId), eb("blocked_user_id", "=", userId)]),
-          ]),
-        )
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
+    blockedEitherWay: (userId, otherUserId) => blockedEitherWay(trx, userId, otherUserId),
     async findContact(userId, contactUserId) {
       const row = await trx
         .selectFrom("contacts")

@@ -30,16 +30,16 @@ const admits = (p: string) => `
       END`;
 
 /**
- * Every query word ($4) is a prefix of some word of `p`'s folded name. A CASE, like `admits`, so
- * that it stays a filter evaluated in place rather than an anti-join.
+ * Every query word ($4) is a prefix of some word of the folded name `name`. A CASE, like
+ * `admits`, so that it stays a filter evaluated in place rather than an anti-join.
  */
-const namePrefixes = (p: string) => `(cardinality($4::text[]) > 0 AND CASE
+const namePrefixes = (name: string) => `(cardinality($4::text[]) > 0 AND CASE
         WHEN EXISTS (SELECT 1 FROM unnest($4::text[]) AS q(word)
-          WHERE strpos(' ' || ${p}.search_name, ' ' || q.word) = 0) THEN false
+          WHERE strpos(' ' || ${name}, ' ' || q.word) = 0) THEN false
         ELSE true
       END)`;
 
-const NEED = "($8::int + $9::int)";
+const NEED = "($7::int + $8::int)";
 
 /**
  * How far the terms of each word of a query of several words are counted, to walk the range of
@@ -48,24 +48,23 @@ const NEED = "($8::int + $9::int)";
 const TERMS_COUNTED = 2000;
 
 /**
- * The most fuzzy candidates ranked by similarity, so that a typo of a common name costs what a
- * rare one does. Beyond it the candidates are a sample in table order: a query with that many
- * similar names has many close ones among them.
+ * The distinct words closest to a typo that the fuzzy group looks at: a word people mistype has
+ * a few close spellings, and each brings at most `need` profiles.
  */
-const FUZZY_CANDIDATES = 300;
+const FUZZY_WORDS = 8;
 
 /**
- * The search, nine parameters (searchParameters builds them):
+ * The search, eight parameters (searchParameters builds them):
  * $1 viewer uuid or NULL; $2 exact handle or NULL; $3 handle prefix or NULL; $4 the folded query
  * words, text[] ('{}' for none); $5 the end of each word's range, text[] (the word with its last
- * code point incremented); $6 the folded query for fuzzy name matches or NULL; $7 the handle
- * prefix for fuzzy handle matches or NULL; $8 offset; $9 limit. Returns `user_id` (text) and
- * `rank` (1 to 5), in rank order.
+ * code point incremented); $6 the query word for fuzzy matches or NULL; $7 offset; $8 limit.
+ * Returns `user_id` (text) and `rank` (1 to 5), in rank order.
  *
  * Each group takes its own best `need` = offset + limit in its own order, which within its rank is
  * the final order, so the merge (each user's best rank, then rank, the group's key, user_id) has
- * exactly the first `need` results. The fuzzy group runs only when the others found fewer than
- * `need`: its filter is evaluated once, and the trigram scan is skipped otherwise.
+ * exactly the first `need` results. The name groups walk `profile_search_terms` alone (its index
+ * carries the folded name), visiting no profile. The fuzzy group runs only when the others found
+ * fewer than `need`: its filter is evaluated once, and otherwise the words are never looked up.
  */
 export const SEARCH_PROFILES_SQL = `
   WITH walked AS MATERIALIZED (
@@ -87,8 +86,7 @@ export const SEARCH_PROFILES_SQL = `
     CROSS JOIN LATERAL (SELECT CASE
         WHEN p.handle = $2::text THEN 0::real
         WHEN starts_with(p.handle, $3::text) THEN 1::real
-        WHEN ${namePrefixes("p")} THEN 2::real
-        WHEN p.search_name % $6::text OR p.handle % $7::text THEN 3::real
+        WHEN ${namePrefixes("p.search_name")} THEN 2::real
       END AS kind) m
     WHERE c.user_id = $1::uuid AND m.kind IS NOT NULL AND ${admits("p")}
     ORDER BY m.kind, p.search_name COLLATE "C", p.user_id
@@ -102,15 +100,14 @@ export const SEARCH_PROFILES_SQL = `
   ), name_prefix AS (
     SELECT t.user_id, 4, 0::real, t.term
     FROM profile_search_terms t
-    JOIN profiles p ON p.user_id = t.user_id
     WHERE t.term >= (SELECT w.word FROM walked w) AND t.term < (SELECT w.word_end FROM walked w)
       AND CASE
-        WHEN NOT ${namePrefixes("p")} THEN false
+        WHEN NOT ${namePrefixes("t.search_name")} THEN false
         -- Once per user: at their first word in the range.
-        WHEN EXISTS (SELECT 1 FROM profile_search_terms e
-          WHERE e.user_id = t.user_id AND e.term >= (SELECT w.word FROM walked w) AND e.term < t.term)
+        WHEN EXISTS (SELECT 1 FROM unnest(string_to_array(t.search_name, ' ')) AS e(term)
+          WHERE e.term COLLATE "C" >= (SELECT w.word FROM walked w) AND e.term COLLATE "C" < t.term)
           THEN false
-        ELSE ${admits("p")}
+        ELSE ${admits("t")}
       END
     ORDER BY t.term, t.user_id
     LIMIT ${NEED}
@@ -119,25 +116,29 @@ export const SEARCH_PROFILES_SQL = `
     UNION ALL SELECT * FROM contact_matches
     UNION ALL SELECT * FROM handle_prefix
     UNION ALL SELECT * FROM name_prefix
-  ), fuzzy_candidates AS MATERIALIZED (
-    -- Planned for every row (so by the trigram indexes, never a table scan that hopes to stop
-    -- early), read only as far as the LIMIT below.
-    SELECT p.user_id, p.search_name, p.handle
-    FROM profiles p
-    WHERE (SELECT count(DISTINCT f.user_id) FROM found f) < ${NEED}
-      AND (p.search_name % $6::text OR p.handle % $7::text)
+  ), fuzzy_words AS MATERIALIZED (
+    SELECT w.word, similarity(w.word, $6::text) AS score
+    FROM search_words w
+    WHERE (SELECT count(DISTINCT f.user_id) FROM found f) < ${NEED} AND w.word % $6::text
+    ORDER BY 2 DESC, 1
+    LIMIT ${FUZZY_WORDS}
   ), fuzzy AS (
-    SELECT c.user_id, 5, c.key_number, ''::text COLLATE "C"
-    FROM (
-      SELECT m.user_id,
-        -greatest(similarity(m.search_name, $6::text), similarity(m.handle, $7::text))::real
-          AS key_number
-      FROM (SELECT * FROM fuzzy_candidates LIMIT ${FUZZY_CANDIDATES}) m
-      ORDER BY 2, 1
-      OFFSET 0
-    ) c
-    JOIN profiles p ON p.user_id = c.user_id
-    WHERE ${admits("p")}
+    SELECT m.user_id, 5, -fw.score, fw.word
+    FROM fuzzy_words fw
+    CROSS JOIN LATERAL (
+      SELECT t.user_id
+      FROM profile_search_terms t
+      WHERE t.term = fw.word AND CASE
+          -- The other words of the query: each a prefix of a word of the name, or close to one.
+          WHEN EXISTS (SELECT 1 FROM unnest($4::text[]) AS q(word)
+            WHERE q.word <> $6::text AND strpos(' ' || t.search_name, ' ' || q.word) = 0
+              AND NOT q.word <% t.search_name) THEN false
+          ELSE ${admits("t")}
+        END
+      ORDER BY t.user_id
+      LIMIT ${NEED}
+    ) m
+    ORDER BY 3, 4, 1
     LIMIT ${NEED}
   )
   SELECT user_id::text AS user_id, rank
@@ -147,7 +148,7 @@ export const SEARCH_PROFILES_SQL = `
     ORDER BY user_id, rank, key_number, key_text
   ) AS best
   ORDER BY rank, key_number, key_text, user_id
-  OFFSET $8::int LIMIT $9::int`;
+  OFFSET $7::int LIMIT $8::int`;
 
 /** The parameters of SEARCH_PROFILES_SQL for one plan, in order. */
 export function searchParameters(plan: SearchPlan): unknown[] {
@@ -157,8 +158,7 @@ export function searchParameters(plan: SearchPlan): unknown[] {
     plan.handlePrefix ?? null,
     [...plan.nameWords],
     plan.nameWords.map(rangeEndOf),
-    plan.fuzzyName ?? null,
-    plan.fuzzyHandle ?? null,
+    plan.fuzzyWord ?? null,
     plan.offset,
     plan.limit,
   ];

@@ -1001,9 +1001,11 @@ export const ProfileApi: GenService<{
    * Finds people by handle and name, for a people screen's search as you type.
    *
    * - Matches: the handle, or a prefix of it; every word of the query a prefix of a word of the
-   *   display name (case and accents fold: "jose" finds "José"); then fuzzy matches (trigram
-   *   similarity of the name or handle) for queries of three characters or more.
-   * - Order, stable across pages: 1. the exact handle; 2. the viewer's own contacts (any match);
+   *   display name (case and accents fold: "jose" finds "José"); then fuzzy matches (a word of
+   *   the name close to the query's longest word, of three characters or more, by trigram
+   *   similarity). Handles match exactly or by prefix only.
+   * - Order, stable across pages: 1. the exact handle; 2. the viewer's own contacts (by handle or
+   *   name prefix);
    *   3. handle prefix; 4. name prefix; 5. fuzzy. Ties: see docs/search.md.
    * - Only profiles whose owner's `discoverable_by` admits the viewer; never a user who blocks the
    *   viewer or whom the viewer blocks; never a deleted profile.
