@@ -18,7 +18,7 @@ import { build, root } from "../harness/processes.js";
 import { type Culture, cultures } from "./names.js";
 
 /** Bump when the seed's content changes: a database seeded by another version is seeded again. */
-const SEED_VERSION = 2;
+const SEED_VERSION = 3;
 /** Users 1..VIEWERS are the viewers the benchmark searches as. */
 export const VIEWERS = 16;
 /** Each viewer's own contacts, the owners who have the viewer as a contact, and blocks each way. */
@@ -184,15 +184,23 @@ async function seed(url: URL, profiles: number): Promise<void> {
   await client.connect();
   try {
     const q = (text: string, values?: unknown[]) => client.query(text, values);
-    // The triggers (outbox, search terms, foreign keys) are off while seeding: the seed has no
-    // events, and its search terms are written in one statement below.
+    // Foreign keys are not checked and the outbox triggers do not fire while seeding (the seed has
+    // no events); every other trigger of the migrations fires as it would for the service's
+    // writes (ENABLE ALWAYS for the while), so that what they derive (the search terms, the
+    // distinct words) is theirs, not a copy of their SQL.
     await q(`SET session_replication_role = replica; SET maintenance_work_mem = '1GB';
              SET synchronous_commit = off`);
+    const { rows: triggers } = await q(
+      `SELECT tgrelid::regclass::text AS "table", quote_ident(tgname) AS name FROM pg_trigger
+       WHERE NOT tgisinternal AND tgenabled = 'O' AND tgname !~ '(outbox|refuse_deleted)'
+         AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)`,
+    );
+    for (const t of triggers) await q(`ALTER TABLE ${t.table} ENABLE ALWAYS TRIGGER ${t.name}`);
     // Indexes that back no constraint are built once the rows are in: far faster than row by row.
     const { rows: indexes } = await q(
       `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
        FROM pg_index i
-       WHERE i.indrelid = ANY (ARRAY['profiles', 'profile_search_terms', 'handles']::regclass[])
+       WHERE i.indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
     );
     for (const index of indexes) await q(`DROP INDEX ${index.name}`);
@@ -226,18 +234,12 @@ async function seed(url: URL, profiles: number): Promise<void> {
        ORDER BY n`,
       [profiles],
     );
-    say(`${profiles} profiles`);
+    say(`${profiles} profiles, with what their triggers write`);
     await q(
       `INSERT INTO handles (handle, user_id, claimed_at)
        SELECT handle, user_id, created_at FROM profiles WHERE handle IS NOT NULL`,
     );
-    // As the migration's backfill and its trigger write them: one row per distinct word.
-    await q(
-      `INSERT INTO profile_search_terms (term, user_id)
-       SELECT DISTINCT term, user_id FROM profiles, unnest(string_to_array(search_name, ' ')) AS term
-       WHERE term <> '' ORDER BY 1, 2`,
-    );
-    say("handles and search terms");
+    say("handles");
     const viewer = seededIdSql("v");
     await q(
       `INSERT INTO privacy_settings (user_id, avatar_audience, bio_audience, discoverable_by, version)
@@ -277,6 +279,7 @@ async function seed(url: URL, profiles: number): Promise<void> {
     say("privacy settings, contacts and blocks");
     for (const index of indexes) await q(index.definition);
     say(`${indexes.length} indexes built`);
+    for (const t of triggers) await q(`ALTER TABLE ${t.table} ENABLE TRIGGER ${t.name}`);
     await q("SET session_replication_role = origin");
     await q("VACUUM ANALYZE");
     say("vacuumed and analyzed");
