@@ -130,6 +130,8 @@ export function connect(origin: string): Promise<http2.ClientHttp2Session> {
 /** How one unary gRPC call ended: OK or not, and the answer's message bytes (unframed). */
 export interface UnaryAnswer {
   readonly ok: boolean;
+  /** The grpc-status it ended with ("0" is OK, "12" UNIMPLEMENTED); undefined without one. */
+  readonly status: string | undefined;
   /** Empty unless the call was made with `keepAnswer`. */
   readonly message: Buffer;
 }
@@ -171,6 +173,7 @@ export function unaryCall(
     stream.once("close", () =>
       resolve({
         ok: stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && status === "0",
+        status,
         message: keepAnswer ? Buffer.concat(chunks).subarray(5) : Buffer.alloc(0),
       }),
     );

@@ -20,6 +20,8 @@ import { measureFixedRate, measureReads, measureUpdates } from "./cache-rows.js"
 import { measureDatabaseLimit } from "./database-limit.js";
 import { benchGraph, graphBenchTable } from "./graph.js";
 import { measureCacheMemory } from "./memory.js";
+import { benchPeople, peopleOptions } from "./people.js";
+import { peopleBenchTable } from "./people-report.js";
 import { report } from "./report.js";
 import { type Bench, rows } from "./rows.js";
 import { requireObviousAnswersLikeService } from "./same-answers.js";
@@ -167,3 +169,9 @@ await main();
 process.stdout.write(
   `\nSocial graph (bench/scenarios/graph.ts)\n${graphBenchTable(await benchGraph(settings))}\n`,
 );
+
+// Issue 21: finding people, on a seed of its own (reused across runs): SearchProfiles beside
+// pgbench of its SQL, ResolveHandle beside GetProfile.
+const people = await benchPeople(peopleOptions(process.env, smoke));
+process.stdout.write(`\nFind people (bench/scenarios/people.ts)\n${peopleBenchTable(people)}\n`);
+if (people.errors.length > 0) throw new Error(`people: calls failed:\n${people.errors.join("\n")}`);
