@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { POSTGRES_SESSION_OPTIONS } from "../../src/db/open.js";
 import { latencySummary } from "./stats.js";
 
 const run = promisify(execFile);
@@ -17,7 +18,8 @@ export interface PgbenchSpec {
 }
 
 /**
- * pgbench -M prepared, `clients` at once on 2 threads: transactions per second, failed
+ * pgbench -M prepared, with the service's session settings, `clients` at once on 2 threads:
+ * transactions per second, failed
  * transactions, and latency percentiles from its per-transaction log.
  */
 export async function pgbench(spec: PgbenchSpec) {
@@ -34,7 +36,11 @@ export async function pgbench(spec: PgbenchSpec) {
         ...["-l", `--log-prefix=${path.join(dir, "log")}`, "-f", path.join(dir, "script.sql")],
         url.pathname.slice(1),
       ],
-      { cwd: dir, maxBuffer: 1 << 24 },
+      {
+        cwd: dir,
+        maxBuffer: 1 << 24,
+        env: { ...process.env, PGOPTIONS: POSTGRES_SESSION_OPTIONS },
+      },
     );
     const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
     const failed = Number(/number of failed transactions: (\d+)/.exec(stdout)?.[1] ?? 0);

@@ -16,6 +16,15 @@ import { typeParsers } from "./timestamptz.js";
  */
 export const PGLITE_OPTIONS = { extensions: { pg_trgm } } as const satisfies PGliteOptions;
 
+/**
+ * What every PostgreSQL session of the service runs with. Generic plans: every statement here is
+ * written to be one plan whatever its parameters (arrays, keyset ranges, bounded walks), and
+ * PostgreSQL's default (a custom plan per execution while its estimates favour one) planned the
+ * search statement afresh each time, 2 ms of planning against 2.5 ms of execution on 1,000,000
+ * profiles (docs/search.md). Benchmarks give pgbench the same settings (PGOPTIONS).
+ */
+export const POSTGRES_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan";
+
 /** How long to wait for a pooled PostgreSQL connection before the call fails as UNAVAILABLE. */
 const CONNECT_TIMEOUT_MS = 3000;
 /** Pause before a lost LISTEN connection is opened again. */
@@ -62,6 +71,7 @@ export async function openDatabase(
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: options.statementTimeoutMs,
       application_name: "realchat-profile",
+      options: POSTGRES_SESSION_OPTIONS,
       types: typeParsers,
     });
     // A client losing its server (restart, failover, network cut) must not crash the process.
