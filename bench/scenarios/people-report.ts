@@ -8,6 +8,8 @@ export const peopleRows = {
   searchSql: "SearchProfiles SQL (same queries and parameters)",
   resolve: "ResolveHandle",
   get: "GetProfile (the same users)",
+  checkHeld: "CheckHandle of held handles",
+  checkReserved: "CheckHandle of reserved handles",
 } as const;
 
 /** One measured row: a round of one RPC or of pgbench. */
@@ -78,6 +80,17 @@ export function peopleTargets(rows: readonly PeopleRow[]): PeopleTarget[] {
       target: ">= 0.8",
       met: value >= 0.8,
       from: `${rounds(peopleRows.resolve)} / ${rounds(peopleRows.get)} req/s`,
+    });
+  }
+  if (of(peopleRows.checkHeld).length > 0) {
+    // "Just as fast": within the drift of alternated rows measured in the same minutes.
+    const value = ratio(peopleRows.checkReserved, peopleRows.checkHeld);
+    targets.push({
+      measure: "CheckHandle reserved / held",
+      value,
+      target: "0.8 to 1.25",
+      met: value >= 0.8 && value <= 1.25,
+      from: `${rounds(peopleRows.checkReserved)} / ${rounds(peopleRows.checkHeld)} req/s`,
     });
   }
   return targets;

@@ -7,11 +7,13 @@
 // `npm run bench` (bench/scenarios/run.ts), which has built already, calls benchPeople().
 import { fromBinary } from "@bufbuild/protobuf";
 import {
+  CheckHandleRequestSchema,
   GetProfileRequestSchema,
   ResolveHandleRequestSchema,
   SearchProfilesRequestSchema,
   SearchProfilesResponseSchema,
 } from "../../gen/realchat/profile/v1/profile_api_pb.js";
+import { DEFAULT_RESERVED_HANDLES } from "../../src/profile/handle.js";
 import { startNatsServer } from "../../tests/support/nats.js";
 import { adminToken, bearer } from "../harness/auth.js";
 import { sql } from "../harness/database.js";
@@ -112,6 +114,14 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
           viewerUserId: viewerIds[i % viewerIds.length],
         }),
       ),
+      // CheckHandle of handles that are held, and of reserved ones: the same answer, and it must
+      // cost the same, so that its timing tells nothing.
+      checkHeld: users.map((u) => grpcMessage(CheckHandleRequestSchema, { handle: u.handle })),
+      checkReserved: users.map((_, i) =>
+        grpcMessage(CheckHandleRequestSchema, {
+          handle: DEFAULT_RESERVED_HANDLES[i % DEFAULT_RESERVED_HANDLES.length] ?? "admin",
+        }),
+      ),
       get: users.map((u, i) =>
         grpcMessage(GetProfileRequestSchema, {
           userId: u.userId,
@@ -140,6 +150,7 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
     const searchAnswers = await check("SearchProfiles", bodies.search);
     const resolveAnswers = await check("ResolveHandle", bodies.resolve);
     await check("GetProfile", bodies.get);
+    const checkAnswers = await check("CheckHandle", bodies.checkHeld);
     const mix = searchAnswers === undefined ? {} : mixSummary(queries, searchAnswers);
 
     const rows: PeopleRow[] = [];
@@ -207,6 +218,12 @@ export async function benchPeople(options: PeopleBenchOptions): Promise<PeopleBe
       else {
         const resolve = () => load(peopleRows.resolve, "ResolveHandle", bodies.resolve, round);
         for (const step of flip ? [get, resolve] : [resolve, get]) await step();
+      }
+      if (checkAnswers !== undefined) {
+        const held = () => load(peopleRows.checkHeld, "CheckHandle", bodies.checkHeld, round);
+        const reserved = () =>
+          load(peopleRows.checkReserved, "CheckHandle", bodies.checkReserved, round);
+        for (const step of flip ? [reserved, held] : [held, reserved]) await step();
       }
     }
     for (const row of rows) {
