@@ -2,6 +2,7 @@
 // into a people screen's search, made from the seeded database itself so that they find someone,
 // and the users whose handles it resolves. Deterministic for one seed: the same run asks the same.
 import { seededId, sql } from "../harness/database.js";
+import { seededRandom } from "../harness/seeded-random.js";
 import { viewerIds } from "../seed/people.js";
 
 /** The kinds of query in the mix, and their shares of it (percent). */
@@ -32,18 +33,6 @@ export interface PeopleQuery {
 export interface HandleUser {
   readonly userId: string;
   readonly handle: string;
-}
-
-/** mulberry32, as the seed's: the mix is the same on every run over the same seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Profiles spread over the table: number 1 + (k × 7919 mod N), k = 1..count. */
@@ -87,7 +76,7 @@ export async function peopleQueries(
   viewers: readonly string[],
   count: number,
 ): Promise<PeopleQuery[]> {
-  const next = random(2021);
+  const next = seededRandom(2021);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const sample = await sampledProfiles(url, profiles, 3000);
   const latinNames = sample.filter((p) => isLatin(p.display_name) && p.display_name.includes(" "));

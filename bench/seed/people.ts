@@ -15,6 +15,7 @@ import pg from "pg";
 import { searchNameOf, searchWords } from "../../src/profile/search-text.js";
 import { migrate, seededId, seededIdSql, sql } from "../harness/database.js";
 import { build, root } from "../harness/processes.js";
+import { seededRandom } from "../harness/seeded-random.js";
 import { type Culture, cultures } from "./names.js";
 
 /** Bump when the seed's content changes: a database seeded by another version is seeded again. */
@@ -33,18 +34,6 @@ export interface PoolName {
   readonly stem: string;
 }
 
-/** mulberry32: a small seeded generator, so that every seed of the same N holds the same names. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A name as shown ("李") and its Latin spelling for a handle ("li"). */
 function parts(name: string): { shown: string; latin: string } {
   const [shown = name, latin] = name.split("|");
@@ -57,7 +46,7 @@ function parts(name: string): { shown: string; latin: string } {
  * its first (most common) entries; duplicates are kept, so common names are common in the pool.
  */
 export function namePool(size: number, seed = 21): PoolName[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(list.length * next() ** 1.4)] as T;
   const totalWeight = cultures.reduce((sum, culture) => sum + culture.weight, 0);
   const culture = (): Culture => {
