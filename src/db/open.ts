@@ -21,9 +21,12 @@ export const PGLITE_OPTIONS = { extensions: { pg_trgm } } as const satisfies PGl
  * written to be one plan whatever its parameters (arrays, keyset ranges, bounded walks), and
  * PostgreSQL's default (a custom plan per execution while its estimates favour one) planned the
  * search statement afresh each time, 2 ms of planning against 2.5 ms of execution on 1,000,000
- * profiles (docs/search.md). Benchmarks give pgbench the same settings (PGOPTIONS).
+ * profiles (docs/search.md). No JIT compilation: it pays off for long analytical queries, and
+ * once a statement's estimated cost passes `jit_above_cost` (the search's, 73,000 on 1,000,000
+ * profiles, grows with the tables) it added 100–150 ms to every execution of a few milliseconds.
+ * Benchmarks give pgbench the same settings (PGOPTIONS).
  */
-export const POSTGRES_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan";
+export const POSTGRES_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan -c jit=off";
 
 /** How long to wait for a pooled PostgreSQL connection before the call fails as UNAVAILABLE. */
 const CONNECT_TIMEOUT_MS = 3000;
