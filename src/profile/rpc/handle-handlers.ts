@@ -9,6 +9,7 @@ import { callerOf } from "../../auth/caller-context.js";
 import type { ProfileService } from "../service.js";
 import { viewerOf } from "../visibility.js";
 import { toProfileMessage } from "./message.js";
+import { sentEtag } from "./sent-etag.js";
 
 /** The handle RPCs of ProfileApi: SetHandle, CheckHandle and ResolveHandle. */
 export function createHandleHandlers(
@@ -20,8 +21,7 @@ export function createHandleHandlers(
         caller: callerOf(context),
         userId: request.userId,
         handle: request.handle,
-        // proto3 has no absent string: "" means the caller sent no etag.
-        etag: request.etag === "" ? undefined : request.etag,
+        etag: sentEtag(request.etag),
         signal: context.signal,
       });
       return toProfileMessage(profile);

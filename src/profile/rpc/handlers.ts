@@ -20,6 +20,7 @@ import { CONNECT_GET_CACHE_CONTROL, entityTagOf } from "./entity-tag.js";
 import { createHandleHandlers } from "./handle-handlers.js";
 import { toProfileMessage } from "./message.js";
 import { createSearchHandlers } from "./search-handlers.js";
+import { sentEtag } from "./sent-etag.js";
 import { answersInBinary } from "./stored-encoding.js";
 
 /** Translates ProfileApi calls between protobuf messages and the profile service. */
@@ -58,8 +59,7 @@ export function createProfileApiHandlers(
         avatarAudience: audienceOf(request.avatarAudience),
         bioAudience: audienceOf(request.bioAudience),
         discoverableBy: audienceOf(request.discoverableBy),
-        // proto3 has no absent string: "" means the caller sent no etag.
-        etag: request.etag === "" ? undefined : request.etag,
+        etag: sentEtag(request.etag),
         signal: context.signal,
       });
       return toPrivacySettingsMessage(settings);
@@ -74,8 +74,7 @@ export function createProfileApiHandlers(
           avatarUrl: request.avatarUrl,
           bio: request.bio,
         },
-        // proto3 has no absent string: "" means the caller sent no etag.
-        etag: request.etag === "" ? undefined : request.etag,
+        etag: sentEtag(request.etag),
         signal: context.signal,
       });
       return toProfileMessage(profile);

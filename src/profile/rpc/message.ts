@@ -6,7 +6,8 @@ import { isWithheld, type ProfileView } from "../visibility.js";
 
 // How this service builds protobuf messages: `create(Schema, init)`, with timestamps from
 // `timestampFromDate`, for every answer and event, except on the hot read path, the profiles and
-// contacts that read answers are made of (this file, batch-answer.ts, graph/rpc/contact-message.ts).
+// contacts that read answers are made of (this file, batch-answer.ts, search-handlers.ts,
+// graph/rpc/contact-message.ts).
 // These are literals of the generated type, `$typeName` included, and so are their timestamps
 // (`timestampOf`): what `create()` returns, field for field, without its cost. A handler's answer
 // that is already a message goes to the serializer as it is; `create()`, and `timestampFromDate`,

@@ -1,9 +1,5 @@
-import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  type ProfileApi,
-  SearchProfilesResponseSchema,
-} from "../../../gen/realchat/profile/v1/profile_api_pb.js";
+import type { ProfileApi } from "../../../gen/realchat/profile/v1/profile_api_pb.js";
 import { callerOf } from "../../auth/caller-context.js";
 import type { ProfileService } from "../service.js";
 import { viewerOf } from "../visibility.js";
@@ -22,10 +18,12 @@ export function createSearchHandlers(
         pageToken: request.pageToken,
         signal: context.signal,
       });
-      return create(SearchProfilesResponseSchema, {
+      // A literal of the generated type, as other read answers (message.ts says why).
+      return {
+        $typeName: "realchat.profile.v1.SearchProfilesResponse",
         profiles: page.views.map(toProfileMessage),
         nextPageToken: page.nextPageToken,
-      });
+      };
     },
   };
 }
