@@ -12,3 +12,12 @@ export function latencySummary(samples: readonly number[]) {
     max: round(sorted.at(-1) ?? Number.NaN),
   };
 }
+
+/** The median of `values`: the middle one, or the mean of the two middle ones; NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}

@@ -26,6 +26,7 @@ import { h2load } from "../harness/h2load.js";
 import { grpcMessage, runLoad } from "../harness/load.js";
 import { cpuSeconds } from "../harness/proc.js";
 import { build, root, startScript, startService, stopProcess } from "../harness/processes.js";
+import { median } from "../harness/stats.js";
 
 const run = promisify(execFile);
 const env = process.env;
@@ -102,14 +103,6 @@ function randomBody(rpc: string): Buffer {
   while (ids.size < 100) ids.add(randomId());
   return grpcMessage(BatchGetProfilesRequestSchema, { userIds: [...ids] });
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 async function main(): Promise<void> {
   const [sideA, sideB] = process.argv.slice(2);

@@ -1,5 +1,7 @@
 // bench:people's report: the rows, issue 21's targets (each the median over the rounds) with PASS
 // or MISS, what was not measured, and how many results the query mix found.
+
+import { median } from "../harness/stats.js";
 import type { PeopleBenchResult } from "./people.js";
 import { kindTable } from "./people-kinds.js";
 
@@ -31,13 +33,6 @@ export interface PeopleTarget {
   readonly from: string;
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? Number.NaN)
-    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-};
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
 /** Issue 21's targets, each the median over the rounds of what its rounds measured. */

@@ -14,6 +14,7 @@ import { BatchGetProfilesRequestSchema } from "../../gen/realchat/profile/v1/pro
 import { signHs256Token } from "../../src/auth/token-signer.js";
 import { startNatsServer } from "../../tests/support/nats.js";
 import { grpcMessage } from "../harness/load.js";
+import { median } from "../harness/stats.js";
 
 const run = promisify(execFile);
 const env = process.env;
@@ -236,13 +237,6 @@ async function main(): Promise<void> {
       await measure("offViewer", h2load(offOrigin, "BatchGetProfiles", withViewer, token));
       await measure("obvious", h2load(obviousOrigin, "BatchGetProfiles", withoutViewer));
     }
-    const median = (values: readonly number[]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      const middle = Math.floor(sorted.length / 2);
-      return sorted.length % 2 === 1
-        ? (sorted[middle] ?? Number.NaN)
-        : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
-    };
     /** The median over the rounds of a ratio of two rows measured side by side. */
     const ratio = (a: keyof typeof rows, b: keyof typeof rows) =>
       Math.round(
